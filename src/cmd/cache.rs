@@ -1,0 +1,93 @@
+//! `xacct-cred cache list|clear`: what is cached, without the secrets, and removing it.
+
+use crate::cache::{self, CacheDir};
+use crate::cli::{CacheAction, RoleArgs};
+use crate::config::SharedConfig;
+use crate::env::Environment;
+use crate::error::Result;
+use crate::plan::Plan;
+use std::io::Write;
+use time::OffsetDateTime;
+
+pub fn run(action: &CacheAction, env: &Environment) -> Result<()> {
+    let path = cache::locate(env)?;
+    let Some(dir) = CacheDir::open_existing(path.clone())? else {
+        eprintln!(
+            "xacct-cred: the cache directory {} does not exist yet; nothing is cached.",
+            path.display()
+        );
+        return Ok(());
+    };
+    match action {
+        CacheAction::List => list(&dir),
+        CacheAction::Clear { profile } => clear(&dir, profile.as_deref(), env),
+    }
+}
+
+fn list(dir: &CacheDir) -> Result<()> {
+    let now = OffsetDateTime::now_utc();
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:<24} {:<14} {:<40} {}\n",
+        "PROFILE", "EXPIRES IN", "ENTRY", "ROLE"
+    ));
+    for (key, entry) in dir.entries() {
+        match entry {
+            Some(e) => {
+                let left = e.time_left(now);
+                let expires = if left.is_negative() {
+                    "expired".to_string()
+                } else {
+                    format!("{}m{:02}s", left.whole_minutes(), left.whole_seconds() % 60)
+                };
+                out.push_str(&format!(
+                    "{:<24} {:<14} {:<40} {}\n",
+                    e.profile.as_deref().unwrap_or("-"),
+                    expires,
+                    key,
+                    e.role_arn
+                ));
+            }
+            None => out.push_str(&format!(
+                "{:<24} {:<14} {:<40} {}\n",
+                "-", "unreadable", key, "(replaced on next use)"
+            )),
+        }
+    }
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    Ok(())
+}
+
+fn clear(dir: &CacheDir, profile: Option<&str>, env: &Environment) -> Result<()> {
+    let mut removed = 0;
+    let targets: Vec<String> = match profile {
+        None => dir.entries().into_iter().map(|(k, _)| k).collect(),
+        Some(p) => {
+            // The profile's current key, plus every entry that was written for it.
+            let mut keys: Vec<String> = dir
+                .entries()
+                .into_iter()
+                .filter(|(_, e)| e.as_ref().is_some_and(|e| e.profile.as_deref() == Some(p)))
+                .map(|(k, _)| k)
+                .collect();
+            let args = RoleArgs {
+                profile: Some(p.to_string()),
+                ..RoleArgs::default()
+            };
+            if let Ok(plan) = SharedConfig::load(env).and_then(|c| Plan::build(&c, &args, env)) {
+                keys.push(cache::key(&plan));
+            }
+            keys
+        }
+    };
+    for key in targets {
+        if dir.remove(&key)? {
+            removed += 1;
+        }
+    }
+    eprintln!(
+        "xacct-cred: removed {removed} cached session(s) from {}.",
+        dir.path().display()
+    );
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! The process environment, read once, in one place.
+//!
+//! Everything xacct-cred takes from environment variables goes through [`Environment`], so
+//! tests hand the plan a made-up environment instead of mutating the real one. The variables
+//! xacct-cred itself defines are listed in [`OWN_VARIABLES`]; README.md repeats that table.
+
+use std::collections::HashMap;
+
+/// Variables that xacct-cred defines (the AWS ones it honours are listed in README.md).
+pub const OWN_VARIABLES: &[(&str, &str)] = &[
+    (
+        CACHE_DIR,
+        "cache directory (default: the per-user cache dir)",
+    ),
+    (
+        REFRESH_WINDOW,
+        "seconds before expiry at which a cached session is renewed (default 960)",
+    ),
+    (
+        LOCK_TIMEOUT,
+        "seconds to wait for another xacct-cred refreshing the same entry (default 30)",
+    ),
+    (TOKEN_CODE, "MFA code, as --token-code"),
+    (
+        DEBUG,
+        "1 to trace each step on stderr (keys shown by their last 4 characters)",
+    ),
+    (
+        CHAIN,
+        "internal: the roles being resolved by the xacct-cred processes above this one",
+    ),
+];
+
+pub const CACHE_DIR: &str = "XACCT_CRED_CACHE_DIR";
+pub const REFRESH_WINDOW: &str = "XACCT_CRED_REFRESH_WINDOW";
+pub const LOCK_TIMEOUT: &str = "XACCT_CRED_LOCK_TIMEOUT";
+pub const TOKEN_CODE: &str = "XACCT_CRED_TOKEN_CODE";
+pub const DEBUG: &str = "XACCT_CRED_DEBUG";
+pub const CHAIN: &str = "XACCT_CRED_CHAIN";
+
+/// A snapshot of the environment variables that are valid UTF-8.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    vars: HashMap<String, String>,
+}
+
+impl Environment {
+    pub fn from_process() -> Self {
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        Environment { vars }
+    }
+
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Environment {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// The value, if set and not empty (AWS tools treat an empty variable as unset).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `true`/`1`, case-insensitively, as the AWS SDKs read boolean variables.
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+    }
+
+    /// The same variables in the form the aws-config profile loader takes.
+    pub fn to_aws_env(&self) -> aws_types::os_shim_internal::Env {
+        aws_types::os_shim_internal::Env::from(self.vars.clone())
+    }
+
+    pub fn home(&self) -> Option<&str> {
+        self.get("HOME").or_else(|| self.get("USERPROFILE"))
+    }
+}

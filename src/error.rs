@@ -1,0 +1,129 @@
+//! The one error type of xacct-cred: what went wrong, what to do about it, and the exit code.
+//!
+//! Every failure a user can meet is an [`Error`] whose `what` names the failing step and the
+//! profile or role it was for, and whose `hint` says what to do. Messages are written for the
+//! stderr of a `credential_process`, which the AWS CLI shows verbatim. They must never contain a
+//! secret access key or a session token: build them from ARNs, profile names and key *ids* only.
+
+use std::fmt;
+
+/// What kind of failure this is; decides the exit code and whether a still-valid cache entry
+/// may be served instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Flags, profile files or the plan built from them are wrong. Nothing was sent anywhere.
+    Config,
+    /// The source credential (profile keys, environment, IMDS, ECS) could not be had.
+    Source,
+    /// STS answered and refused (denied, invalid parameters, bad source keys).
+    Sts,
+    /// STS could not be reached or did not answer usefully (network, timeout, throttling, 5xx).
+    /// Only this kind lets a still-valid cache entry be served.
+    StsUnavailable,
+    /// The cache directory or its lock could not be used.
+    Cache,
+    /// An MFA code was needed and could not be had.
+    Mfa,
+}
+
+impl Kind {
+    /// Exit codes are part of the interface: scripts on build agents branch on them.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Kind::Config => 2,
+            Kind::Source => 3,
+            Kind::Sts => 4,
+            Kind::StsUnavailable => 5,
+            Kind::Cache => 6,
+            Kind::Mfa => 7,
+        }
+    }
+}
+
+/// A failure with the sentence a person needs to fix it.
+#[derive(Debug, Clone)]
+pub struct Error {
+    kind: Kind,
+    what: String,
+    hint: Option<String>,
+}
+
+impl Error {
+    pub fn new(kind: Kind, what: impl Into<String>) -> Self {
+        Error {
+            kind,
+            what: what.into(),
+            hint: None,
+        }
+    }
+
+    pub fn config(what: impl Into<String>) -> Self {
+        Self::new(Kind::Config, what)
+    }
+
+    pub fn source(what: impl Into<String>) -> Self {
+        Self::new(Kind::Source, what)
+    }
+
+    pub fn cache(what: impl Into<String>) -> Self {
+        Self::new(Kind::Cache, what)
+    }
+
+    /// Adds (or replaces) the advice sentence.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        self.kind.exit_code()
+    }
+
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+
+    pub fn hint_text(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.what)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n{hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Shows an access key id by its last four characters, as aws-vault does in its debug output.
+pub fn key_id_tail(access_key_id: &str) -> String {
+    let n = access_key_id.chars().count();
+    let tail: String = access_key_id.chars().skip(n.saturating_sub(4)).collect();
+    format!("…{tail}")
+}
+
+/// An error and its causes as one line, `outer: inner: root`, without the Debug dumps that
+/// `DisplayErrorContext` appends (too long for a paragraph on stderr).
+pub fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
+}

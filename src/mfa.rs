@@ -1,0 +1,54 @@
+//! The MFA code: from --token-code / XACCT_CRED_TOKEN_CODE, else asked for on the terminal.
+//!
+//! The caller of a credential_process captures its stdout and stderr, so a prompt there would
+//! be invisible; `/dev/tty` is the only way to reach the person. Without a terminal (CI, a
+//! daemon, an SDK app) it fails at once rather than hang. Asked only on a cache miss, with the
+//! refresh lock held, so fifty parallel callers cause one prompt, not fifty.
+
+use crate::error::{Error, Kind, Result};
+use crate::plan::Plan;
+
+/// The code to send with AssumeRole, if the role needs one.
+pub fn token_code(plan: &Plan) -> Result<Option<String>> {
+    let Some(serial) = &plan.role.mfa_serial else {
+        return Ok(None);
+    };
+    if let Some(code) = &plan.role.token_code {
+        return Ok(Some(code.clone()));
+    }
+    let code = ask(serial).map_err(|why| {
+        let profile = plan.profile.as_deref().unwrap_or("PROFILE");
+        Error::new(Kind::Mfa, format!("an MFA code is needed for {} (mfa_serial {serial}) and there is no terminal to ask on ({why})", plan.role.role_arn.arn))
+            .hint(format!("Run `xacct-cred --profile {profile}` once in a terminal (the session is then cached for its duration), or pass --token-code CODE / set XACCT_CRED_TOKEN_CODE."))
+    })?;
+    let code = code.trim().to_string();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::new(Kind::Mfa, "the MFA code must be 6 digits")
+            .hint("Enter the code your MFA device shows now."));
+    }
+    Ok(Some(code))
+}
+
+#[cfg(unix)]
+fn ask(serial: &str) -> std::result::Result<String, String> {
+    use std::io::{BufRead, BufReader, Write};
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|e| format!("/dev/tty: {e}"))?;
+    let mut out = &tty;
+    write!(out, "MFA code for {serial}: ")
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    BufReader::new(&tty)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    Ok(line)
+}
+
+#[cfg(not(unix))]
+fn ask(_serial: &str) -> std::result::Result<String, String> {
+    Err("prompting is supported on Unix only".into())
+}

@@ -1,0 +1,219 @@
+//! What goes to stdout: the credential_process JSON document and the shell export formats.
+//!
+//! This is one of the two places (with the cache file) where secrets are written. Each shell
+//! format quotes values so that no byte of a value can end the quoting: the values are AWS
+//! tokens today, but the quoting must not depend on that.
+
+use crate::cli::Format;
+use crate::credentials::{SessionCredentials, format_expiration};
+
+/// Renders the credentials in the chosen format, ending with a newline.
+pub fn render(creds: &SessionCredentials, format: Format) -> String {
+    if format == Format::Json {
+        return process_json(creds);
+    }
+    let expiration = format_expiration(creds.expiration);
+    let vars = [
+        ("AWS_ACCESS_KEY_ID", creds.access_key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.expose()),
+        ("AWS_SESSION_TOKEN", creds.session_token.expose()),
+        ("AWS_CREDENTIAL_EXPIRATION", expiration.as_str()),
+    ];
+    let mut out = String::new();
+    for (name, value) in vars {
+        let line = match format {
+            Format::Sh => format!("export {name}={}", sh_quote(value)),
+            Format::Fish => format!("set -gx {name} {}", fish_quote(value)),
+            Format::Powershell => format!("$Env:{name} = {}", powershell_quote(value)),
+            Format::Dotenv => format!("{name}={}", dotenv_quote(value)),
+            Format::Json => unreachable!("handled above"),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The credential_process document, keys in the order and case the SDKs expect.
+pub fn process_json(creds: &SessionCredentials) -> String {
+    let doc = serde_json::json!({
+        "Version": 1,
+        "AccessKeyId": creds.access_key_id,
+        "SecretAccessKey": creds.secret_access_key.expose(),
+        "SessionToken": creds.session_token.expose(),
+        "Expiration": format_expiration(creds.expiration),
+    });
+    let mut s = doc.to_string();
+    s.push('\n');
+    s
+}
+
+/// POSIX single quotes: nothing inside is special but the quote itself.
+fn sh_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', r"'\''"))
+}
+
+/// fish single quotes: `\\` and `\'` are the only escapes.
+fn fish_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+/// PowerShell single quotes: a quote is doubled (and the typographic quotes count as quotes).
+fn powershell_quote(v: &str) -> String {
+    let mut s = String::from("'");
+    for c in v.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            s.push(c);
+        }
+        s.push(c);
+    }
+    s.push('\'');
+    s
+}
+
+/// dotenv: bare when plainly safe, else double quotes with the escapes dotenv parsers share.
+fn dotenv_quote(v: &str) -> String {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+/=_-.:@,".contains(c))
+    {
+        return v.to_string();
+    }
+    let mut s = String::from("\"");
+    for c in v.chars() {
+        match c {
+            '\\' => s.push_str(r"\\"),
+            '"' => s.push_str("\\\""),
+            '\n' => s.push_str(r"\n"),
+            '$' => s.push_str(r"\$"),
+            '`' => s.push_str("\\`"),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::Secret;
+    use std::process::Command;
+
+    fn creds(secret: &str, token: &str) -> SessionCredentials {
+        SessionCredentials {
+            access_key_id: "ASIAEXAMPLEKEY".into(),
+            secret_access_key: Secret::new(secret),
+            session_token: Secret::new(token),
+            expiration: crate::credentials::parse_expiration("2026-11-23T17:00:00Z").unwrap(),
+        }
+    }
+
+    const NASTY: &str = "a'b\"c\\d$e`f g\n!h*${IFS};rm -rf /'";
+
+    fn have(cmd: &str) -> bool {
+        Command::new(cmd)
+            .arg("-c")
+            .arg("true")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    /// Runs a shell on the rendered lines and returns what it prints for the four variables.
+    fn eval_in(shell: &str, script: String) -> String {
+        let out = Command::new(shell)
+            .arg("-c")
+            .arg(script)
+            .env_clear()
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{shell}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn expected(c: &SessionCredentials) -> String {
+        format!(
+            "{}|{}|{}|2026-11-23T17:00:00Z|",
+            c.access_key_id,
+            c.secret_access_key.expose(),
+            c.session_token.expose()
+        )
+    }
+
+    #[test]
+    fn process_json_is_exactly_the_documented_shape() {
+        let c = creds("sec/ret+KEY", "tok=en");
+        let v: serde_json::Value = serde_json::from_str(&render(&c, Format::Json)).unwrap();
+        let obj = v.as_object().unwrap();
+        let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "AccessKeyId",
+                "Expiration",
+                "SecretAccessKey",
+                "SessionToken",
+                "Version"
+            ]
+        );
+        assert_eq!(v["Version"], 1);
+        assert_eq!(v["SecretAccessKey"], "sec/ret+KEY");
+        assert_eq!(v["Expiration"], "2026-11-23T17:00:00Z");
+    }
+
+    #[test]
+    fn sh_round_trips_through_bash_even_with_hostile_values() {
+        for (secret, token) in [("plain+/=", "tok/en=="), (NASTY, NASTY)] {
+            let c = creds(secret, token);
+            let script = format!(
+                "{}printf '%s|%s|%s|%s|' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\" \"$AWS_CREDENTIAL_EXPIRATION\"",
+                render(&c, Format::Sh)
+            );
+            assert_eq!(eval_in("bash", script.clone()), expected(&c));
+            if have("dash") {
+                assert_eq!(eval_in("dash", script), expected(&c));
+            }
+        }
+    }
+
+    #[test]
+    fn fish_round_trips_when_fish_is_installed() {
+        if !have("fish") {
+            eprintln!("skipped: fish is not installed");
+            return;
+        }
+        for (secret, token) in [("plain+/=", "tok/en=="), (NASTY, NASTY)] {
+            let c = creds(secret, token);
+            let script = format!(
+                "{}printf '%s|%s|%s|%s|' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\" \"$AWS_CREDENTIAL_EXPIRATION\"",
+                render(&c, Format::Fish)
+            );
+            assert_eq!(eval_in("fish", script), expected(&c));
+        }
+    }
+
+    #[test]
+    fn powershell_doubles_quotes() {
+        let out = render(&creds("it's", "x"), Format::Powershell);
+        assert!(
+            out.contains("$Env:AWS_SECRET_ACCESS_KEY = 'it''s'\n"),
+            "{out}"
+        );
+        assert!(out.contains("$Env:AWS_ACCESS_KEY_ID = 'ASIAEXAMPLEKEY'\n"));
+    }
+
+    #[test]
+    fn dotenv_is_bare_for_aws_values_and_escaped_otherwise() {
+        let out = render(&creds("abc+/=", NASTY), Format::Dotenv);
+        assert!(out.contains("AWS_SECRET_ACCESS_KEY=abc+/=\n"), "{out}");
+        assert!(
+            out.contains("AWS_SESSION_TOKEN=\"a'b\\\"c\\\\d\\$e\\`f g\\n!h*\\${IFS};rm -rf /'\"\n"),
+            "{out}"
+        );
+    }
+}

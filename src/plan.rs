@@ -1,0 +1,524 @@
+//! Profile + flags + environment → a validated, pure description of what to do.
+//!
+//! [`Plan::build`] reads nothing and sends nothing: it takes the parsed profile files, the
+//! flags and an environment snapshot, and either returns a [`Plan`] that is safe to execute or
+//! an error that names the bad value and where it came from. Everything STS would reject for
+//! its form (ARN, session name, duration, external ID, MFA serial) is caught here, before any
+//! network call, and every other module trusts a `Plan` to be valid.
+
+use crate::cli::RoleArgs;
+use crate::config::SharedConfig;
+use crate::env::Environment;
+use crate::error::{Error, Result};
+
+pub const DEFAULT_DURATION: i64 = 3600;
+pub const MIN_DURATION: i64 = 900;
+pub const MAX_DURATION: i64 = 43200;
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Everything needed to get the session credentials, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The profile that held the role, if one was named.
+    pub profile: Option<String>,
+    pub role: RoleSpec,
+    pub source: SourceSpec,
+    pub region: String,
+    /// An STS endpoint override (AWS_ENDPOINT_URL_STS, services, AWS_ENDPOINT_URL, endpoint_url).
+    pub sts_endpoint: Option<String>,
+}
+
+/// The AssumeRole request, minus the source credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleSpec {
+    pub role_arn: RoleArn,
+    pub session_name: String,
+    pub external_id: Option<String>,
+    pub duration_seconds: i64,
+    pub mfa_serial: Option<String>,
+    /// Not part of the cache key: a code only unlocks the session the key names.
+    pub token_code: Option<String>,
+}
+
+/// Where the credentials that call AssumeRole come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// Whatever that profile resolves to through aws-config (keys, SSO, process, another role).
+    Profile {
+        name: String,
+        /// Non-secret facts that tell apart two identities behind the same profile name:
+        /// the files it came from and its access key id or its own role settings.
+        identity: Vec<String>,
+    },
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
+    Environment { access_key_id: Option<String> },
+    /// The instance role, from IMDSv2.
+    Ec2InstanceMetadata { endpoint: Option<String> },
+    /// The task role, from the ECS container credentials endpoint.
+    EcsContainer { uri: Option<String> },
+}
+
+impl SourceSpec {
+    /// How messages name this source.
+    pub fn describe(&self) -> String {
+        match self {
+            SourceSpec::Profile { name, .. } => format!("source_profile {name}"),
+            SourceSpec::Environment { .. } => "credential_source Environment".into(),
+            SourceSpec::Ec2InstanceMetadata { .. } => {
+                "credential_source Ec2InstanceMetadata".into()
+            }
+            SourceSpec::EcsContainer { .. } => "credential_source EcsContainer".into(),
+        }
+    }
+
+    /// The material the cache key takes from the source.
+    pub fn key_material(&self) -> Vec<String> {
+        match self {
+            SourceSpec::Profile { name, identity } => {
+                let mut v = vec!["profile".into(), name.clone()];
+                v.extend(identity.iter().cloned());
+                v
+            }
+            SourceSpec::Environment { access_key_id } => {
+                vec!["env".into(), access_key_id.clone().unwrap_or_default()]
+            }
+            SourceSpec::Ec2InstanceMetadata { endpoint } => {
+                vec!["imds".into(), endpoint.clone().unwrap_or_default()]
+            }
+            SourceSpec::EcsContainer { uri } => vec!["ecs".into(), uri.clone().unwrap_or_default()],
+        }
+    }
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleArn {
+    pub arn: String,
+    pub partition: String,
+    pub account_id: String,
+    /// The role name without its path.
+    pub name: String,
+}
+
+impl RoleArn {
+    pub fn parse(arn: &str) -> std::result::Result<RoleArn, String> {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let [scheme, partition, service, region, account, resource] = parts[..] else {
+            return Err("it does not have the six ':'-separated parts of an ARN".into());
+        };
+        if scheme != "arn" {
+            return Err("it does not start with \"arn:\"".into());
+        }
+        if !matches!(
+            partition,
+            "aws"
+                | "aws-cn"
+                | "aws-us-gov"
+                | "aws-iso"
+                | "aws-iso-b"
+                | "aws-iso-e"
+                | "aws-iso-f"
+                | "aws-eusc"
+        ) {
+            return Err(format!(
+                "\"{partition}\" is not an AWS partition (aws, aws-cn, aws-us-gov…)"
+            ));
+        }
+        if service != "iam" {
+            return Err(format!(
+                "the service is \"{service}\"; a role ARN's is \"iam\""
+            ));
+        }
+        if !region.is_empty() {
+            return Err(
+                "IAM ARNs have an empty region field (arn:aws:iam::ACCOUNT:role/NAME)".into(),
+            );
+        }
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("the account id \"{account}\" is not 12 digits"));
+        }
+        let Some(path_and_name) = resource.strip_prefix("role/") else {
+            return Err(format!(
+                "the resource \"{resource}\" is not a role (role/NAME); is this a user or an assumed-role ARN?"
+            ));
+        };
+        let name = path_and_name.rsplit('/').next().unwrap_or_default();
+        let valid_name_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+        if name.is_empty() || name.len() > 64 || !name.chars().all(valid_name_char) {
+            return Err(format!(
+                "the role name \"{name}\" is not 1-64 letters, digits or +=,.@_-"
+            ));
+        }
+        if path_and_name.len() > 512 + 64
+            || !path_and_name
+                .chars()
+                .all(|c| valid_name_char(c) || c == '/')
+        {
+            return Err("the role path has characters IAM does not allow".into());
+        }
+        Ok(RoleArn {
+            arn: arn.to_string(),
+            partition: partition.to_string(),
+            account_id: account.to_string(),
+            name: name.to_string(),
+        })
+    }
+}
+
+/// Where a setting came from, so an error can point at the right line or flag.
+fn origin(flag: bool, key: &str, profile: Option<&str>) -> String {
+    match (flag, profile) {
+        (true, _) => format!("--{}", key.replace('_', "-")),
+        (false, Some(p)) => format!("{key} in profile {p}"),
+        (false, None) => key.to_string(),
+    }
+}
+
+impl Plan {
+    /// Builds and validates the plan. Flags win over the profile's keys.
+    pub fn build(config: &SharedConfig, args: &RoleArgs, env: &Environment) -> Result<Plan> {
+        let profile_name = args.profile.clone().or_else(|| {
+            args.role_arn
+                .is_none()
+                .then(|| env.get("AWS_PROFILE").map(str::to_string))
+                .flatten()
+        });
+        let profile = profile_name.as_deref();
+
+        if let Some(p) = profile {
+            if config.profile(p).is_none() {
+                return Err(unknown_profile(config, p, "--profile"));
+            }
+        } else if args.role_arn.is_none() {
+            return Err(Error::config("no role to assume: give --profile NAME or --role-arn ARN")
+                .hint("For example: xacct-cred --profile prod-readonly (a profile with role_arn and source_profile), or xacct-cred --role-arn arn:aws:iam::111111111111:role/NAME --source-profile dev."));
+        }
+        let key = |k: &str| profile.and_then(|p| config.get(p, k));
+
+        // The role.
+        let (arn_text, arn_from_flag) = match (&args.role_arn, key("role_arn")) {
+            (Some(a), _) => (a.trim().to_string(), true),
+            (None, Some(a)) => (a.to_string(), false),
+            (None, None) => {
+                let p = profile.unwrap_or_default();
+                let mut err = Error::config(format!(
+                    "profile {p} has no role_arn, so there is no role to assume"
+                ));
+                err = if let Some(cp) = key("credential_process") {
+                    err.hint(format!("Profile {p} runs `{cp}`; point --profile at the profile that holds role_arn and source_profile instead, or add role_arn to {p}."))
+                } else {
+                    err.hint(format!("Add role_arn = arn:aws:iam::ACCOUNT:role/NAME to [profile {p}] in {}, or pass --role-arn.", config.config_file.display()))
+                };
+                return Err(err);
+            }
+        };
+        let role_arn = RoleArn::parse(&arn_text).map_err(|why| {
+            Error::config(format!(
+                "the role ARN \"{arn_text}\" ({}) is malformed: {why}",
+                origin(arn_from_flag, "role_arn", profile)
+            ))
+            .hint("A role ARN looks like arn:aws:iam::111111111111:role/NAME (copy it from the role's page in the IAM console).")
+        })?;
+
+        // The session.
+        let session_name = match args
+            .role_session_name
+            .as_deref()
+            .or_else(|| key("role_session_name"))
+        {
+            Some(s) => s.to_string(),
+            None => default_session_name(env),
+        };
+        validate_session_name(&session_name).map_err(|why| {
+            Error::config(format!(
+                "the role session name \"{session_name}\" ({}) would be rejected by STS: {why}",
+                origin(
+                    args.role_session_name.is_some(),
+                    "role_session_name",
+                    profile
+                )
+            ))
+            .hint("Use 2-64 characters from letters, digits and +=,.@_-.")
+        })?;
+
+        let duration_seconds = match (args.duration_seconds, key("duration_seconds")) {
+            (Some(d), _) => d,
+            (None, Some(text)) => text.parse::<i64>().map_err(|_| {
+                Error::config(format!(
+                    "duration_seconds = {text} in profile {} is not a whole number of seconds",
+                    profile.unwrap_or_default()
+                ))
+                .hint("Use a number from 900 to 43200, e.g. duration_seconds = 3600.")
+            })?,
+            (None, None) => DEFAULT_DURATION,
+        };
+        if !(MIN_DURATION..=MAX_DURATION).contains(&duration_seconds) {
+            return Err(Error::config(format!(
+                "the session duration {duration_seconds} s ({}) is outside what STS allows (900 to 43200 s)",
+                origin(args.duration_seconds.is_some(), "duration_seconds", profile)
+            ))
+            .hint("Pick a value from 900 to 43200; above 3600 the role's MaxSessionDuration must allow it too."));
+        }
+
+        let external_id = args
+            .external_id
+            .as_deref()
+            .or_else(|| key("external_id"))
+            .map(str::to_string);
+        if let Some(id) = &external_id {
+            let ok = (2..=1224).contains(&id.len())
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c));
+            if !ok {
+                return Err(Error::config(format!(
+                    "the external ID ({}) would be rejected by STS: it must be 2-1224 characters from letters, digits and +=,.@:/_-",
+                    origin(args.external_id.is_some(), "external_id", profile)
+                ))
+                .hint("Use the exact external ID the role's owner gave you."));
+            }
+        }
+
+        let mfa_serial = args
+            .mfa_serial
+            .as_deref()
+            .or_else(|| key("mfa_serial"))
+            .map(str::to_string);
+        if let Some(serial) = &mfa_serial {
+            let ok = (9..=256).contains(&serial.len())
+                && serial
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=/:,.@_-".contains(c));
+            if !ok {
+                return Err(Error::config(format!(
+                    "the MFA serial \"{serial}\" ({}) is not an MFA device ARN or serial number",
+                    origin(args.mfa_serial.is_some(), "mfa_serial", profile)
+                ))
+                .hint("Use the device's ARN, e.g. arn:aws:iam::222222222222:mfa/USER (IAM console → Security credentials)."));
+            }
+        }
+
+        let token_code = args
+            .token_code
+            .clone()
+            .or_else(|| env.get(crate::env::TOKEN_CODE).map(str::to_string))
+            .map(|c| c.trim().to_string());
+        if let Some(code) = &token_code {
+            if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(
+                    Error::new(crate::error::Kind::Mfa, "the MFA code must be 6 digits")
+                        .hint("Pass the code your MFA device shows now, e.g. --token-code 123456."),
+                );
+            }
+            if mfa_serial.is_none() {
+                return Err(Error::config("--token-code was given but no mfa_serial is configured, so STS would ignore it")
+                    .hint("Add mfa_serial to the profile or pass --mfa-serial ARN."));
+            }
+        }
+
+        // The source.
+        let source = Self::source(config, args, env, profile)?;
+
+        // Region and endpoint.
+        let source_region = match &source {
+            SourceSpec::Profile { name, .. } => config.get(name, "region"),
+            _ => None,
+        };
+        let region = args
+            .region
+            .as_deref()
+            .or_else(|| env.get("AWS_REGION"))
+            .or_else(|| env.get("AWS_DEFAULT_REGION"))
+            .or_else(|| key("region"))
+            .or(source_region)
+            .unwrap_or(DEFAULT_REGION)
+            .trim()
+            .to_string();
+        if region.is_empty()
+            || !region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(Error::config(format!("the region \"{region}\" is not a region name"))
+                .hint("Use a region code such as eu-west-1 (--region, AWS_REGION or region = in the profile)."));
+        }
+        let sts_endpoint = Self::sts_endpoint(config, env, profile)?;
+
+        Ok(Plan {
+            profile: profile_name,
+            role: RoleSpec {
+                role_arn,
+                session_name,
+                external_id,
+                duration_seconds,
+                mfa_serial,
+                token_code,
+            },
+            source,
+            region,
+            sts_endpoint,
+        })
+    }
+
+    fn source(
+        config: &SharedConfig,
+        args: &RoleArgs,
+        env: &Environment,
+        profile: Option<&str>,
+    ) -> Result<SourceSpec> {
+        let key = |k: &str| profile.and_then(|p| config.get(p, k));
+        let (profile_source, named_source, from_flag) =
+            match (&args.source_profile, &args.credential_source) {
+                (Some(p), _) => (Some(p.as_str()), None, true),
+                (None, Some(s)) => (None, Some(s.as_str()), true),
+                (None, None) => (key("source_profile"), key("credential_source"), false),
+            };
+        let where_ = profile
+            .map(|p| format!(" in profile {p}"))
+            .unwrap_or_default();
+        match (profile_source, named_source) {
+            (Some(_), Some(_)) => Err(Error::config(format!(
+                "both source_profile and credential_source are set{where_}; a role has exactly one source"
+            ))
+            .hint("Keep source_profile for an IAM user's keys or credential_source for the instance/container role, not both.")),
+            (None, None) => Err(Error::config(format!(
+                "no source credential{where_}: neither source_profile nor credential_source is set"
+            ))
+            .hint("Add source_profile = PROFILE (a profile with the user's keys) or credential_source = Ec2InstanceMetadata | EcsContainer | Environment, or pass --source-profile / --credential-source.")),
+            (Some(name), None) => {
+                if config.profile(name).is_none() {
+                    let what = if from_flag { "--source-profile".to_string() } else { format!("source_profile{where_}") };
+                    return Err(unknown_profile(config, name, &what));
+                }
+                if Some(name) == profile {
+                    return Err(Error::config(format!("profile {name} names itself as its source_profile"))
+                        .hint("Put the IAM user's keys in a profile of their own (e.g. [profile dev]) and use source_profile = dev."));
+                }
+                let mut identity = vec![
+                    config.config_file.display().to_string(),
+                    config.credentials_file.display().to_string(),
+                ];
+                for k in ["aws_access_key_id", "role_arn", "source_profile", "credential_source", "credential_process", "sso_session", "sso_start_url", "sso_account_id", "sso_role_name", "web_identity_token_file"] {
+                    if let Some(v) = config.get(name, k) {
+                        identity.push(format!("{k}={v}"));
+                    }
+                }
+                Ok(SourceSpec::Profile { name: name.to_string(), identity })
+            }
+            (None, Some(kind)) => match kind {
+                "Environment" => Ok(SourceSpec::Environment {
+                    access_key_id: env.get("AWS_ACCESS_KEY_ID").map(str::to_string),
+                }),
+                "Ec2InstanceMetadata" => Ok(SourceSpec::Ec2InstanceMetadata {
+                    endpoint: env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT").map(str::to_string),
+                }),
+                "EcsContainer" => Ok(SourceSpec::EcsContainer {
+                    uri: env
+                        .get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+                        .or_else(|| env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"))
+                        .map(str::to_string),
+                }),
+                other => {
+                    let near = ["Environment", "Ec2InstanceMetadata", "EcsContainer"]
+                        .into_iter()
+                        .find(|k| k.eq_ignore_ascii_case(other));
+                    let hint = match near {
+                        Some(k) => format!("Write it as AWS documents it: credential_source = {k}."),
+                        None => "Use one of Environment, Ec2InstanceMetadata, EcsContainer.".into(),
+                    };
+                    Err(Error::config(format!("credential_source = {other}{where_} is not a source xacct-cred knows")).hint(hint))
+                }
+            },
+        }
+    }
+
+    /// The SDKs' precedence: service variable, service section, global variable, profile key.
+    fn sts_endpoint(
+        config: &SharedConfig,
+        env: &Environment,
+        profile: Option<&str>,
+    ) -> Result<Option<String>> {
+        let key = |k: &str| profile.and_then(|p| config.get(p, k));
+        let ignore = env.flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            || key("ignore_configured_endpoint_urls")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        if ignore {
+            return Ok(None);
+        }
+        let services = key("services").and_then(|s| config.services_endpoint(s, "sts"));
+        let found = env
+            .get("AWS_ENDPOINT_URL_STS")
+            .map(|v| (v, "AWS_ENDPOINT_URL_STS"))
+            .or(services.map(|v| (v, "the services section's sts endpoint_url")))
+            .or(env.get("AWS_ENDPOINT_URL").map(|v| (v, "AWS_ENDPOINT_URL")))
+            .or(key("endpoint_url").map(|v| (v, "endpoint_url")));
+        match found {
+            None => Ok(None),
+            Some((url, from)) => {
+                let url = url.trim();
+                if !(url.starts_with("https://") || url.starts_with("http://"))
+                    || url.len() <= "http://".len()
+                {
+                    return Err(Error::config(format!("the STS endpoint \"{url}\" (from {from}) is not an http(s) URL"))
+                        .hint("Write it as https://host[:port], or unset it to use the regional AWS endpoint."));
+                }
+                Ok(Some(url.to_string()))
+            }
+        }
+    }
+}
+
+fn unknown_profile(config: &SharedConfig, name: &str, what: &str) -> Error {
+    let names = config.profile_names();
+    let known = if names.is_empty() {
+        "no profiles are defined there".to_string()
+    } else {
+        format!("known profiles: {}", names.join(", "))
+    };
+    Error::config(format!(
+        "profile {name} ({what}) is not defined in {}",
+        config.files_description()
+    ))
+    .hint(format!("Check the spelling or AWS_CONFIG_FILE ({known})."))
+}
+
+/// Something stable and attributable for CloudTrail: the local user name, cleaned for STS.
+pub fn default_session_name(env: &Environment) -> String {
+    let user = env
+        .get("USER")
+        .or_else(|| env.get("USERNAME"))
+        .or_else(|| env.get("LOGNAME"))
+        .unwrap_or("");
+    let cleaned: String = user
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    if cleaned.len() < 2 {
+        "xacct-cred".to_string()
+    } else {
+        cleaned
+    }
+}
+
+fn validate_session_name(name: &str) -> std::result::Result<(), String> {
+    if !(2..=64).contains(&name.len()) {
+        return Err(format!(
+            "it is {} characters long; STS allows 2 to 64",
+            name.len()
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c)))
+    {
+        return Err(format!("'{bad}' is not allowed"));
+    }
+    Ok(())
+}

@@ -1,0 +1,360 @@
+//! A tiny HTTP/1.1 server for tests: one thread per connection, one request per connection
+//! (`Connection: close`), every request recorded, replies decided by a closure.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The awsQuery form parameters (STS).
+    pub fn params(&self) -> std::collections::HashMap<String, String> {
+        super::form(&self.body)
+    }
+
+    pub fn action(&self) -> String {
+        self.params().get("Action").cloned().unwrap_or_default()
+    }
+}
+
+pub enum Reply {
+    Respond {
+        status: u16,
+        content_type: &'static str,
+        body: String,
+        headers: Vec<(&'static str, String)>,
+    },
+    /// Wait, then reply.
+    After(Duration, Box<Reply>),
+    /// Read the request, then close without a word.
+    Close,
+}
+
+impl Reply {
+    pub fn xml(status: u16, body: String) -> Reply {
+        Reply::Respond {
+            status,
+            content_type: "text/xml",
+            body,
+            headers: vec![],
+        }
+    }
+    pub fn json(status: u16, body: String) -> Reply {
+        Reply::Respond {
+            status,
+            content_type: "application/json",
+            body,
+            headers: vec![],
+        }
+    }
+    pub fn text(status: u16, body: &str) -> Reply {
+        Reply::Respond {
+            status,
+            content_type: "text/plain",
+            body: body.to_string(),
+            headers: vec![],
+        }
+    }
+}
+
+type Handler = dyn Fn(&Request, usize) -> Reply + Send + Sync;
+
+/// A running fake; stops (and joins its accept loop) when dropped.
+pub struct FakeServer {
+    port: u16,
+    requests: Arc<Mutex<Vec<Request>>>,
+    stop: Arc<AtomicBool>,
+    accept_loop: Option<JoinHandle<()>>,
+}
+
+impl FakeServer {
+    /// `handler(request, n)` gets each request and its 0-based index among requests so far.
+    pub fn start(handler: impl Fn(&Request, usize) -> Reply + Send + Sync + 'static) -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let counter = Arc::new(AtomicUsize::new(0));
+        let (reqs, stopping) = (requests.clone(), stop.clone());
+        let accept_loop = std::thread::spawn(move || {
+            while !stopping.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let (handler, reqs, counter, stopping) = (
+                            handler.clone(),
+                            reqs.clone(),
+                            counter.clone(),
+                            stopping.clone(),
+                        );
+                        std::thread::spawn(move || {
+                            serve(stream, &*handler, &reqs, &counter, &stopping)
+                        });
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+        });
+        FakeServer {
+            port,
+            requests,
+            stop,
+            accept_loop: Some(accept_loop),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// How many requests carried this STS Action.
+    pub fn count(&self, action: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.action() == action)
+            .count()
+    }
+
+    pub fn last(&self, action: &str) -> Request {
+        self.requests()
+            .into_iter()
+            .rev()
+            .find(|r| r.action() == action)
+            .unwrap_or_else(|| panic!("no {action} request"))
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(h) = self.accept_loop.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    handler: &Handler,
+    reqs: &Mutex<Vec<Request>>,
+    counter: &AtomicUsize,
+    stopping: &AtomicBool,
+) {
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (
+        parts.next().unwrap_or("").to_string(),
+        parts.next().unwrap_or("").to_string(),
+    );
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+            return;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let request = Request {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    let n = counter.fetch_add(1, Ordering::SeqCst);
+    reqs.lock().unwrap().push(request.clone());
+    let mut reply = handler(&request, n);
+    let mut stream = stream;
+    loop {
+        match reply {
+            Reply::After(d, next) => {
+                // Sleep in slices so a dropped server does not keep a thread for long.
+                let until = std::time::Instant::now() + d;
+                while std::time::Instant::now() < until && !stopping.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                reply = *next;
+            }
+            Reply::Close => return,
+            Reply::Respond {
+                status,
+                content_type,
+                body,
+                headers,
+            } => {
+                let extra: String = headers
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}\r\n"))
+                    .collect();
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nDate: {}\r\n{extra}Connection: close\r\n\r\n",
+                    body.len(),
+                    http_date()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body.as_bytes());
+                let _ = stream.flush();
+                return;
+            }
+        }
+    }
+}
+
+fn http_date() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][u8::from(t.month()) as usize - 1];
+    let day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        [t.weekday().number_days_from_monday() as usize];
+    format!(
+        "{day}, {:02} {month} {} {:02}:{:02}:{:02} GMT",
+        t.day(),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+// ---- STS ----
+
+/// An AssumeRole reply whose keys are numbered by `n` and expire `expires_in` from now.
+pub fn assume_role_ok(req: &Request, n: usize, expires_in: Duration) -> Reply {
+    let p = req.params();
+    let role = p.get("RoleArn").cloned().unwrap_or_default();
+    let session = p.get("RoleSessionName").cloned().unwrap_or_default();
+    let account = role.split(':').nth(4).unwrap_or("111111111111").to_string();
+    let name = role.rsplit('/').next().unwrap_or("role").to_string();
+    let exp = time::OffsetDateTime::now_utc() + expires_in;
+    let exp = exp
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    Reply::xml(
+        200,
+        format!(
+            r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIAFAKE{n:012}</AccessKeyId><SecretAccessKey>fake-secret-{n}</SecretAccessKey><SessionToken>fake-token-{n}</SessionToken><Expiration>{exp}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROAFAKE:{session}</AssumedRoleId><Arn>arn:aws:sts::{account}:assumed-role/{name}/{session}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>req-{n}</RequestId></ResponseMetadata></AssumeRoleResponse>"#
+        ),
+    )
+}
+
+pub fn sts_error(status: u16, code: &str, message: &str) -> Reply {
+    Reply::xml(
+        status,
+        format!(
+            r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>req-err</RequestId></ErrorResponse>"#
+        ),
+    )
+}
+
+pub fn caller_identity(arn: &str) -> Reply {
+    Reply::xml(
+        200,
+        format!(
+            r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>{arn}</Arn><UserId>AIDAFAKE</UserId><Account>222222222222</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>req-gci</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#
+        ),
+    )
+}
+
+/// A well-behaved STS: AssumeRole succeeds with one-hour sessions.
+pub fn sts() -> FakeServer {
+    sts_with(|req, _| assume_role_ok(req, 0, Duration::from_secs(3600)))
+}
+
+/// An STS whose AssumeRole replies come from `assume(request, n)` (n counts AssumeRole calls);
+/// GetCallerIdentity always names the dev user.
+pub fn sts_with(assume: impl Fn(&Request, usize) -> Reply + Send + Sync + 'static) -> FakeServer {
+    let calls = AtomicUsize::new(0);
+    FakeServer::start(move |req, _| match req.action().as_str() {
+        "AssumeRole" => assume(req, calls.fetch_add(1, Ordering::SeqCst)),
+        "GetCallerIdentity" => caller_identity("arn:aws:iam::222222222222:user/asi-dev"),
+        _ => sts_error(400, "InvalidAction", "unknown action"),
+    })
+}
+
+// ---- IMDSv2 and ECS ----
+
+pub const IMDS_TOKEN: &str = "imds-session-token-1";
+pub const IMDS_ROLE: &str = "allow-assume-role-readonly-asi-production-bucket";
+pub const IMDS_KEY_ID: &str = "ASIAIMDSEXAMPLE00001";
+
+pub fn imds_credentials_json(key_id: &str, secret: &str) -> String {
+    let exp = (time::OffsetDateTime::now_utc() + Duration::from_secs(6 * 3600))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    format!(
+        r#"{{"Code":"Success","LastUpdated":"2026-01-01T00:00:00Z","Type":"AWS-HMAC","AccessKeyId":"{key_id}","SecretAccessKey":"{secret}","Token":"imds-session-token-value","Expiration":"{exp}"}}"#
+    )
+}
+
+/// An IMDSv2 that insists on the token: a GET without `X-aws-ec2-metadata-token` gets 401.
+pub fn imds() -> FakeServer {
+    FakeServer::start(|req, _| imds_reply(req))
+}
+
+pub fn imds_reply(req: &Request) -> Reply {
+    match (req.method.as_str(), req.path.as_str()) {
+        ("PUT", "/latest/api/token") => match req.header("x-aws-ec2-metadata-token-ttl-seconds") {
+            Some(ttl) => Reply::Respond {
+                status: 200,
+                content_type: "text/plain",
+                body: IMDS_TOKEN.into(),
+                headers: vec![("X-aws-ec2-metadata-token-ttl-seconds", ttl.to_string())],
+            },
+            None => Reply::text(400, "missing ttl"),
+        },
+        ("GET", _) if req.header("x-aws-ec2-metadata-token") != Some(IMDS_TOKEN) => {
+            Reply::text(401, "token required")
+        }
+        ("GET", "/latest/meta-data/iam/security-credentials/") => Reply::text(200, IMDS_ROLE),
+        ("GET", p) if p == format!("/latest/meta-data/iam/security-credentials/{IMDS_ROLE}") => {
+            Reply::json(200, imds_credentials_json(IMDS_KEY_ID, "imds-secret-value"))
+        }
+        _ => Reply::text(404, "not found"),
+    }
+}

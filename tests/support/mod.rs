@@ -1,0 +1,238 @@
+//! Test support: the real binary in a fresh HOME, and fakes of STS, IMDSv2 and the ECS
+//! container endpoint on 127.0.0.1 that a test can make fail (denials, throttling, 500s, slow
+//! or silent replies, closed ports). Every server stops when its handle is dropped.
+#![allow(dead_code)]
+
+pub mod fake;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub use fake::{FakeServer, IMDS_KEY_ID, IMDS_TOKEN};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_xacct-cred");
+pub const DEV_KEY_ID: &str = "AKIADEVEXAMPLE000001";
+pub const DEV_SECRET: &str = "dev-secret-DO-NOT-PRINT-0123456789abcdef";
+pub const ROLE_ARN: &str = "arn:aws:iam::111111111111:role/readonly-asi-production-bucket";
+
+/// A temporary HOME with ~/.aws and a cache directory, and the environment to run the binary in.
+pub struct Scenario {
+    pub home: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Scenario {
+    pub fn new() -> Scenario {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir(home.path().join(".aws")).unwrap();
+        let mut s = Scenario {
+            home,
+            env: Vec::new(),
+        };
+        let cache = s.cache_dir();
+        s.set("XACCT_CRED_CACHE_DIR", cache.to_str().unwrap());
+        s.set("USER", "asi-dev");
+        s
+    }
+
+    /// The usual setup: IAM user keys in `dev`, the role in `prod`, STS at `sts`.
+    pub fn with_role(sts: &FakeServer, extra: &str) -> Scenario {
+        let s = Scenario::new();
+        s.credentials(&format!(
+            "[dev]\naws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\n"
+        ));
+        s.config(&format!("[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = dev\nregion = eu-west-1\n{extra}\n"));
+        let mut s = s;
+        s.set("AWS_ENDPOINT_URL_STS", &sts.url());
+        s
+    }
+
+    pub fn config(&self, text: &str) {
+        std::fs::write(self.home.path().join(".aws/config"), text).unwrap();
+    }
+
+    pub fn credentials(&self, text: &str) {
+        std::fs::write(self.home.path().join(".aws/credentials"), text).unwrap();
+    }
+
+    pub fn set(&mut self, k: &str, v: &str) -> &mut Self {
+        self.env.retain(|(key, _)| key != k);
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn unset(&mut self, k: &str) -> &mut Self {
+        self.env.retain(|(key, _)| key != k);
+        self
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home.path().join("cache")
+    }
+
+    /// The binary with nothing of the runner's environment but PATH.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env_clear()
+            .env("HOME", self.home.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c.stdin(Stdio::null());
+        detach_from_terminal(&mut c);
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        Outcome::from(self.command(args).output().unwrap())
+    }
+
+    /// The one cache entry file (panics unless there is exactly one).
+    pub fn entry_file(&self) -> PathBuf {
+        let files = self.entry_files();
+        assert_eq!(files.len(), 1, "expected one cache entry, found {files:?}");
+        files.into_iter().next().unwrap()
+    }
+
+    pub fn entry_files(&self) -> Vec<PathBuf> {
+        let Ok(rd) = std::fs::read_dir(self.cache_dir()) else {
+            return Vec::new();
+        };
+        let mut v: Vec<PathBuf> = rd
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// No controlling terminal, as under CI, a daemon or an SDK: /dev/tty cannot be opened.
+fn detach_from_terminal(c: &mut Command) {
+    #[cfg(unix)]
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        c.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+}
+
+/// What a run of the binary did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Outcome {
+    fn from(o: Output) -> Self {
+        Outcome {
+            code: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Outcome {
+    #[track_caller]
+    pub fn ok(&self) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "expected success; stderr:\n{}\nstdout:\n{}",
+            self.stderr,
+            self.stdout
+        );
+        self
+    }
+
+    /// Failed with `code`, printed nothing on stdout, and said no secret on stderr.
+    #[track_caller]
+    pub fn failed(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit {code}; stderr:\n{}\nstdout:\n{}",
+            self.stderr,
+            self.stdout
+        );
+        assert_eq!(self.stdout, "", "nothing may reach stdout on failure");
+        self.no_secrets_on_stderr();
+        assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needles: &[&str]) -> &Self {
+        for n in needles {
+            assert!(
+                self.stderr.contains(n),
+                "stderr lacks {n:?}:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
+    #[track_caller]
+    pub fn no_secrets_on_stderr(&self) -> &Self {
+        for s in [
+            DEV_SECRET,
+            "fake-secret-",
+            "fake-token-",
+            "imds-secret",
+            "ecs-secret",
+            "env-secret",
+        ] {
+            assert!(
+                !self.stderr.contains(s),
+                "a secret reached stderr:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {:?}", self.stdout))
+    }
+}
+
+/// Form parameters of an STS (awsQuery) request body.
+pub fn form(body: &str) -> HashMap<String, String> {
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
