@@ -122,42 +122,36 @@ impl CacheEntry {
         self.credentials.expiration - now
     }
 
-    /// Fresh: more than the refresh window left.
+    /// Fresh: more than the refresh window left (pass the [`effective_window`]).
     pub fn is_fresh(&self, now: OffsetDateTime, window: Duration) -> bool {
-        self.time_left(now) > effective_window(window, self.lifetime())
+        self.time_left(now) > window
     }
 
     /// Still usable at all, e.g. when a refresh failed.
     pub fn is_servable(&self, now: OffsetDateTime) -> bool {
         self.time_left(now) > MIN_SERVE_LEFT
     }
-
-    fn lifetime(&self) -> Duration {
-        (self.credentials.expiration - self.created_at)
-            .try_into()
-            .unwrap_or(Duration::ZERO)
-    }
 }
 
-/// The window actually applied to an entry. A session that is not longer than the window could
-/// never be fresh, which would mean one STS call per invocation; such a session is instead
-/// reused until a third of its life remains (five minutes of a 900 s session).
-pub fn effective_window(window: Duration, lifetime: Duration) -> Duration {
-    if lifetime > window {
+/// The window applied to sessions of the requested duration. A session that is not longer than
+/// the window could never be fresh, which would mean one STS call per invocation; such sessions
+/// are instead reused until a third of their duration remains (five minutes of 900 s).
+pub fn effective_window(window: Duration, duration: Duration) -> Duration {
+    if duration > window {
         window
     } else {
-        lifetime / 3
+        duration / 3
     }
 }
 
-/// The note said once per new session whose duration cannot satisfy the window.
-pub fn short_session_note(window: Duration, lifetime: Duration) -> Option<String> {
-    (lifetime <= window).then(|| {
+/// Said by the call that creates such a session, never by the hits that reuse it.
+pub fn short_session_note(window: Duration, duration: Duration) -> Option<String> {
+    (duration <= window).then(|| {
         format!(
             "xacct-cred: note: {} s sessions are shorter than the {} s refresh window, so this one is reused until {} s remain; set duration_seconds above {} (or --refresh-window) to change that.",
-            lifetime.as_secs(),
+            duration.as_secs(),
             window.as_secs(),
-            effective_window(window, lifetime).as_secs(),
+            effective_window(window, duration).as_secs(),
             window.as_secs()
         )
     })
@@ -566,5 +560,95 @@ mod private {
     }
     pub fn sync_dir(_: &Path) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The window and expiry rules with an injected clock: no test sleeps.
+    use super::*;
+
+    fn entry_expiring_in(now: OffsetDateTime, secs: i64) -> CacheEntry {
+        CacheEntry {
+            credentials: SessionCredentials {
+                access_key_id: "ASIA".into(),
+                secret_access_key: Secret::new("s"),
+                session_token: Secret::new("t"),
+                expiration: now + time::Duration::seconds(secs),
+            },
+            role_arn: "arn:aws:iam::111111111111:role/r".into(),
+            profile: Some("p".into()),
+            source: "source_profile dev".into(),
+            created_at: now - time::Duration::seconds(60),
+        }
+    }
+
+    const W: Duration = DEFAULT_REFRESH_WINDOW;
+
+    #[test]
+    fn fresh_means_more_than_the_window_left() {
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        let win = effective_window(W, Duration::from_secs(3600));
+        assert_eq!(win, W);
+        assert!(entry_expiring_in(now, 961).is_fresh(now, win));
+        assert!(!entry_expiring_in(now, 960).is_fresh(now, win));
+        // The same entry, 2 seconds later by the clock, is stale.
+        assert!(!entry_expiring_in(now, 961).is_fresh(now + time::Duration::seconds(2), win));
+        assert!(!entry_expiring_in(now, -5).is_fresh(now, win));
+    }
+
+    #[test]
+    fn servable_needs_a_margin_and_never_serves_expired() {
+        let now = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        assert!(entry_expiring_in(now, 600).is_servable(now));
+        assert!(!entry_expiring_in(now, 10).is_servable(now));
+        assert!(!entry_expiring_in(now, -1).is_servable(now));
+    }
+
+    #[test]
+    fn short_sessions_get_a_third_of_their_duration_as_window() {
+        assert_eq!(
+            effective_window(W, Duration::from_secs(900)),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            effective_window(W, Duration::from_secs(960)),
+            Duration::from_secs(320)
+        );
+        assert_eq!(effective_window(W, Duration::from_secs(961)), W);
+        assert!(
+            short_session_note(W, Duration::from_secs(900))
+                .unwrap()
+                .contains("300 s remain")
+        );
+        assert!(short_session_note(W, Duration::from_secs(3600)).is_none());
+    }
+
+    #[test]
+    fn entries_round_trip_and_reject_other_versions() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let e = entry_expiring_in(now, 3600);
+        assert_eq!(
+            CacheEntry::from_json(e.to_json().as_bytes()),
+            Some(e.clone())
+        );
+        let other = e.to_json().replace("\"version\":1", "\"version\":2");
+        assert_eq!(CacheEntry::from_json(other.as_bytes()), None);
+    }
+
+    #[test]
+    fn settings_parse_from_flag_then_variable() {
+        let env = Environment::from_pairs([(crate::env::REFRESH_WINDOW, "120")]);
+        assert_eq!(
+            refresh_window(Some(30), &env).unwrap(),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            refresh_window(None, &env).unwrap(),
+            Duration::from_secs(120)
+        );
+        assert_eq!(refresh_window(None, &Environment::default()).unwrap(), W);
+        let bad = Environment::from_pairs([(crate::env::REFRESH_WINDOW, "2m")]);
+        assert!(refresh_window(None, &bad).is_err());
     }
 }

@@ -31,7 +31,8 @@ pub fn credentials(cli: &Cli, env: &Environment) -> Result<()> {
     if cli.cache.no_cache {
         return print(&fetch(&plan, &key, env)?, format);
     }
-    let window = cache::refresh_window(cli.cache.refresh_window, env)?;
+    let configured_window = cache::refresh_window(cli.cache.refresh_window, env)?;
+    let window = cache::effective_window(configured_window, plan.role.duration());
     let dir = CacheDir::open(cache::locate(env)?)?;
     // The hot path: one file read, an expiry check, print.
     if !cli.cache.refresh
@@ -41,7 +42,7 @@ pub fn credentials(cli: &Cli, env: &Environment) -> Result<()> {
         debug(|| format!("cache hit {}", dir.entry_path(&key).display()));
         return print(&entry.credentials, format);
     }
-    let creds = refresh(&dir, &key, &plan, env, window, cli.cache.refresh)?;
+    let creds = refresh(&dir, &key, &plan, env, configured_window, cli.cache.refresh)?;
     print(&creds, format)
 }
 
@@ -51,9 +52,10 @@ fn refresh(
     key: &str,
     plan: &Plan,
     env: &Environment,
-    window: Duration,
+    configured_window: Duration,
     force: bool,
 ) -> Result<SessionCredentials> {
+    let window = cache::effective_window(configured_window, plan.role.duration());
     debug(|| {
         format!(
             "cache miss {}; taking the lock",
@@ -78,9 +80,7 @@ fn refresh(
     match fetch(plan, key, env) {
         Ok(creds) => {
             let entry = CacheEntry::new(plan, creds, OffsetDateTime::now_utc());
-            let lifetime =
-                Duration::try_from(entry.time_left(entry.created_at)).unwrap_or_default();
-            if let Some(note) = cache::short_session_note(window, lifetime) {
+            if let Some(note) = cache::short_session_note(configured_window, plan.role.duration()) {
                 eprintln!("{note}");
             }
             if let Err(e) = dir.write(key, &entry) {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+#[allow(unused_imports)]
 pub use fake::{FakeServer, IMDS_KEY_ID, IMDS_TOKEN};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_xacct-cred");
