@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included: README's test command and what .ci/run runs.
+#   1. unit and integration tests: the real binary against fake STS/IMDS/ECS on 127.0.0.1;
+#   2. end to end: AWS CLI v1 and v2, boto3, the JS and Rust SDKs and bash against moto.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+python=$(bash scripts/setup-test-deps.sh | tail -1)
 
-# Everything a fresh Debian/Ubuntu machine with Rust lacks for the tests.
-bash scripts/setup-test-deps.sh
-
-echo "== unit and integration tests (fake STS/IMDS/ECS on 127.0.0.1)"
+t0=$(date +%s)
+echo "== tier 1: unit and integration tests (cargo test)"
 cargo test --locked
+t1=$(date +%s)
+
+echo "== tier 2: end to end with real clients against moto (pytest)"
+cargo build --locked --bin xacct-cred --example s3_client -q
+XACCT_CRED_BIN=$PWD/target/debug/xacct-cred "$python" -m pytest -q -p no:cacheprovider tests/e2e
+t2=$(date +%s)
+echo "tier times: cargo test $((t1 - t0)) s, end to end $((t2 - t1)) s"
