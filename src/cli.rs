@@ -52,6 +52,176 @@ pub enum Command {
         #[command(subcommand)]
         action: CacheAction,
     },
+    /// Check a cross-account set-up one link at a time and say what to fix.
+    #[command(
+        after_help = "Example:\n  xacct-cred doctor --profile prod-readonly\n  xacct-cred doctor --profile prod-readonly --json | jq '.steps[] | select(.status != \"pass\")'\n\nExit 0 only when every step passes."
+    )]
+    Doctor(DoctorArgs),
+    /// Write the role profile and the credential_process profile into ~/.aws/config.
+    #[command(
+        after_help = "Example:\n  xacct-cred setup --name prod --role-arn arn:aws:iam::111111111111:role/readonly --source-profile dev\n  aws s3 ls --profile prod\n\nKeeps every existing line and comment, backs the file up first, changes nothing when the\nprofiles are already as asked, and refuses to replace a different definition without --force."
+    )]
+    Setup(SetupArgs),
+    /// Print the IAM policies a cross-account set-up needs (trust, permission, source).
+    #[command(
+        after_help = "Example:\n  xacct-cred policy --prod-account 111111111111 --dev-account 222222222222 --role-name readonly --bucket my-bucket\n  xacct-cred policy ... --document trust > trust.json\n  xacct-cred policy ... --format terraform > role.tf"
+    )]
+    Policy(PolicyArgs),
+    /// Run a command with the role's credentials in its environment.
+    #[command(
+        after_help = "Example:\n  xacct-cred exec --profile prod-readonly -- aws s3 ls s3://my-bucket/\n  xacct-cred exec -p prod-readonly -- terraform plan\n\nSets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION\n(and AWS_REGION when configured), removes AWS_PROFILE, and replaces itself with the command,\nso signals reach it directly and its exit code is xacct-cred's."
+    )]
+    Exec(ExecArgs),
+    /// Print (or open) the AWS console URL for the role.
+    #[command(
+        after_help = "Example:\n  xacct-cred console --profile prod-readonly             # switch-role URL\n  xacct-cred console --profile prod-readonly --federated --open   # signed-in session"
+    )]
+    Console(ConsoleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub role: RoleArgs,
+    /// One JSON document instead of lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The profile the AWS CLI and SDKs will use (its only key is credential_process).
+    #[arg(long, value_name = "PROFILE")]
+    pub name: Option<String>,
+    /// The profile that holds the role's settings (default: NAME-role).
+    #[arg(long, value_name = "PROFILE")]
+    pub role_profile: Option<String>,
+    /// The role to assume.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The profile with the credentials that assume the role.
+    #[arg(long, value_name = "NAME", conflicts_with = "credential_source")]
+    pub source_profile: Option<String>,
+    /// Where the assuming credentials come from instead of a profile.
+    #[arg(long, value_name = "SOURCE", value_parser = ["Environment", "Ec2InstanceMetadata", "EcsContainer"])]
+    pub credential_source: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub role_session_name: Option<String>,
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    #[arg(long, value_name = "SECONDS")]
+    pub duration_seconds: Option<i64>,
+    #[arg(long, value_name = "ARN")]
+    pub mfa_serial: Option<String>,
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Replace existing profiles of those names that say something else.
+    #[arg(long)]
+    pub force: bool,
+    /// Do not run the doctor on the new profile afterwards.
+    #[arg(long)]
+    pub no_doctor: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyDocument {
+    Trust,
+    Permission,
+    Source,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFormat {
+    /// {"trust_policy": …, "permission_policy": …, "source_policy": …}
+    Json,
+    /// A CloudFormation template that creates the role.
+    Cloudformation,
+    /// Terraform that creates the role.
+    Terraform,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// The account that owns the role and the bucket.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub prod_account: String,
+    /// The account whose principals may assume the role (trusts its root).
+    #[arg(
+        long,
+        value_name = "ACCOUNT",
+        required_unless_present = "principal",
+        conflicts_with = "principal"
+    )]
+    pub dev_account: Option<String>,
+    /// One principal that may assume the role (a user or role ARN) instead of a whole account.
+    #[arg(long, value_name = "ARN")]
+    pub principal: Option<String>,
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "readonly-asi-production-bucket"
+    )]
+    pub role_name: String,
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket: String,
+    /// List and read the bucket (the default).
+    #[arg(long, conflicts_with = "read_write")]
+    pub read_only: bool,
+    /// Also write and delete objects.
+    #[arg(long)]
+    pub read_write: bool,
+    /// Require this external ID in the trust policy.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// Require MFA in the trust policy.
+    #[arg(long)]
+    pub require_mfa: bool,
+    /// Print only this policy document.
+    #[arg(long, value_enum, conflicts_with = "format")]
+    pub document: Option<PolicyDocument>,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: PolicyFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub role: RoleArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Allow running inside another xacct-cred exec.
+    #[arg(long)]
+    pub allow_nested: bool,
+    /// The command and its arguments.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub role: RoleArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// Open the URL in the browser instead of printing it.
+    #[arg(long)]
+    pub open: bool,
+    /// A signed-in console session through the federation endpoint (getSigninToken) instead of
+    /// the switch-role page.
+    #[arg(long)]
+    pub federated: bool,
+    /// The name the console shows for the role (switch-role URL).
+    #[arg(long, value_name = "NAME")]
+    pub display_name: Option<String>,
+    /// The colour the console shows for the role, as hex (e.g. F2B0A9).
+    #[arg(long, value_name = "HEX")]
+    pub color: Option<String>,
+    /// The federation endpoint (default: the partition's signin …/federation). Env: XACCT_CRED_FEDERATION_ENDPOINT
+    #[arg(long, value_name = "URL")]
+    pub federation_endpoint: Option<String>,
+    /// Where the federated sign-in lands (default: the console home).
+    #[arg(long, value_name = "URL")]
+    pub destination: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,6 +24,10 @@ pub enum Kind {
     Cache,
     /// An MFA code was needed and could not be had.
     Mfa,
+    /// `exec`: the command does not exist (the shells' 127).
+    CommandNotFound,
+    /// `exec`: the command exists but cannot be run (the shells' 126).
+    CommandNotRunnable,
 }
 
 impl Kind {
@@ -36,6 +40,8 @@ impl Kind {
             Kind::StsUnavailable => 5,
             Kind::Cache => 6,
             Kind::Mfa => 7,
+            Kind::CommandNotFound => 127,
+            Kind::CommandNotRunnable => 126,
         }
     }
 }

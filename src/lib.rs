@@ -12,6 +12,7 @@ pub mod error;
 pub mod mfa;
 pub mod output;
 pub mod plan;
+pub mod prompt;
 pub mod run;
 pub mod source;
 pub mod sts;
@@ -29,5 +30,10 @@ pub fn run(cli: &Cli) -> error::Result<()> {
     match &cli.command {
         None => run::credentials(cli, &env),
         Some(Command::Cache { action }) => cmd::cache::run(action, &env),
+        Some(Command::Doctor(args)) => cmd::doctor::run(args, &env),
+        Some(Command::Setup(args)) => cmd::setup::run(args, &env),
+        Some(Command::Policy(args)) => cmd::policy::run(args),
+        Some(Command::Exec(args)) => cmd::exec::run(args, &env),
+        Some(Command::Console(args)) => cmd::console::run(args, &env),
     }
 }

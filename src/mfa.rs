@@ -29,26 +29,6 @@ pub fn token_code(plan: &Plan) -> Result<Option<String>> {
     Ok(Some(code))
 }
 
-#[cfg(unix)]
 fn ask(serial: &str) -> std::result::Result<String, String> {
-    use std::io::{BufRead, BufReader, Write};
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .map_err(|e| format!("/dev/tty: {e}"))?;
-    let mut out = &tty;
-    write!(out, "MFA code for {serial}: ")
-        .and_then(|()| out.flush())
-        .map_err(|e| e.to_string())?;
-    let mut line = String::new();
-    BufReader::new(&tty)
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    Ok(line)
-}
-
-#[cfg(not(unix))]
-fn ask(_serial: &str) -> std::result::Result<String, String> {
-    Err("prompting is supported on Unix only".into())
+    crate::prompt::ask(&format!("MFA code for {serial}: "))
 }

@@ -24,6 +24,8 @@ pub struct Plan {
     pub role: RoleSpec,
     pub source: SourceSpec,
     pub region: String,
+    /// Whether the region was configured (flag, variable, profile) rather than defaulted.
+    pub region_configured: bool,
     /// An STS endpoint override (AWS_ENDPOINT_URL_STS, services, AWS_ENDPOINT_URL, endpoint_url).
     pub sts_endpoint: Option<String>,
 }
@@ -330,13 +332,15 @@ impl Plan {
             SourceSpec::Profile { name, .. } => config.get(name, "region"),
             _ => None,
         };
-        let region = args
+        let configured_region = args
             .region
             .as_deref()
             .or_else(|| env.get("AWS_REGION"))
             .or_else(|| env.get("AWS_DEFAULT_REGION"))
             .or_else(|| key("region"))
-            .or(source_region)
+            .or(source_region);
+        let region_configured = configured_region.is_some();
+        let region = configured_region
             .unwrap_or(DEFAULT_REGION)
             .trim()
             .to_string();
@@ -362,6 +366,7 @@ impl Plan {
             },
             source,
             region,
+            region_configured,
             sts_endpoint,
         })
     }

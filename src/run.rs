@@ -6,7 +6,7 @@
 //! call STS.
 
 use crate::cache::{self, CacheDir, CacheEntry};
-use crate::cli::{Cli, Format};
+use crate::cli::{CacheArgs, Cli, Format, RoleArgs};
 use crate::config::SharedConfig;
 use crate::credentials::SessionCredentials;
 use crate::diag::debug;
@@ -23,27 +23,45 @@ use time::OffsetDateTime;
 const MAX_NESTING: usize = 4;
 
 pub fn credentials(cli: &Cli, env: &Environment) -> Result<()> {
+    let (_, creds) = session(&cli.role, &cli.cache, env)?;
+    print(&creds, cli.output.format())
+}
+
+/// The role's session credentials, from the cache when it can: what `credentials` prints and
+/// what `exec` and `console` use.
+pub fn session(
+    role: &RoleArgs,
+    cache: &CacheArgs,
+    env: &Environment,
+) -> Result<(Plan, SessionCredentials)> {
     let config = SharedConfig::load(env)?;
-    let plan = Plan::build(&config, &cli.role, env)?;
-    let key = cache::key(&plan);
-    refuse_loop(&plan, &key, env)?;
-    let format = cli.output.format();
-    if cli.cache.no_cache {
-        return print(&fetch(&plan, &key, env)?, format);
+    let plan = Plan::build(&config, role, env)?;
+    let creds = session_for(&plan, cache, env)?;
+    Ok((plan, creds))
+}
+
+pub fn session_for(
+    plan: &Plan,
+    cache: &CacheArgs,
+    env: &Environment,
+) -> Result<SessionCredentials> {
+    let key = cache::key(plan);
+    refuse_loop(plan, &key, env)?;
+    if cache.no_cache {
+        return fetch(plan, &key, env);
     }
-    let configured_window = cache::refresh_window(cli.cache.refresh_window, env)?;
+    let configured_window = cache::refresh_window(cache.refresh_window, env)?;
     let window = cache::effective_window(configured_window, plan.role.duration());
     let dir = CacheDir::open(cache::locate(env)?)?;
-    // The hot path: one file read, an expiry check, print.
-    if !cli.cache.refresh
+    // The hot path: one file read, an expiry check, done.
+    if !cache.refresh
         && let Some(entry) = dir.read(&key)?
         && entry.is_fresh(OffsetDateTime::now_utc(), window)
     {
         debug(|| format!("cache hit {}", dir.entry_path(&key).display()));
-        return print(&entry.credentials, format);
+        return Ok(entry.credentials);
     }
-    let creds = refresh(&dir, &key, &plan, env, configured_window, cli.cache.refresh)?;
-    print(&creds, format)
+    refresh(&dir, &key, plan, env, configured_window, cache.refresh)
 }
 
 /// The miss path: under the key's lock, re-check the entry, then assume the role and store it.
@@ -107,8 +125,8 @@ fn refresh(
     }
 }
 
-/// Source credential → MFA code → AssumeRole. The only place a runtime is started.
-fn fetch(plan: &Plan, key: &str, env: &Environment) -> Result<SessionCredentials> {
+/// Source credential → MFA code → AssumeRole. The only place the default command starts a runtime.
+pub fn fetch(plan: &Plan, key: &str, env: &Environment) -> Result<SessionCredentials> {
     let token_code = mfa::token_code(plan)?;
     mark_in_chain(key, env);
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -127,13 +145,15 @@ fn fetch(plan: &Plan, key: &str, env: &Environment) -> Result<SessionCredentials
                     .unwrap_or("the regional endpoint")
             )
         });
-        sts::assume_role(plan, &source, token_code).await
+        sts::assume_role(plan, &source, token_code)
+            .await
+            .map(|assumed| assumed.credentials)
     })
 }
 
 /// A source profile whose credential_process runs xacct-cred for this same role would recurse
 /// forever; each xacct-cred passes the keys it is resolving down through the environment.
-fn refuse_loop(plan: &Plan, key: &str, env: &Environment) -> Result<()> {
+pub fn refuse_loop(plan: &Plan, key: &str, env: &Environment) -> Result<()> {
     let chain = env.get(env::CHAIN).unwrap_or("");
     let depth = chain.split(',').filter(|k| !k.is_empty()).count();
     let looped = chain.split(',').any(|k| k == key);

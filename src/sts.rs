@@ -45,12 +45,20 @@ pub fn client(plan: &Plan, source: &SourceCredential) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::from_conf(config.build())
 }
 
+/// What AssumeRole returned.
+#[derive(Debug, Clone)]
+pub struct Assumed {
+    pub credentials: SessionCredentials,
+    /// `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`
+    pub assumed_role_arn: Option<String>,
+}
+
 /// Calls AssumeRole as the plan says.
 pub async fn assume_role(
     plan: &Plan,
     source: &SourceCredential,
     token_code: Option<String>,
-) -> Result<SessionCredentials> {
+) -> Result<Assumed> {
     let client = client(plan, source);
     let role = &plan.role;
     let sent = client
@@ -92,11 +100,14 @@ pub async fn assume_role(
             )
             .hint("Retry; if it persists, the STS endpoint is not a real STS.")
         })?;
-    Ok(SessionCredentials {
-        access_key_id: c.access_key_id().to_string(),
-        secret_access_key: Secret::new(c.secret_access_key()),
-        session_token: Secret::new(c.session_token()),
-        expiration,
+    Ok(Assumed {
+        credentials: SessionCredentials {
+            access_key_id: c.access_key_id().to_string(),
+            secret_access_key: Secret::new(c.secret_access_key()),
+            session_token: Secret::new(c.session_token()),
+            expiration,
+        },
+        assumed_role_arn: output.assumed_role_user().map(|u| u.arn().to_string()),
     })
 }
 

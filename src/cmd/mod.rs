@@ -1,3 +1,8 @@
 //! One file per subcommand beyond the default credential_process one.
 
 pub mod cache;
+pub mod console;
+pub mod doctor;
+pub mod exec;
+pub mod policy;
+pub mod setup;

@@ -128,10 +128,20 @@ def set_up(endpoint):
     # What EC2 would hand the instance: a session of the instance role.
     ec2_session = _client("sts", endpoint, DEV).assume_role(RoleArn=f"arn:aws:iam::{DEV}:role/{EC2_ROLE_NAME}", RoleSessionName=INSTANCE_ID, DurationSeconds=43200)["Credentials"]
 
+    # An administrator in each account, for tests that create more after authentication is on.
+    admin = {}
+    for account in (PROD, DEV):
+        a = _client("iam", endpoint, account)
+        a.create_user(UserName="admin")
+        a.put_user_policy(UserName="admin", PolicyName="admin", PolicyDocument=policy(allow("*", "*")))
+        k = a.create_access_key(UserName="admin")["AccessKey"]
+        admin[account] = {"id": k["AccessKeyId"], "secret": k["SecretAccessKey"]}
+
     # From here on every request is authenticated and authorised by moto.
     urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"}), timeout=10)
     return {
         "trust": trust,
+        "admin": admin,
         "key_accounts": {key["AccessKeyId"]: DEV, ec2_session["AccessKeyId"]: DEV},
         "user_key_id": key["AccessKeyId"],
         "user_secret": key["SecretAccessKey"],

@@ -231,10 +231,14 @@ fn serve(
                     .iter()
                     .map(|(k, v)| format!("{k}: {v}\r\n"))
                     .collect();
+                let date = if headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("date")) {
+                    String::new()
+                } else {
+                    format!("Date: {}\r\n", http_date(0))
+                };
                 let head = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nDate: {}\r\n{extra}Connection: close\r\n\r\n",
-                    body.len(),
-                    http_date()
+                    "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{date}{extra}Connection: close\r\n\r\n",
+                    body.len()
                 );
                 let _ = stream.write_all(head.as_bytes());
                 let _ = stream.write_all(body.as_bytes());
@@ -245,8 +249,9 @@ fn serve(
     }
 }
 
-fn http_date() -> String {
-    let t = time::OffsetDateTime::now_utc();
+/// An HTTP Date header value, `skew_secs` away from now.
+pub fn http_date(skew_secs: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(skew_secs);
     let month = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ][u8::from(t.month()) as usize - 1];

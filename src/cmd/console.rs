@@ -1,0 +1,215 @@
+//! `xacct-cred console`: the AWS console for the role — the switch-role URL, or with
+//! `--federated` a signed-in session through the federation endpoint's getSigninToken.
+//!
+//! The federated URL carries a sign-in token, a secret: it goes to stdout (or the browser)
+//! only, never into a message.
+
+use crate::cli::ConsoleArgs;
+use crate::config::SharedConfig;
+use crate::credentials::SessionCredentials;
+use crate::env::Environment;
+use crate::error::{Error, Kind, Result};
+use crate::plan::Plan;
+use std::io::Write;
+use std::time::Duration;
+
+pub const FEDERATION_ENDPOINT: &str = "XACCT_CRED_FEDERATION_ENDPOINT";
+
+pub fn run(args: &ConsoleArgs, env: &Environment) -> Result<()> {
+    let config = SharedConfig::load(env)?;
+    let plan = Plan::build(&config, &args.role, env)?;
+    let url = if args.federated {
+        let creds = crate::run::session_for(&plan, &args.cache, env)?;
+        let endpoint = args
+            .federation_endpoint
+            .clone()
+            .or_else(|| env.get(FEDERATION_ENDPOINT).map(str::to_string))
+            .unwrap_or_else(|| {
+                format!(
+                    "https://{}/federation",
+                    signin_host(&plan.role.role_arn.partition)
+                )
+            });
+        let destination = args
+            .destination
+            .clone()
+            .unwrap_or_else(|| console_home(&plan));
+        federated_url(&endpoint, &destination, &creds)?
+    } else {
+        switch_role_url(&plan, args.display_name.as_deref(), args.color.as_deref())?
+    };
+    if args.open {
+        return open(&url);
+    }
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(format!("{url}\n").as_bytes());
+    Ok(())
+}
+
+fn signin_host(partition: &str) -> &'static str {
+    match partition {
+        "aws-cn" => "signin.amazonaws.cn",
+        "aws-us-gov" => "signin.amazonaws-us-gov.com",
+        _ => "signin.aws.amazon.com",
+    }
+}
+
+fn console_home(plan: &Plan) -> String {
+    match plan.role.role_arn.partition.as_str() {
+        "aws-cn" => "https://console.amazonaws.cn/".into(),
+        "aws-us-gov" => "https://console.amazonaws-us-gov.com/".into(),
+        _ => format!(
+            "https://{}.console.aws.amazon.com/console/home?region={}",
+            plan.region, plan.region
+        ),
+    }
+}
+
+/// `https://signin…/switchrole?account=…&roleName=…&displayName=…&color=…`
+pub fn switch_role_url(
+    plan: &Plan,
+    display_name: Option<&str>,
+    color: Option<&str>,
+) -> Result<String> {
+    let role = &plan.role.role_arn;
+    let role_name = role
+        .arn
+        .split_once(":role/")
+        .map(|(_, n)| n)
+        .unwrap_or(&role.name);
+    let display = display_name
+        .map(str::to_string)
+        .or_else(|| plan.profile.clone())
+        .unwrap_or_else(|| format!("{}@{}", role.name, role.account_id));
+    let mut url = format!(
+        "https://{}/switchrole?account={}&roleName={}&displayName={}",
+        signin_host(&role.partition),
+        role.account_id,
+        encode(role_name),
+        encode(&display)
+    );
+    if let Some(c) = color {
+        let hex = c.trim_start_matches('#');
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(
+                Error::config(format!("--color {c} is not a 6-digit hex colour"))
+                    .hint("Use e.g. F2B0A9 (the console's pastel red) or 99BCE3 (blue)."),
+            );
+        }
+        url.push_str(&format!("&color={}", hex.to_ascii_uppercase()));
+    }
+    Ok(url)
+}
+
+/// getSigninToken with the session, then the login URL that carries the token.
+fn federated_url(endpoint: &str, destination: &str, creds: &SessionCredentials) -> Result<String> {
+    let session = serde_json::json!({
+        "sessionId": creds.access_key_id,
+        "sessionKey": creds.secret_access_key.expose(),
+        "sessionToken": creds.session_token.expose(),
+    })
+    .to_string();
+    let token_url = format!(
+        "{endpoint}?Action=getSigninToken&Session={}",
+        encode(&session)
+    );
+    let body = http_get(&token_url).map_err(|why| {
+        Error::new(Kind::StsUnavailable, format!("the federation endpoint {endpoint} did not give a sign-in token: {why}"))
+            .hint("Check the network; federated sign-in needs credentials from AssumeRole (not an IAM user's keys), and --federation-endpoint must be the partition's …/federation URL.")
+    })?;
+    let token = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("SigninToken")?.as_str().map(str::to_string))
+        .ok_or_else(|| Error::new(Kind::Sts, format!("the federation endpoint {endpoint} answered without a SigninToken")).hint("The session may be too old or from role chaining longer than an hour; run with --refresh."))?;
+    Ok(format!(
+        "{endpoint}?Action=login&Issuer=xacct-cred&Destination={}&SigninToken={}",
+        encode(destination),
+        encode(&token)
+    ))
+}
+
+/// One HTTPS GET with a 10 s bound. Errors never contain the URL (it carries the session).
+fn http_get(url: &str) -> std::result::Result<String, String> {
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| "the endpoint is not a valid URL".to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| format!("no CA certificates: {e}"))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client: Client<_, Empty<bytes::Bytes>> =
+            Client::builder(TokioExecutor::new()).build(https);
+        let exchange = async {
+            let response = client
+                .get(uri)
+                .await
+                .map_err(|e| crate::error::causes(&e))?;
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
+            if !status.is_success() {
+                return Err(format!("HTTP {}", status.as_u16()));
+            }
+            String::from_utf8(body.to_vec()).map_err(|_| "the reply is not UTF-8".to_string())
+        };
+        tokio::time::timeout(Duration::from_secs(10), exchange)
+            .await
+            .map_err(|_| "no answer within 10 s".to_string())?
+    })
+}
+
+/// Opens the URL in the desktop's browser; prints it if there is none.
+fn open(url: &str) -> Result<()> {
+    let opener: &[&str] = if cfg!(target_os = "macos") {
+        &["open"]
+    } else if cfg!(windows) {
+        &["cmd", "/C", "start", ""]
+    } else {
+        &["xdg-open"]
+    };
+    let opened = std::process::Command::new(opener[0])
+        .args(&opener[1..])
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !opened {
+        eprintln!(
+            "xacct-cred: could not open a browser ({}); here is the URL:",
+            opener[0]
+        );
+        let _ = std::io::stdout()
+            .lock()
+            .write_all(format!("{url}\n").as_bytes());
+    }
+    Ok(())
+}
+
+/// Percent-encoding of everything but the unreserved characters (RFC 3986).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,434 @@
+//! `xacct-cred doctor`: walks the chain one link at a time — config, plan, source credential,
+//! clock, AssumeRole, cache — and prints a line per step with ✔/✘ and, on ✘, the cause and the
+//! fix. A failed step skips the ones that depend on it. Exit 0 only when every step passes.
+//! Makes one real AssumeRole (not cached) and a GetCallerIdentity; prints no secret.
+
+use crate::cache::{self, CacheDir};
+use crate::cli::DoctorArgs;
+use crate::config::SharedConfig;
+use crate::env::Environment;
+use crate::error::{Error, Kind, Result, key_id_tail};
+use crate::plan::{Plan, SourceSpec};
+use crate::{mfa, source, sts};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use serde_json::json;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+
+const CLOCK_WARN_SECS: i64 = 60;
+/// The keys whose presence the config step reports (names only, never values).
+const KNOWN_KEYS: &[&str] = &[
+    "role_arn",
+    "source_profile",
+    "credential_source",
+    "role_session_name",
+    "external_id",
+    "duration_seconds",
+    "mfa_serial",
+    "region",
+    "endpoint_url",
+    "services",
+    "credential_process",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "sso_session",
+    "web_identity_token_file",
+];
+const CLOCK_FAIL_SECS: i64 = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+}
+
+struct Step {
+    name: &'static str,
+    status: Status,
+    detail: String,
+    fix: Option<String>,
+}
+
+#[derive(Default)]
+struct Report {
+    steps: Vec<Step>,
+}
+
+impl Report {
+    fn pass(&mut self, name: &'static str, detail: impl Into<String>) {
+        self.steps.push(Step {
+            name,
+            status: Status::Pass,
+            detail: detail.into(),
+            fix: None,
+        });
+    }
+    fn warn(&mut self, name: &'static str, detail: impl Into<String>, fix: impl Into<String>) {
+        self.steps.push(Step {
+            name,
+            status: Status::Warn,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        });
+    }
+    fn fail(&mut self, name: &'static str, e: &Error) {
+        self.steps.push(Step {
+            name,
+            status: Status::Fail,
+            detail: e.what().to_string(),
+            fix: e.hint_text().map(str::to_string),
+        });
+    }
+    fn skip(&mut self, names: &[&'static str]) {
+        for name in names {
+            self.steps.push(Step {
+                name,
+                status: Status::Skip,
+                detail: "skipped: an earlier step failed".into(),
+                fix: None,
+            });
+        }
+    }
+    fn ok(&self) -> bool {
+        self.steps
+            .iter()
+            .all(|s| matches!(s.status, Status::Pass | Status::Warn))
+    }
+}
+
+pub fn run(args: &DoctorArgs, env: &Environment) -> Result<()> {
+    let report = diagnose(args, env);
+    let text = if args.json {
+        json_report(&report)
+    } else {
+        text_report(&report)
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if report.ok() {
+        Ok(())
+    } else {
+        let failed: Vec<&str> = report
+            .steps
+            .iter()
+            .filter(|s| s.status == Status::Fail)
+            .map(|s| s.name)
+            .collect();
+        Err(
+            Error::config(format!("doctor: {} failed", failed.join(", ")))
+                .hint("Fix the first ✘ above and run the doctor again."),
+        )
+    }
+}
+
+fn diagnose(args: &DoctorArgs, env: &Environment) -> Report {
+    let mut r = Report::default();
+    const AFTER_CONFIG: &[&str] = &["plan", "source credential", "clock", "assume role", "cache"];
+
+    let config = match SharedConfig::load(env) {
+        Ok(c) => c,
+        Err(e) => {
+            r.fail("config", &e);
+            r.skip(AFTER_CONFIG);
+            return r;
+        }
+    };
+    let exists = |p: &std::path::Path| if p.exists() { "found" } else { "missing" };
+    let mut detail = format!(
+        "{} ({}), {} ({})",
+        config.config_file.display(),
+        exists(&config.config_file),
+        config.credentials_file.display(),
+        exists(&config.credentials_file)
+    );
+    if let Some(name) = args
+        .role
+        .profile
+        .as_deref()
+        .or_else(|| env.get("AWS_PROFILE"))
+    {
+        match config.profile(name) {
+            Some(p) => {
+                let keys: Vec<&str> = KNOWN_KEYS
+                    .iter()
+                    .copied()
+                    .filter(|k| p.get(k).is_some())
+                    .collect();
+                detail.push_str(&format!(
+                    "; profile {name} has {}",
+                    if keys.is_empty() {
+                        "none of the keys xacct-cred reads".to_string()
+                    } else {
+                        keys.join(", ")
+                    }
+                ));
+            }
+            None => detail.push_str(&format!("; profile {name} is not there")),
+        }
+    }
+    r.pass("config", detail);
+
+    let plan = match Plan::build(&config, &args.role, env) {
+        Ok(p) => p,
+        Err(e) => {
+            r.fail("plan", &e);
+            r.skip(&AFTER_CONFIG[1..]);
+            return r;
+        }
+    };
+    r.pass(
+        "plan",
+        format!(
+            "assume {} as session {} for {} s via {}, in {}{}",
+            plan.role.role_arn.arn,
+            plan.role.session_name,
+            plan.role.duration_seconds,
+            plan.source.describe(),
+            plan.region,
+            plan.sts_endpoint
+                .as_deref()
+                .map(|e| format!(" at {e}"))
+                .unwrap_or_default()
+        ),
+    );
+
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            r.fail(
+                "source credential",
+                &Error::config(format!("could not start the I/O runtime: {e}")),
+            );
+            return r;
+        }
+    };
+    runtime.block_on(network_steps(&mut r, &plan, env));
+    cache_step(&mut r, &plan, env);
+    r
+}
+
+async fn network_steps(r: &mut Report, plan: &Plan, env: &Environment) {
+    let source = match source::resolve(plan, env).await {
+        Ok(s) => s,
+        Err(e) => {
+            r.fail("source credential", &e);
+            r.skip(&["clock", "assume role"]);
+            return;
+        }
+    };
+    let client = sts::client(plan, &source);
+    let date = ServerDate::default();
+    let identity = client
+        .get_caller_identity()
+        .customize()
+        .interceptor(date.clone())
+        .send()
+        .await;
+    let kind = match &plan.source {
+        SourceSpec::Ec2InstanceMetadata { .. } => {
+            " (IMDSv2: token PUT, role name and credentials all answered)"
+        }
+        _ => "",
+    };
+    match identity {
+        Ok(id) => r.pass(
+            "source credential",
+            format!(
+                "{}{kind} is {}",
+                source.description,
+                id.arn().unwrap_or("(no ARN)")
+            ),
+        ),
+        Err(e) => {
+            let e = Error::new(Kind::Sts, format!("{} was resolved, but STS GetCallerIdentity refused it: {}", source.description, crate::error::causes(&e)))
+                .hint("Those keys are wrong, expired or deactivated; check them with aws sts get-caller-identity on the source profile.");
+            r.fail("source credential", &e);
+        }
+    }
+
+    match date.offset_seconds() {
+        None => r.warn("clock", "STS's reply had no Date header to compare with", "Make sure NTP (chrony, systemd-timesyncd) keeps this clock in sync."),
+        Some(offset) if offset.abs() > CLOCK_FAIL_SECS => r.fail(
+            "clock",
+            &Error::config(format!("this clock is {offset:+} s off STS's (SigV4 rejects requests more than 15 minutes off; sessions look expired early or late)"))
+                .hint("Sync the clock (NTP: chrony, systemd-timesyncd, or sntp -sS time.apple.com on macOS)."),
+        ),
+        Some(offset) if offset.abs() > CLOCK_WARN_SECS => r.warn("clock", format!("this clock is {offset:+} s off STS's"), "Sync the clock with NTP before it drifts further."),
+        Some(offset) => r.pass("clock", format!("within {} s of STS's clock", offset.abs().max(1))),
+    }
+
+    let token_code = match mfa::token_code(plan) {
+        Ok(c) => c,
+        Err(e) => {
+            r.fail("assume role", &e);
+            return;
+        }
+    };
+    match sts::assume_role(plan, &source, token_code).await {
+        Ok(assumed) => r.pass(
+            "assume role",
+            format!(
+                "{} (access key {}, expires {})",
+                assumed
+                    .assumed_role_arn
+                    .as_deref()
+                    .unwrap_or(&plan.role.role_arn.arn),
+                key_id_tail(&assumed.credentials.access_key_id),
+                crate::credentials::format_expiration(assumed.credentials.expiration)
+            ),
+        ),
+        Err(e) => r.fail("assume role", &e),
+    }
+}
+
+fn cache_step(r: &mut Report, plan: &Plan, env: &Environment) {
+    let dir = match cache::locate(env).and_then(CacheDir::open) {
+        Ok(d) => d,
+        Err(e) => return r.fail("cache", &e),
+    };
+    let key = cache::key(plan);
+    let now = OffsetDateTime::now_utc();
+    let window =
+        cache::refresh_window(None, env).map(|w| cache::effective_window(w, plan.role.duration()));
+    let detail = match (dir.read(&key), window) {
+        (Err(e), _) | (_, Err(e)) => return r.fail("cache", &e),
+        (Ok(None), _) => format!(
+            "{} is private; no session cached for this role yet",
+            dir.path().display()
+        ),
+        (Ok(Some(entry)), Ok(window)) => {
+            let left = entry.time_left(now);
+            let state = if entry.is_fresh(now, window) {
+                "will be used"
+            } else if entry.is_servable(now) {
+                "will be renewed on the next call"
+            } else {
+                "expired; will be renewed"
+            };
+            format!(
+                "{} is private; session cached, {} min left ({state})",
+                dir.path().display(),
+                left.whole_minutes()
+            )
+        }
+    };
+    r.pass("cache", detail);
+}
+
+fn text_report(r: &Report) -> String {
+    let mut out = String::new();
+    for s in &r.steps {
+        let mark = match s.status {
+            Status::Pass => "✔",
+            Status::Warn => "!",
+            Status::Fail => "✘",
+            Status::Skip => "-",
+        };
+        out.push_str(&format!("{mark} {:<17} {}\n", s.name, s.detail));
+        if let Some(fix) = &s.fix {
+            out.push_str(&format!("  {:<17} fix: {fix}\n", ""));
+        }
+    }
+    out.push_str(if r.ok() {
+        "All checks passed.\n"
+    } else {
+        "Some checks failed.\n"
+    });
+    out
+}
+
+fn json_report(r: &Report) -> String {
+    let steps: Vec<_> = r
+        .steps
+        .iter()
+        .map(|s| {
+            json!({
+                "step": s.name,
+                "status": match s.status { Status::Pass => "pass", Status::Warn => "warn", Status::Fail => "fail", Status::Skip => "skip" },
+                "detail": s.detail,
+                "fix": s.fix,
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&json!({ "ok": r.ok(), "steps": steps }))
+        .expect("JSON values always serialize");
+    text.push('\n');
+    text
+}
+
+/// Keeps the `Date` header of the reply and when it arrived, for the clock check.
+#[derive(Debug, Clone, Default)]
+struct ServerDate(Arc<Mutex<Option<(String, OffsetDateTime)>>>);
+
+impl ServerDate {
+    /// Local clock minus the server's, in seconds.
+    fn offset_seconds(&self) -> Option<i64> {
+        let (date, local) = self.0.lock().ok()?.clone()?;
+        let server = parse_http_date(&date)?;
+        Some((local - server).whole_seconds())
+    }
+}
+
+impl Intercept for ServerDate {
+    fn name(&self) -> &'static str {
+        "ServerDate"
+    }
+
+    fn read_after_transmit(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> std::result::Result<(), BoxError> {
+        if let Some(date) = context.response().headers().get("date")
+            && let Ok(mut slot) = self.0.lock()
+        {
+            *slot = Some((date.to_string(), OffsetDateTime::now_utc()));
+        }
+        Ok(())
+    }
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's IMF-fixdate).
+fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let [_, day, month, year, clock, "GMT"] = parts[..] else {
+        return None;
+    };
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = time::Month::try_from(months.iter().position(|m| *m == month)? as u8 + 1).ok()?;
+    let date = time::Date::from_calendar_date(year.parse().ok()?, month, day.parse().ok()?).ok()?;
+    let hms: Vec<u8> = clock
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, sec] = hms[..] else { return None };
+    Some(date.with_hms(h, m, sec).ok()?.assume_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_parse() {
+        let t = parse_http_date("Mon, 23 Nov 2026 16:21:44 GMT").unwrap();
+        assert_eq!(
+            crate::credentials::format_expiration(t),
+            "2026-11-23T16:21:44Z"
+        );
+        assert!(parse_http_date("yesterday").is_none());
+        assert!(parse_http_date("Mon, 32 Nov 2026 16:21:44 GMT").is_none());
+    }
+}
