@@ -6,6 +6,11 @@
 
 use aws_config::BehaviorVersion;
 
+/// An SDK error with its causes, for stderr.
+fn shown(e: impl std::error::Error) -> String {
+    aws_smithy_types::error::display::DisplayErrorContext(e).to_string()
+}
+
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(profile), Some(op)) = (args.first(), args.get(1)) else {
@@ -38,12 +43,7 @@ fn main() -> std::process::ExitCode {
                     .bucket(&bucket)
                     .send()
                     .await
-                    .map_err(|e| {
-                        format!(
-                            "{}",
-                            aws_smithy_types::error::display::DisplayErrorContext(e)
-                        )
-                    })?;
+                    .map_err(shown)?;
                 for o in out.contents() {
                     println!("{}", o.key().unwrap_or_default());
                 }
@@ -55,12 +55,7 @@ fn main() -> std::process::ExitCode {
                     .key(&key)
                     .send()
                     .await
-                    .map_err(|e| {
-                        format!(
-                            "{}",
-                            aws_smithy_types::error::display::DisplayErrorContext(e)
-                        )
-                    })?;
+                    .map_err(shown)?;
                 let bytes = out
                     .body
                     .collect()
@@ -76,22 +71,12 @@ fn main() -> std::process::ExitCode {
                     .body(b"written by rust".to_vec().into())
                     .send()
                     .await
-                    .map_err(|e| {
-                        format!(
-                            "{}",
-                            aws_smithy_types::error::display::DisplayErrorContext(e)
-                        )
-                    })?;
+                    .map_err(shown)?;
                 println!("written");
             }
             "whoami" => {
                 let sts = aws_sdk_sts::Client::new(&config);
-                let out = sts.get_caller_identity().send().await.map_err(|e| {
-                    format!(
-                        "{}",
-                        aws_smithy_types::error::display::DisplayErrorContext(e)
-                    )
-                })?;
+                let out = sts.get_caller_identity().send().await.map_err(shown)?;
                 println!("{}", out.arn().unwrap_or_default());
             }
             other => return Err(format!("unknown operation {other}")),

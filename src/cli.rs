@@ -72,11 +72,26 @@ pub enum Command {
         after_help = "Example:\n  xacct-cred exec --profile prod-readonly -- aws s3 ls s3://my-bucket/\n  xacct-cred exec -p prod-readonly -- terraform plan\n\nSets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION\n(and AWS_REGION when configured), removes AWS_PROFILE, and replaces itself with the command,\nso signals reach it directly and its exit code is xacct-cred's."
     )]
     Exec(ExecArgs),
+    /// Print the man page or a shell completion script (for packagers).
+    #[command(hide = true)]
+    Generate {
+        #[arg(value_enum)]
+        what: Generated,
+    },
     /// Print (or open) the AWS console URL for the role.
     #[command(
         after_help = "Example:\n  xacct-cred console --profile prod-readonly             # switch-role URL\n  xacct-cred console --profile prod-readonly --federated --open   # signed-in session"
     )]
     Console(ConsoleArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generated {
+    Man,
+    CompleteBash,
+    CompleteZsh,
+    CompleteFish,
+    CompletePowershell,
 }
 
 #[derive(Debug, Args)]
@@ -96,25 +111,9 @@ pub struct SetupArgs {
     /// The profile that holds the role's settings (default: NAME-role).
     #[arg(long, value_name = "PROFILE")]
     pub role_profile: Option<String>,
-    /// The role to assume.
-    #[arg(long, value_name = "ARN")]
-    pub role_arn: Option<String>,
-    /// The profile with the credentials that assume the role.
-    #[arg(long, value_name = "NAME", conflicts_with = "credential_source")]
-    pub source_profile: Option<String>,
-    /// Where the assuming credentials come from instead of a profile.
-    #[arg(long, value_name = "SOURCE", value_parser = ["Environment", "Ec2InstanceMetadata", "EcsContainer"])]
-    pub credential_source: Option<String>,
-    #[arg(long, value_name = "NAME")]
-    pub role_session_name: Option<String>,
-    #[arg(long, value_name = "ID")]
-    pub external_id: Option<String>,
-    #[arg(long, value_name = "SECONDS")]
-    pub duration_seconds: Option<i64>,
-    #[arg(long, value_name = "ARN")]
-    pub mfa_serial: Option<String>,
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
+    /// The role's settings, as for the default command (--profile and --token-code do not apply).
+    #[command(flatten)]
+    pub role: RoleArgs,
     /// Replace existing profiles of those names that say something else.
     #[arg(long)]
     pub force: bool,

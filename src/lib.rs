@@ -35,5 +35,6 @@ pub fn run(cli: &Cli) -> error::Result<()> {
         Some(Command::Policy(args)) => cmd::policy::run(args),
         Some(Command::Exec(args)) => cmd::exec::run(args, &env),
         Some(Command::Console(args)) => cmd::console::run(args, &env),
+        Some(Command::Generate { what }) => cmd::generate::run(*what),
     }
 }

@@ -1,6 +1,7 @@
 //! The on-disk cache through the real binary: single flight across processes, atomic writes
 //! under SIGKILL, self-healing entries, permission checks, the refresh window, and serving a
 //! still-valid session when STS is down. (Issue 3.)
+#![cfg(unix)]
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! The default command against fake STS/IMDS/ECS servers: what reached STS, what was printed,
 //! and how every failure reads. (Issue 2.)
+#![cfg(unix)]
 
 mod support;
 
@@ -283,6 +284,35 @@ fn mfa_code_from_the_flag_reaches_sts_and_is_not_needed_again_while_cached() {
         1,
         "the cached MFA session needs no new code"
     );
+}
+
+#[test]
+fn mfa_code_is_asked_for_on_the_terminal_not_on_stdout_or_stderr() {
+    use std::io::Write;
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "mfa_serial = arn:aws:iam::222222222222:mfa/asi-dev");
+    // `script` runs the binary with a pseudo-terminal as its controlling terminal, while its
+    // stdout and stderr go to files, as under the AWS CLI.
+    let (out, err) = (s.home.path().join("stdout"), s.home.path().join("stderr"));
+    let inner = format!("{BIN} --profile prod > {} 2> {}", out.display(), err.display());
+    let mut child = s
+        .command_for("script", &["-qec", &inner, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"654321\n").unwrap();
+    let terminal = child.wait_with_output().unwrap();
+    let terminal = String::from_utf8_lossy(&terminal.stdout);
+    assert!(terminal.contains("MFA code for arn:aws:iam::222222222222:mfa/asi-dev: "), "the prompt is on the terminal: {terminal:?}");
+    let printed = fs_read(&out);
+    assert!(printed.starts_with("{\"AccessKeyId\""), "{printed}");
+    assert!(!printed.contains("MFA code") && !fs_read(&err).contains("MFA code"), "nothing of the prompt on stdout/stderr");
+    assert_eq!(sts.last("AssumeRole").params()["TokenCode"], "654321");
+}
+
+fn fs_read(p: &std::path::Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
 }
 
 #[test]

@@ -4,5 +4,6 @@ pub mod cache;
 pub mod console;
 pub mod doctor;
 pub mod exec;
+pub mod generate;
 pub mod policy;
 pub mod setup;

@@ -10,17 +10,22 @@ use crate::plan::Plan;
 use std::path::Path;
 
 pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
+    if args.role.profile.is_some() || args.role.token_code.is_some() {
+        return Err(Error::config("setup takes --name (and --role-profile), not --profile or --token-code")
+            .hint("Example: xacct-cred setup --name prod --role-arn arn:aws:iam::111111111111:role/readonly --source-profile dev"));
+    }
+    let role = &args.role;
     let name = required(
         args.name.clone(),
         "--name",
         "Name of the profile the AWS CLI will use (e.g. prod): ",
     )?;
     let role_arn = required(
-        args.role_arn.clone(),
+        args.role.role_arn.clone(),
         "--role-arn",
         "Role ARN to assume (arn:aws:iam::ACCOUNT:role/NAME): ",
     )?;
-    let source = match (&args.source_profile, &args.credential_source) {
+    let source = match (&role.source_profile, &role.credential_source) {
         (Some(p), _) => ("source_profile", p.clone()),
         (None, Some(s)) => ("credential_source", s.clone()),
         (None, None) => (
@@ -46,14 +51,14 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
         (source.0.to_string(), source.1),
     ];
     let optional = [
-        ("role_session_name", args.role_session_name.clone()),
-        ("external_id", args.external_id.clone()),
+        ("role_session_name", args.role.role_session_name.clone()),
+        ("external_id", args.role.external_id.clone()),
         (
             "duration_seconds",
-            args.duration_seconds.map(|d| d.to_string()),
+            args.role.duration_seconds.map(|d| d.to_string()),
         ),
-        ("mfa_serial", args.mfa_serial.clone()),
-        ("region", args.region.clone()),
+        ("mfa_serial", args.role.mfa_serial.clone()),
+        ("region", args.role.region.clone()),
     ];
     role_keys.extend(
         optional
@@ -64,7 +69,7 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
         "credential_process".to_string(),
         format!("{} --profile {role_profile}", self_path()?),
     )];
-    if let Some(region) = &args.region {
+    if let Some(region) = &role.region {
         process_keys.push(("region".into(), region.clone()));
     }
 

@@ -74,7 +74,12 @@ impl Scenario {
 
     /// The binary with nothing of the runner's environment but PATH.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
+        self.command_for(BIN, args)
+    }
+
+    /// Another program in the same environment (e.g. `script`, to give the binary a terminal).
+    pub fn command_for(&self, program: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(program);
         c.args(args)
             .env_clear()
             .env("HOME", self.home.path())
