@@ -294,7 +294,11 @@ fn mfa_code_is_asked_for_on_the_terminal_not_on_stdout_or_stderr() {
     // `script` runs the binary with a pseudo-terminal as its controlling terminal, while its
     // stdout and stderr go to files, as under the AWS CLI.
     let (out, err) = (s.home.path().join("stdout"), s.home.path().join("stderr"));
-    let inner = format!("{BIN} --profile prod > {} 2> {}", out.display(), err.display());
+    let inner = format!(
+        "{BIN} --profile prod > {} 2> {}",
+        out.display(),
+        err.display()
+    );
     let mut child = s
         .command_for("script", &["-qec", &inner, "/dev/null"])
         .stdin(std::process::Stdio::piped())
@@ -304,10 +308,16 @@ fn mfa_code_is_asked_for_on_the_terminal_not_on_stdout_or_stderr() {
     child.stdin.take().unwrap().write_all(b"654321\n").unwrap();
     let terminal = child.wait_with_output().unwrap();
     let terminal = String::from_utf8_lossy(&terminal.stdout);
-    assert!(terminal.contains("MFA code for arn:aws:iam::222222222222:mfa/asi-dev: "), "the prompt is on the terminal: {terminal:?}");
+    assert!(
+        terminal.contains("MFA code for arn:aws:iam::222222222222:mfa/asi-dev: "),
+        "the prompt is on the terminal: {terminal:?}"
+    );
     let printed = fs_read(&out);
     assert!(printed.starts_with("{\"AccessKeyId\""), "{printed}");
-    assert!(!printed.contains("MFA code") && !fs_read(&err).contains("MFA code"), "nothing of the prompt on stdout/stderr");
+    assert!(
+        !printed.contains("MFA code") && !fs_read(&err).contains("MFA code"),
+        "nothing of the prompt on stdout/stderr"
+    );
     assert_eq!(sts.last("AssumeRole").params()["TokenCode"], "654321");
 }
 

@@ -30,7 +30,7 @@ commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 check "dpkg -i installs the .deb" $SUDO dpkg -i "$deb"
 check "xacct-cred --version names version, commit and target" bash -c "/usr/bin/xacct-cred --version | grep -E '^xacct-cred [0-9.]+ \\(commit $commit, target [a-z0-9_]+-[a-z0-9_-]+\\)$'"
 check "man -w xacct-cred finds the man page" bash -c 'man -w xacct-cred | grep -q /usr/share/man/man1/xacct-cred.1.gz'
-check "the man page documents the flags" bash -c 'zcat /usr/share/man/man1/xacct-cred.1.gz | grep -q -- "--refresh\\\\-window"'
+check "the man page documents the flags" bash -c 'zcat /usr/share/man/man1/xacct-cred.1.gz | grep -qF "refresh\\-window"'
 check "bash completion registers" bash -c 'source /usr/share/bash-completion/completions/xacct-cred; complete -p xacct-cred | grep -q _xacct'
 check "zsh and fish completions are installed" test -s /usr/share/zsh/vendor-completions/_xacct-cred -a -s /usr/share/fish/vendor_completions.d/xacct-cred.fish
 check "dpkg -r removes it" bash -c "$SUDO dpkg -r xacct-cred >/dev/null && ! test -e /usr/bin/xacct-cred"
@@ -51,7 +51,7 @@ check "the installed binary, man page and completions are there" test -x "$prefi
 tarball=$(ls target/dist/*.tar.gz)
 cp "$tarball" "$tarball.orig"; printf 'x' >> "$tarball"
 rm -rf "$prefix"; prefix=$(mktemp -d)
-check "install.sh refuses a tampered tarball" bash -c "! sh packaging/install.sh --prefix '$prefix' 2>&1 | tee /dev/stderr | grep -q installed && ! test -e '$prefix/bin/xacct-cred'"
+check "install.sh refuses a tampered tarball" bash -c "! sh packaging/install.sh --prefix '$prefix' 2>&1 | tee /dev/stderr | grep -q '^installed ' && ! test -e '$prefix/bin/xacct-cred'"
 mv "$tarball.orig" "$tarball"
 rm -rf "$prefix"
 

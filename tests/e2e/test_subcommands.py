@@ -78,3 +78,46 @@ def test_policy_documents_create_a_role_that_works(access, binary, env, world, t
         assert put.returncode != 0 and "AccessDenied" in put.stderr, put.stderr
     else:
         assert put.returncode == 0, put.stderr
+
+
+def test_console_switch_role_and_federated_sign_in(binary, env, world):
+    """The federation endpoint here is a stand-in (moto has none); it checks the session it is
+    given against moto's STS before handing out a token, so a wrong session fails the test."""
+    import threading
+    import urllib.parse
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    p = run([binary, "console", "--profile", "prod-readonly"], env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == f"https://signin.aws.amazon.com/switchrole?account={scenario.PROD}&roleName={scenario.ROLE_NAME}&displayName=prod-readonly"
+
+    seen = {}
+
+    class Federation(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            q = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
+            session = json.loads(q["Session"])
+            sts = boto3.client("sts", endpoint_url=world.moto.url, region_name="us-east-1", aws_access_key_id=session["sessionId"],
+                               aws_secret_access_key=session["sessionKey"], aws_session_token=session["sessionToken"])
+            seen["arn"] = sts.get_caller_identity()["Arn"]
+            body = json.dumps({"SigninToken": "token-for-" + session["sessionId"]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Federation)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}/federation"
+        p = run([binary, "console", "--profile", "prod-readonly", "--federated", "--federation-endpoint", endpoint], env)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.startswith(endpoint + "?Action=login&Issuer=xacct-cred&Destination=")
+        assert "&SigninToken=token-for-" in p.stdout
+        assert seen["arn"] == f"arn:aws:sts::{scenario.PROD}:assumed-role/{scenario.ROLE_NAME}/asi-dev"
+    finally:
+        server.shutdown()
+        server.server_close()
