@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Release profiles compared: clean build time, stripped size, and cache-hit median (hyperfine)
-# for each [profile.*] below, each built from scratch in its own target directory.
+# Release profiles compared: clean build time and stripped size of each, built from scratch in
+# its own target directory; then the cache hit of all of them side by side in one hyperfine run,
+# and their instruction counts (callgrind: deterministic, unlike wall time on a shared VM).
 #   bash bench/profiles.sh [PROFILE…]     (default: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profiles=("$@")
-[ ${#profiles[@]} -gt 0 ] || profiles=(release release-default release-s release-thin)
+[ ${#profiles[@]} -gt 0 ] || profiles=(release release-o3 release-thin release-default)
 work=$(mktemp -d)
 coproc STS { exec python3 bench/fake_sts.py; }
 trap 'kill $STS_PID 2>/dev/null; rm -rf "$work"' EXIT
@@ -13,7 +14,9 @@ read -r port <&"${STS[0]}"
 mkdir -p "$work/.aws"
 printf '[profile p]\nrole_arn = arn:aws:iam::111111111111:role/bench\nsource_profile = dev\nregion = us-east-1\n' > "$work/.aws/config"
 printf '[dev]\naws_access_key_id = AKIABENCHEXAMPLE0001\naws_secret_access_key = x\n' > "$work/.aws/credentials"
-printf '%-16s %10s %10s %12s\n' profile build_s size_MB hit_median_ms
+keep=target/bench/profiles
+mkdir -p "$keep"
+declare -A built sizes
 for p in "${profiles[@]}"; do
   dir=/tmp/xacct-cred-profile-$p
   rm -rf "$dir"
@@ -22,10 +25,21 @@ for p in "${profiles[@]}"; do
   secs=$(( $(date +%s) - start ))
   bin=$dir/$p/xacct-cred
   size=$(stat -c %s "$bin")
-  HOME=$work XACCT_CRED_CACHE_DIR=$work/cache-$p AWS_ENDPOINT_URL_STS=http://127.0.0.1:$port "$bin" --profile p >/dev/null
-  HOME=$work XACCT_CRED_CACHE_DIR=$work/cache-$p AWS_ENDPOINT_URL_STS=http://127.0.0.1:$port \
-    hyperfine -N --style none --warmup 50 --runs 500 --export-json "$work/$p.json" "$bin --profile p" >/dev/null
-  median=$(python3 -c "import json;print(round(json.load(open('$work/$p.json'))['results'][0]['median']*1000,2))")
-  printf '%-16s %10s %10s %12s\n' "$p" "$secs" "$(python3 -c "print(round($size/1e6, 1))")" "$median"
+  cp "$bin" "$keep/xacct-cred-$p"
+  built[$p]=$secs sizes[$p]=$size
   rm -rf "$dir"
+done
+
+export HOME=$work XACCT_CRED_CACHE_DIR=$work/cache AWS_ENDPOINT_URL_STS=http://127.0.0.1:$port
+cmds=()
+for p in "${profiles[@]}"; do
+  "$keep/xacct-cred-$p" --profile p >/dev/null
+  cmds+=(-n "$p" "$keep/xacct-cred-$p --profile p")
+done
+hyperfine -N --style none --warmup 100 --runs 1000 --export-json "$work/hit.json" "${cmds[@]}" >/dev/null
+printf '%-16s %8s %8s %14s %14s\n' profile build_s size_MB hit_median_ms instructions
+for p in "${profiles[@]}"; do
+  median=$(python3 -c "import json;print([round(r['median']*1000,2) for r in json.load(open('$work/hit.json'))['results'] if r['command']=='$p'][0])")
+  ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$keep/xacct-cred-$p" --profile p 2>&1 >/dev/null | sed -n 's/.*Collected : //p')
+  printf '%-16s %8s %8s %14s %14s\n' "$p" "${built[$p]}" "$(python3 -c "print(round(${sizes[$p]}/1e6, 1))")" "$median" "$ir"
 done
