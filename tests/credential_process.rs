@@ -188,13 +188,7 @@ fn imds_disabled_is_refused_without_contacting_anything() {
 #[test]
 fn imds_token_put_that_never_answers_names_the_step_and_the_hop_limit() {
     let sts = fake::sts();
-    let imds = FakeServer::start(|req, _| {
-        if req.method == "PUT" {
-            Reply::After(Duration::from_secs(30), Box::new(Reply::text(200, "late")))
-        } else {
-            fake::imds_reply(req)
-        }
-    });
+    let imds = fake::imds_with_silent_token_put();
     let mut s = Scenario::with_role(&sts, "");
     s.set("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url());
     let started = Instant::now();

@@ -160,13 +160,7 @@ fn doctor_measures_the_clock_against_sts() {
 #[test]
 fn doctor_names_the_imds_step_and_the_hop_limit() {
     let sts = fake::sts();
-    let imds = FakeServer::start(|req, _| {
-        if req.method == "PUT" {
-            Reply::After(Duration::from_secs(30), Box::new(Reply::text(200, "late")))
-        } else {
-            fake::imds_reply(req)
-        }
-    });
+    let imds = fake::imds_with_silent_token_put();
     let mut s = Scenario::with_role(&sts, "");
     s.config(&format!(
         "[profile prod]\nrole_arn = {ROLE_ARN}\ncredential_source = Ec2InstanceMetadata\n"

@@ -342,6 +342,17 @@ pub fn imds() -> FakeServer {
     FakeServer::start(|req, _| imds_reply(req))
 }
 
+/// An IMDS whose token PUT never answers, as inside a container behind a hop limit of 1.
+pub fn imds_with_silent_token_put() -> FakeServer {
+    FakeServer::start(|req, _| {
+        if req.method == "PUT" {
+            Reply::After(Duration::from_secs(30), Box::new(Reply::text(200, "late")))
+        } else {
+            imds_reply(req)
+        }
+    })
+}
+
 pub fn imds_reply(req: &Request) -> Reply {
     match (req.method.as_str(), req.path.as_str()) {
         ("PUT", "/latest/api/token") => match req.header("x-aws-ec2-metadata-token-ttl-seconds") {
