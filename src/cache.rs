@@ -28,6 +28,9 @@ pub const FORMAT_VERSION: u64 = 1;
 /// margin means a session we hand out is never already inside that window.
 pub const DEFAULT_REFRESH_WINDOW: Duration = Duration::from_secs(15 * 60 + 60);
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+/// After a renewal failed for a transient reason, calls within this time serve the still-valid
+/// session at once instead of each waiting out STS's timeouts again.
+pub const RETRY_BACKOFF: Duration = Duration::from_secs(60);
 /// A cached session is never handed out with less than this left, even when STS is down.
 pub const MIN_SERVE_LEFT: Duration = Duration::from_secs(10);
 const MAX_ENTRY_BYTES: u64 = 64 * 1024;
@@ -329,6 +332,35 @@ impl CacheDir {
         }
     }
 
+    /// Records that renewing `key` failed just now; see [`RETRY_BACKOFF`].
+    pub fn note_failed_renewal(&self, key: &str, now: OffsetDateTime) {
+        let until = now + RETRY_BACKOFF;
+        let path = self.backoff_path(key);
+        let _ = fs::remove_file(&path);
+        if let Ok(mut f) = private::create_new(&path) {
+            let _ = f.write_all(format_expiration(until).as_bytes());
+        }
+    }
+
+    /// Whether a renewal of `key` failed less than [`RETRY_BACKOFF`] ago.
+    pub fn renewal_backing_off(&self, key: &str, now: OffsetDateTime) -> bool {
+        let Ok(mut f) = private::open_entry(&self.backoff_path(key)) else {
+            return false;
+        };
+        let mut text = String::new();
+        let _ = f.read_to_string(&mut text);
+        parse_expiration(text.trim())
+            .is_some_and(|until| now < until && until - now <= RETRY_BACKOFF)
+    }
+
+    pub fn clear_failed_renewal(&self, key: &str) {
+        let _ = fs::remove_file(self.backoff_path(key));
+    }
+
+    fn backoff_path(&self, key: &str) -> PathBuf {
+        self.path.join(format!("{key}.backoff"))
+    }
+
     /// Removes temp files a killed writer of this key left behind. Call with the lock held.
     pub fn remove_stale_temp_files(&self, key: &str) {
         let prefix = format!("{key}.json.");
@@ -359,6 +391,7 @@ impl CacheDir {
     /// Removes an entry and its temp files (never the lock file: see the module comment).
     pub fn remove(&self, key: &str) -> Result<bool> {
         self.remove_stale_temp_files(key);
+        self.clear_failed_renewal(key);
         match fs::remove_file(self.entry_path(key)) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),

@@ -54,12 +54,18 @@ pub fn session_for(
     let window = cache::effective_window(configured_window, plan.role.duration());
     let dir = CacheDir::open(cache::locate(env)?)?;
     // The hot path: one file read, an expiry check, done.
-    if !cache.refresh
-        && let Some(entry) = dir.read(&key)?
-        && entry.is_fresh(OffsetDateTime::now_utc(), window)
-    {
-        debug(|| format!("cache hit {}", dir.entry_path(&key).display()));
-        return Ok(entry.credentials);
+    let cached = if cache.refresh { None } else { dir.read(&key)? };
+    if let Some(entry) = cached {
+        let now = OffsetDateTime::now_utc();
+        if entry.is_fresh(now, window) {
+            debug(|| format!("cache hit {}", dir.entry_path(&key).display()));
+            return Ok(entry.credentials);
+        }
+        // Stale but valid while STS was failing a moment ago: do not wait for it again.
+        if entry.is_servable(now) && dir.renewal_backing_off(&key, now) {
+            warn_serving_cached(plan, &entry, now, "renewal failed less than a minute ago");
+            return Ok(entry.credentials);
+        }
     }
     refresh(&dir, &key, plan, env, configured_window, cache.refresh)
 }
@@ -98,6 +104,7 @@ fn refresh(
     match fetch(plan, key, env) {
         Ok(creds) => {
             let entry = CacheEntry::new(plan, creds, OffsetDateTime::now_utc());
+            dir.clear_failed_renewal(key);
             if let Some(note) = cache::short_session_note(configured_window, plan.role.duration()) {
                 eprintln!("{note}");
             }
@@ -111,18 +118,23 @@ fn refresh(
         }
         Err(e) if e.kind() == crate::error::Kind::StsUnavailable => match cached {
             Some(entry) if entry.is_servable(OffsetDateTime::now_utc()) => {
-                let left = entry.time_left(OffsetDateTime::now_utc()).whole_minutes();
-                eprintln!(
-                    "xacct-cred: warning: could not renew the session for {} ({}); using the cached one, which expires in {left} min.",
-                    plan.role.role_arn.arn,
-                    e.what()
-                );
+                let now = OffsetDateTime::now_utc();
+                dir.note_failed_renewal(key, now);
+                warn_serving_cached(plan, &entry, now, e.what());
                 Ok(entry.credentials)
             }
             _ => Err(e),
         },
         Err(e) => Err(e),
     }
+}
+
+fn warn_serving_cached(plan: &Plan, entry: &CacheEntry, now: OffsetDateTime, why: &str) {
+    eprintln!(
+        "xacct-cred: warning: could not renew the session for {} ({why}); using the cached one, which expires in {} min.",
+        plan.role.role_arn.arn,
+        entry.time_left(now).whole_minutes()
+    );
 }
 
 /// Source credential → MFA code → AssumeRole. The only place the default command starts a runtime.

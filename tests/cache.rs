@@ -344,6 +344,48 @@ fn sts_down_with_a_valid_entry_serves_it_with_a_warning() {
 }
 
 #[test]
+fn while_sts_is_down_a_failed_renewal_is_not_retried_for_a_minute() {
+    let sts = fake::sts_with(|req, n| {
+        if n == 0 {
+            assume_role_ok(req, n, Duration::from_secs(600))
+        } else {
+            sts_error(503, "ServiceUnavailable", "down")
+        }
+    });
+    let s = Scenario::with_role(&sts, "");
+    let first = s.run(&["--profile", "prod"]);
+    first.ok();
+    s.run(&["--profile", "prod"])
+        .ok()
+        .stderr_has(&["could not renew"]);
+    let attempts = sts.count("AssumeRole");
+    assert_eq!(attempts, 1 + 3, "one renewal, retried 3 times");
+    let third = s.run(&["--profile", "prod"]);
+    third.ok().stderr_has(&[
+        "renewal failed less than a minute ago",
+        "using the cached one",
+    ]);
+    assert_eq!(third.stdout, first.stdout);
+    assert_eq!(
+        sts.count("AssumeRole"),
+        attempts,
+        "no new STS attempt within the minute"
+    );
+    // --refresh still tries STS (and, it being down, falls back too); cache clear forgets the back-off.
+    s.run(&["--profile", "prod", "--refresh"])
+        .ok()
+        .stderr_has(&["ServiceUnavailable"]);
+    assert!(sts.count("AssumeRole") > attempts);
+    s.run(&["cache", "clear"]).ok();
+    assert!(fs::read_dir(s.cache_dir()).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".backoff")
+    }));
+}
+
+#[test]
 fn an_expired_entry_is_never_printed_even_when_sts_is_down() {
     let sts = fake::sts_with(|req, n| {
         if n == 0 {
