@@ -55,7 +55,7 @@ impl SharedConfig {
             aws_types::os_shim_internal::Env::from_slice(&[]),
         );
         let profiles = poll_once(aws_config::profile::load(&fs, &env, &files, None))
-            .expect("in-memory profile loading never waits")
+            .ok_or_else(|| Error::config("internal: the profile loader wanted to wait"))?
             .map_err(|e| Error::config(format!("config: {e}")))?;
         Ok(SharedConfig {
             profiles,

@@ -14,7 +14,7 @@ pub fn token_code(plan: &Plan) -> Result<Option<String>> {
         return Ok(None);
     };
     if let Some(code) = &plan.role.token_code {
-        return Ok(Some(code.clone()));
+        return Ok(Some(code.expose().to_string()));
     }
     let code = ask(serial).map_err(|why| {
         let profile = plan.profile.as_deref().unwrap_or("PROFILE");

@@ -38,8 +38,9 @@ pub struct RoleSpec {
     pub external_id: Option<String>,
     pub duration_seconds: i64,
     pub mfa_serial: Option<String>,
-    /// Not part of the cache key: a code only unlocks the session the key names.
-    pub token_code: Option<String>,
+    /// Not part of the cache key: a code only unlocks the session the key names. A `Secret`
+    /// so that `Debug` of a plan never shows it.
+    pub token_code: Option<crate::credentials::Secret>,
 }
 
 impl RoleSpec {
@@ -362,7 +363,7 @@ impl Plan {
                 external_id,
                 duration_seconds,
                 mfa_serial,
-                token_code,
+                token_code: token_code.map(crate::credentials::Secret::new),
             },
             source,
             region,
@@ -757,6 +758,22 @@ mod tests {
     }
 
     #[test]
+    fn debug_of_a_plan_never_shows_the_mfa_code() {
+        let config = SharedConfig::from_strings("[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\nmfa_serial = arn:aws:iam::1:mfa/x\n", CREDS).unwrap();
+        let args = RoleArgs {
+            profile: Some("p".into()),
+            token_code: Some("482913".into()),
+            ..RoleArgs::default()
+        };
+        let plan = Plan::build(&config, &args, &Environment::default()).unwrap();
+        assert_eq!(
+            plan.role.token_code.as_ref().map(|c| c.expose()),
+            Some("482913")
+        );
+        assert!(!format!("{plan:?}").contains("482913"));
+    }
+
+    #[test]
     fn role_arns_in_every_partition_and_with_paths() {
         for ok in [
             "arn:aws:iam::111111111111:role/a",
@@ -825,7 +842,7 @@ mod tests {
             assert_ne!(crate::cache::key(v), key, "{v:?}");
         }
         let mut v = base.clone();
-        v.role.token_code = Some("123456".into());
+        v.role.token_code = Some(crate::credentials::Secret::new("123456"));
         assert_eq!(
             crate::cache::key(&v),
             key,

@@ -14,6 +14,21 @@ use support::*;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
+/// An STS whose first AssumeRole gives a session of `lifetime`, and every later one fails with
+/// `(status, code, message)`.
+fn sts_once_then_failing(
+    lifetime: Duration,
+    (status, code, message): (u16, &'static str, &'static str),
+) -> FakeServer {
+    fake::sts_with(move |req, n| {
+        if n == 0 {
+            assume_role_ok(req, n, lifetime)
+        } else {
+            sts_error(status, code, message)
+        }
+    })
+}
+
 #[test]
 fn the_second_call_is_a_file_read() {
     let sts = fake::sts();
@@ -319,13 +334,10 @@ fn short_sessions_are_reused_and_say_so_once() {
 #[test]
 fn sts_down_with_a_valid_entry_serves_it_with_a_warning() {
     // Call 0 succeeds with 10 minutes left (stale by the window, still valid); then STS fails.
-    let sts = fake::sts_with(|req, n| {
-        if n == 0 {
-            assume_role_ok(req, n, Duration::from_secs(600))
-        } else {
-            sts_error(503, "ServiceUnavailable", "down")
-        }
-    });
+    let sts = sts_once_then_failing(
+        Duration::from_secs(600),
+        (503, "ServiceUnavailable", "down"),
+    );
     let s = Scenario::with_role(&sts, "");
     let first = s.run(&["--profile", "prod"]);
     first.ok();
@@ -345,13 +357,10 @@ fn sts_down_with_a_valid_entry_serves_it_with_a_warning() {
 
 #[test]
 fn while_sts_is_down_a_failed_renewal_is_not_retried_for_a_minute() {
-    let sts = fake::sts_with(|req, n| {
-        if n == 0 {
-            assume_role_ok(req, n, Duration::from_secs(600))
-        } else {
-            sts_error(503, "ServiceUnavailable", "down")
-        }
-    });
+    let sts = sts_once_then_failing(
+        Duration::from_secs(600),
+        (503, "ServiceUnavailable", "down"),
+    );
     let s = Scenario::with_role(&sts, "");
     let first = s.run(&["--profile", "prod"]);
     first.ok();
@@ -387,13 +396,7 @@ fn while_sts_is_down_a_failed_renewal_is_not_retried_for_a_minute() {
 
 #[test]
 fn an_expired_entry_is_never_printed_even_when_sts_is_down() {
-    let sts = fake::sts_with(|req, n| {
-        if n == 0 {
-            assume_role_ok(req, n, HOUR)
-        } else {
-            sts_error(500, "InternalFailure", "down")
-        }
-    });
+    let sts = sts_once_then_failing(HOUR, (500, "InternalFailure", "down"));
     let s = Scenario::with_role(&sts, "");
     s.run(&["--profile", "prod"]).ok();
     let entry = s.entry_file();
@@ -408,13 +411,10 @@ fn an_expired_entry_is_never_printed_even_when_sts_is_down() {
 
 #[test]
 fn denial_is_not_papered_over_by_the_cache() {
-    let sts = fake::sts_with(|req, n| {
-        if n == 0 {
-            assume_role_ok(req, n, Duration::from_secs(600))
-        } else {
-            sts_error(403, "AccessDenied", "not authorized")
-        }
-    });
+    let sts = sts_once_then_failing(
+        Duration::from_secs(600),
+        (403, "AccessDenied", "not authorized"),
+    );
     let s = Scenario::with_role(&sts, "");
     s.run(&["--profile", "prod"]).ok();
     s.run(&["--profile", "prod"])
