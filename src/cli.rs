@@ -1,7 +1,11 @@
 //! The command line, defined once: `--help`, the man page and the shell completions all come
 //! from these clap definitions. Parsing here is pure: no file, variable or network is read.
 
+use crate::env;
+pub use crate::plan::CredentialSource;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -40,8 +44,8 @@ pub struct Cli {
     #[command(flatten)]
     pub cache: CacheArgs,
 
-    /// Trace each step on stderr (keys shown by their last four characters). Env: XACCT_CRED_DEBUG=1
-    #[arg(long, global = true)]
+    /// Trace each step on stderr (keys shown by their last four characters).
+    #[arg(long, global = true, env = env::DEBUG, value_parser = clap::builder::FalseyValueParser::new())]
     pub debug: bool,
 }
 
@@ -51,6 +55,8 @@ pub enum Command {
     Cache {
         #[command(subcommand)]
         action: CacheAction,
+        #[command(flatten)]
+        store: CacheStoreArgs,
     },
     /// Check a cross-account set-up one link at a time and say what to fix.
     #[command(
@@ -98,6 +104,8 @@ pub enum Generated {
 pub struct DoctorArgs {
     #[command(flatten)]
     pub role: RoleArgs,
+    #[command(flatten)]
+    pub store: CacheStoreArgs,
     /// One JSON document instead of lines.
     #[arg(long)]
     pub json: bool,
@@ -120,6 +128,9 @@ pub struct SetupArgs {
     /// Do not run the doctor on the new profile afterwards.
     #[arg(long)]
     pub no_doctor: bool,
+    /// For the doctor's cache check.
+    #[command(flatten)]
+    pub store: CacheStoreArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -251,8 +262,8 @@ pub struct RoleArgs {
     pub source_profile: Option<String>,
 
     /// Where the assuming credentials come from instead of a profile.
-    #[arg(long, value_name = "SOURCE", value_parser = ["Environment", "Ec2InstanceMetadata", "EcsContainer"])]
-    pub credential_source: Option<String>,
+    #[arg(long, value_name = "SOURCE", value_enum)]
+    pub credential_source: Option<CredentialSource>,
 
     /// The session name CloudTrail shows (default: your local user name).
     #[arg(long, value_name = "NAME")]
@@ -270,8 +281,8 @@ pub struct RoleArgs {
     #[arg(long, value_name = "ARN")]
     pub mfa_serial: Option<String>,
 
-    /// The current MFA code; without it xacct-cred asks on the terminal. Env: XACCT_CRED_TOKEN_CODE
-    #[arg(long, value_name = "CODE")]
+    /// The current MFA code; without it xacct-cred asks on the terminal.
+    #[arg(long, value_name = "CODE", env = env::TOKEN_CODE, hide_env_values = true)]
     pub token_code: Option<String>,
 
     /// The region whose STS endpoint is used (default: AWS_REGION, the profile's, else us-east-1).
@@ -324,13 +335,68 @@ pub struct CacheArgs {
     #[arg(long)]
     pub no_cache: bool,
 
+    #[command(flatten)]
+    pub store: CacheStoreArgs,
+}
+
+/// Where the cache is and when it renews: every command that reads the cache takes these.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CacheStoreArgs {
+    /// The cache directory (default: ~/.cache/xacct-cred, ~/Library/Caches/xacct-cred on macOS).
+    #[arg(long, value_name = "DIR", env = env::CACHE_DIR)]
+    pub cache_dir: Option<PathBuf>,
+
     /// Renew a cached session when fewer than this many seconds remain (default 960: botocore
-    /// re-runs credential_process once fewer than 15 minutes remain). Env: XACCT_CRED_REFRESH_WINDOW
-    #[arg(long, value_name = "SECONDS")]
-    pub refresh_window: Option<u64>,
+    /// re-runs credential_process once fewer than 15 minutes remain).
+    #[arg(long, value_name = "SECONDS", env = env::REFRESH_WINDOW, value_parser = seconds_of(env::REFRESH_WINDOW))]
+    pub refresh_window: Option<Seconds>,
+
+    /// How long to wait for another xacct-cred renewing the same session (default 30).
+    #[arg(long, value_name = "SECONDS", env = env::LOCK_TIMEOUT, value_parser = seconds_of(env::LOCK_TIMEOUT))]
+    pub lock_timeout: Option<Seconds>,
+}
+
+/// A number of seconds from a flag or its variable; an empty variable counts as unset, as the
+/// AWS tools treat empty variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seconds(Option<Duration>);
+
+impl Seconds {
+    pub fn get(self) -> Option<Duration> {
+        self.0
+    }
+}
+
+/// Parses whole seconds, naming the variable in the error (the flag is named by clap).
+fn seconds_of(variable: &'static str) -> impl Fn(&str) -> Result<Seconds, String> + Clone {
+    move |text| {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Seconds(None));
+        }
+        text.parse::<u64>()
+            .map(|s| Seconds(Some(Duration::from_secs(s))))
+            .map_err(|_| format!("not a whole number of seconds (from the flag or {variable})"))
+    }
 }
 
 /// The definition itself, for the man page and completions.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_name_their_variable_and_an_empty_one_is_unset() {
+        let parse = seconds_of(env::REFRESH_WINDOW);
+        assert_eq!(parse("120").unwrap().get(), Some(Duration::from_secs(120)));
+        assert_eq!(parse("  ").unwrap().get(), None);
+        assert!(parse("2m").unwrap_err().contains(env::REFRESH_WINDOW));
+        let cli = Cli::try_parse_from(["xacct-cred", "-p", "x", "--refresh-window", "30"]).unwrap();
+        let store = crate::cache::StoreSettings::from_args(&cli.cache.store);
+        assert_eq!(store.refresh_window, Duration::from_secs(30));
+    }
 }

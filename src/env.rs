@@ -1,36 +1,13 @@
 //! The process environment, read once, in one place.
 //!
-//! Everything xacct-cred takes from environment variables goes through [`Environment`], so
-//! tests hand the plan a made-up environment instead of mutating the real one. The variables
-//! xacct-cred itself defines are listed in [`OWN_VARIABLES`]; README.md repeats that table.
+//! Every AWS variable xacct-cred reads goes through [`Environment`], so tests hand the plan a
+//! made-up environment instead of mutating the real one. The variables xacct-cred itself
+//! defines are named here once; those that set a flag are read by clap beside it (`cli.rs`, so
+//! `--help` and the man page show them), and README.md lists them all in one table.
 
 use std::collections::HashMap;
 
-/// Variables that xacct-cred defines (the AWS ones it honours are listed in README.md).
-pub const OWN_VARIABLES: &[(&str, &str)] = &[
-    (
-        CACHE_DIR,
-        "cache directory (default: the per-user cache dir)",
-    ),
-    (
-        REFRESH_WINDOW,
-        "seconds before expiry at which a cached session is renewed (default 960)",
-    ),
-    (
-        LOCK_TIMEOUT,
-        "seconds to wait for another xacct-cred refreshing the same entry (default 30)",
-    ),
-    (TOKEN_CODE, "MFA code, as --token-code"),
-    (
-        DEBUG,
-        "1 to trace each step on stderr (keys shown by their last 4 characters)",
-    ),
-    (
-        CHAIN,
-        "internal: the roles being resolved by the xacct-cred processes above this one",
-    ),
-];
-
+/// Variables that xacct-cred defines (README.md lists them; clap shows each beside its flag).
 pub const CACHE_DIR: &str = "XACCT_CRED_CACHE_DIR";
 pub const REFRESH_WINDOW: &str = "XACCT_CRED_REFRESH_WINDOW";
 pub const LOCK_TIMEOUT: &str = "XACCT_CRED_LOCK_TIMEOUT";
@@ -52,6 +29,7 @@ impl Environment {
         Environment { vars }
     }
 
+    #[cfg(test)]
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {

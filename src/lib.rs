@@ -1,40 +1,59 @@
 //! xacct-cred: AWS cross-account AssumeRole for `credential_process` and shells, with a
-//! file-locked on-disk cache. `main.rs` parses and reports; [`run`] dispatches.
+//! file-locked on-disk cache.
+//!
+//! The public surface is what the binary needs: the command line ([`cli`]), [`run`], the
+//! [`error`] it returns, and [`InheritedEnv`], through which the binary — not this library —
+//! writes the one environment variable its children must inherit. Everything else is private
+//! to the crate. The data's way through it: `config` (the files) → `plan` (validated, pure) →
+//! `session` (cache hit, or `renew`: `source` → `sts`) → `output`.
 
-pub mod cache;
+mod cache;
 pub mod cli;
-pub mod cmd;
-pub mod config;
-pub mod credentials;
-pub mod diag;
-pub mod env;
+mod cmd;
+mod config;
+mod credentials;
+mod diag;
+mod env;
 pub mod error;
-pub mod mfa;
-pub mod output;
-pub mod plan;
-pub mod prompt;
-pub mod run;
-pub mod source;
-pub mod sts;
-pub mod version;
+mod loop_guard;
+mod mfa;
+mod output;
+mod plan;
+mod prompt;
+mod renew;
+mod session;
+mod source;
+mod sts;
+mod version;
 
 use cli::{Cli, Command};
 use env::Environment;
 
+/// Writes to this process's environment, which the processes it starts inherit.
+///
+/// aws-config starts a source profile's `credential_process` itself, with this process's
+/// environment, and loop detection needs one variable to reach it. Writing the environment is
+/// sound only while no other thread reads it, which only the program that owns all the threads
+/// can promise; so the binary implements this (see `main.rs`) and the library never writes its
+/// own environment.
+pub trait InheritedEnv {
+    fn set(&self, name: &str, value: &str);
+}
+
 /// Runs the parsed command line against the process environment.
-pub fn run(cli: &Cli) -> error::Result<()> {
+pub fn run(cli: &Cli, inherited: &dyn InheritedEnv) -> error::Result<()> {
     let env = Environment::from_process();
-    if cli.debug || env.flag(env::DEBUG) {
+    if cli.debug {
         diag::enable();
     }
     match &cli.command {
-        None => run::credentials(cli, &env),
-        Some(Command::Cache { action }) => cmd::cache::run(action, &env),
+        None => cmd::credentials::run(cli, &env, inherited),
+        Some(Command::Cache { action, store }) => cmd::cache::run(action, store, &env),
         Some(Command::Doctor(args)) => cmd::doctor::run(args, &env),
         Some(Command::Setup(args)) => cmd::setup::run(args, &env),
         Some(Command::Policy(args)) => cmd::policy::run(args),
-        Some(Command::Exec(args)) => cmd::exec::run(args, &env),
-        Some(Command::Console(args)) => cmd::console::run(args, &env),
+        Some(Command::Exec(args)) => cmd::exec::run(args, &env, inherited),
+        Some(Command::Console(args)) => cmd::console::run(args, &env, inherited),
         Some(Command::Generate { what }) => cmd::generate::run(*what),
     }
 }

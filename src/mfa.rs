@@ -6,7 +6,7 @@
 //! refresh lock held, so fifty parallel callers cause one prompt, not fifty.
 
 use crate::error::{Error, Kind, Result};
-use crate::plan::Plan;
+use crate::plan::{Plan, TokenCode};
 
 /// The code to send with AssumeRole, if the role needs one.
 pub fn token_code(plan: &Plan) -> Result<Option<String>> {
@@ -21,12 +21,10 @@ pub fn token_code(plan: &Plan) -> Result<Option<String>> {
         Error::new(Kind::Mfa, format!("an MFA code is needed for {} (mfa_serial {serial}) and there is no terminal to ask on ({why})", plan.role.role_arn.arn))
             .hint(format!("Run `xacct-cred --profile {profile}` once in a terminal (the session is then cached for its duration), or pass --token-code CODE / set XACCT_CRED_TOKEN_CODE."))
     })?;
-    let code = code.trim().to_string();
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::new(Kind::Mfa, "the MFA code must be 6 digits")
-            .hint("Enter the code your MFA device shows now."));
-    }
-    Ok(Some(code))
+    let code: TokenCode = code.parse().map_err(|why: String| {
+        Error::new(Kind::Mfa, why).hint("Enter the code your MFA device shows now.")
+    })?;
+    Ok(Some(code.expose().to_string()))
 }
 
 fn ask(serial: &str) -> std::result::Result<String, String> {

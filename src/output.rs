@@ -6,6 +6,20 @@
 
 use crate::cli::Format;
 use crate::credentials::{SessionCredentials, format_expiration};
+use crate::error::{Error, Result};
+use std::io::Write;
+
+/// Writes the credentials to stdout; a closed stdout is an error, not a panic.
+pub fn print(creds: &SessionCredentials, format: Format) -> Result<()> {
+    let text = render(creds, format);
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| {
+            Error::config(format!("could not write the credentials to stdout: {e}"))
+                .hint("Whatever reads xacct-cred's output closed it early.")
+        })
+}
 
 /// Renders the credentials in the chosen format, ending with a newline.
 pub fn render(creds: &SessionCredentials, format: Format) -> String {
@@ -111,12 +125,18 @@ mod tests {
 
     const NASTY: &str = "a'b\"c\\d$e`f g\n!h*${IFS};rm -rf /'";
 
-    fn have(cmd: &str) -> bool {
-        Command::new(cmd)
+    /// The shell, which scripts/setup-test-deps.sh installs: missing, the test fails, never skips.
+    fn require(shell: &str) -> &str {
+        let ok = Command::new(shell)
             .arg("-c")
             .arg("true")
             .output()
-            .is_ok_and(|o| o.status.success())
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            ok,
+            "{shell} is not installed: run scripts/setup-test-deps.sh (README, Tests)"
+        );
+        shell
     }
 
     /// Runs a shell on the rendered lines and returns what it prints for the four variables.
@@ -174,26 +194,20 @@ mod tests {
                 "{}printf '%s|%s|%s|%s|' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\" \"$AWS_CREDENTIAL_EXPIRATION\"",
                 render(&c, Format::Sh)
             );
-            assert_eq!(eval_in("bash", script.clone()), expected(&c));
-            if have("dash") {
-                assert_eq!(eval_in("dash", script), expected(&c));
-            }
+            assert_eq!(eval_in(require("bash"), script.clone()), expected(&c));
+            assert_eq!(eval_in(require("dash"), script), expected(&c));
         }
     }
 
     #[test]
-    fn fish_round_trips_when_fish_is_installed() {
-        if !have("fish") {
-            eprintln!("skipped: fish is not installed");
-            return;
-        }
+    fn fish_round_trips_through_fish() {
         for (secret, token) in [("plain+/=", "tok/en=="), (NASTY, NASTY)] {
             let c = creds(secret, token);
             let script = format!(
                 "{}printf '%s|%s|%s|%s|' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\" \"$AWS_CREDENTIAL_EXPIRATION\"",
                 render(&c, Format::Fish)
             );
-            assert_eq!(eval_in("fish", script), expected(&c));
+            assert_eq!(eval_in(require("fish"), script), expected(&c));
         }
     }
 

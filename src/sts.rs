@@ -8,6 +8,7 @@ use crate::credentials::{Secret, SessionCredentials};
 use crate::error::{Error, Kind, Result};
 use crate::plan::Plan;
 use crate::source::SourceCredential;
+use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
 use aws_sdk_sts::config::{BehaviorVersion, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -64,10 +65,10 @@ pub async fn assume_role(
     let sent = client
         .assume_role()
         .role_arn(&role.role_arn.arn)
-        .role_session_name(&role.session_name)
+        .role_session_name(role.session_name.to_string())
         .duration_seconds(role.duration_seconds as i32)
-        .set_external_id(role.external_id.clone())
-        .set_serial_number(role.mfa_serial.clone())
+        .set_external_id(role.external_id.as_deref().map(str::to_string))
+        .set_serial_number(role.mfa_serial.as_deref().map(str::to_string))
         .set_token_code(token_code)
         .send()
         .await;
@@ -197,11 +198,13 @@ where
         }
         "ValidationError" => Error::new(Kind::Sts, format!("STS rejected the AssumeRole request for {}{for_profile}{said}", role.arn))
             .hint("Check role_session_name, external_id, mfa_serial and duration_seconds against the message above."),
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => Error::new(Kind::StsUnavailable, format!("STS kept throttling AssumeRole on {} after {MAX_ATTEMPTS} attempts{said}", role.arn))
+        c if THROTTLING_ERRORS.contains(&c) => Error::new(Kind::StsUnavailable, format!("STS kept throttling AssumeRole on {} after {MAX_ATTEMPTS} attempts{said}", role.arn))
             .hint("Too many AssumeRole calls from this account; keep the cache on (no --no-cache / --refresh in loops) and retry shortly."),
         _ => {
             let status = http_status(e);
-            let transient = status.is_some_and(|s| s >= 500) || matches!(code, "InternalFailure" | "ServiceUnavailable" | "InternalError");
+            let transient = status.is_some_and(|s| s >= 500)
+                || TRANSIENT_ERRORS.contains(&code)
+                || matches!(code, "InternalFailure" | "ServiceUnavailable" | "InternalError");
             if transient {
                 Error::new(Kind::StsUnavailable, format!("STS at {} failed AssumeRole on {} ({}{said})", endpoint(plan), role.arn, if code.is_empty() { "server error".to_string() } else { code.to_string() }))
                     .hint("An STS-side problem; retry shortly.")

@@ -1,5 +1,5 @@
 //! The default command against fake STS/IMDS/ECS servers: what reached STS, what was printed,
-//! and how every failure reads. (Issue 2.)
+//! and how every failure reads.
 #![cfg(unix)]
 
 mod support;

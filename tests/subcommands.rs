@@ -1,5 +1,4 @@
 //! doctor, setup, policy, exec and console through the real binary, against the fakes.
-//! (Issue 5.)
 #![cfg(unix)]
 
 mod support;

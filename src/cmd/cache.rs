@@ -1,7 +1,7 @@
 //! `xacct-cred cache list|clear`: what is cached, without the secrets, and removing it.
 
-use crate::cache::{self, CacheDir};
-use crate::cli::{CacheAction, RoleArgs};
+use crate::cache::{self, CacheDir, StoreSettings};
+use crate::cli::{CacheAction, CacheStoreArgs, RoleArgs};
 use crate::config::SharedConfig;
 use crate::env::Environment;
 use crate::error::Result;
@@ -9,8 +9,8 @@ use crate::plan::Plan;
 use std::io::Write;
 use time::OffsetDateTime;
 
-pub fn run(action: &CacheAction, env: &Environment) -> Result<()> {
-    let path = cache::locate(env)?;
+pub fn run(action: &CacheAction, store: &CacheStoreArgs, env: &Environment) -> Result<()> {
+    let path = StoreSettings::from_args(store).locate()?;
     let Some(dir) = CacheDir::open_existing(path.clone())? else {
         eprintln!(
             "xacct-cred: the cache directory {} does not exist yet; nothing is cached.",

@@ -4,22 +4,28 @@
 //! The federated URL carries a sign-in token, a secret: it goes to stdout (or the browser)
 //! only, never into a message.
 
+use crate::InheritedEnv;
+use crate::cache::CacheSettings;
 use crate::cli::ConsoleArgs;
 use crate::config::SharedConfig;
 use crate::credentials::SessionCredentials;
 use crate::env::Environment;
 use crate::error::{Error, Kind, Result};
 use crate::plan::Plan;
+use crate::renew::ViaSts;
+use crate::session::{self, SystemClock};
 use std::io::Write;
 use std::time::Duration;
 
 pub const FEDERATION_ENDPOINT: &str = "XACCT_CRED_FEDERATION_ENDPOINT";
 
-pub fn run(args: &ConsoleArgs, env: &Environment) -> Result<()> {
+pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
     let config = SharedConfig::load(env)?;
     let plan = Plan::build(&config, &args.role, env)?;
     let url = if args.federated {
-        let creds = crate::run::session_for(&plan, &args.cache, env)?;
+        let renewer = ViaSts { env, inherited };
+        let settings = CacheSettings::from_args(&args.cache);
+        let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;
         let endpoint = args
             .federation_endpoint
             .clone()

@@ -4,23 +4,32 @@
 //! SIGTERM reach the command directly and its exit status is ours, with nothing in between to
 //! get either wrong. Elsewhere it spawns, forwards the exit code, and waits.
 
+use crate::InheritedEnv;
+use crate::cache::CacheSettings;
 use crate::cli::ExecArgs;
+use crate::config::SharedConfig;
 use crate::credentials::format_expiration;
 use crate::env::Environment;
 use crate::error::{Error, Kind, Result};
+use crate::plan::Plan;
+use crate::renew::ViaSts;
+use crate::session::{self, SystemClock};
 use std::process::Command;
 
 /// Set in the command's environment; its presence means "already inside an exec".
 pub const EXEC_MARKER: &str = "XACCT_CRED_EXEC";
 
-pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
+pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
     if let Some(outer) = env.get(EXEC_MARKER)
         && !args.allow_nested
     {
         return Err(Error::config(format!("already inside `xacct-cred exec` for {outer}; a nested exec would silently switch roles"))
             .hint("Run the command directly (the credentials are already in the environment), or pass --allow-nested if switching roles is intended."));
     }
-    let (plan, creds) = crate::run::session(&args.role, &args.cache, env)?;
+    let plan = Plan::build(&SharedConfig::load(env)?, &args.role, env)?;
+    let renewer = ViaSts { env, inherited };
+    let settings = CacheSettings::from_args(&args.cache);
+    let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;
     let program = &args.command[0];
     let mut cmd = Command::new(program);
     cmd.args(&args.command[1..])

@@ -1,7 +1,8 @@
-//! One file per subcommand beyond the default credential_process one.
+//! One file per subcommand, the default credential_process one included.
 
 pub mod cache;
 pub mod console;
+pub mod credentials;
 pub mod doctor;
 pub mod exec;
 pub mod generate;

@@ -3,6 +3,7 @@
 
 use crate::cli::{PolicyArgs, PolicyDocument, PolicyFormat};
 use crate::error::{Error, Result};
+use crate::plan::fields::{AccountId, ExternalId, RoleName};
 use serde_json::{Value, json};
 use std::io::Write;
 
@@ -45,18 +46,18 @@ pub fn documents(args: &PolicyArgs) -> Result<Documents> {
         (None, Some(dev)) => format!("arn:aws:iam::{}:root", account(dev, "--dev-account")?),
         (None, None) => unreachable!("clap requires one of them"),
     };
-    let name_ok = !args.role_name.is_empty()
-        && args.role_name.len() <= 64
-        && args
-            .role_name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-    if !name_ok {
+    if args.role_name.parse::<RoleName>().is_err() {
         return Err(Error::config(format!(
             "--role-name {} is not a valid role name",
             args.role_name
         ))
         .hint("Use 1-64 letters, digits or +=,.@_-."));
+    }
+    if let Some(id) = &args.external_id {
+        id.parse::<ExternalId>().map_err(|why| {
+            Error::config(format!("--external-id would be rejected by STS: {why}"))
+                .hint("Use 2-1224 letters, digits or +=,.@:/_-.")
+        })?;
     }
     let bucket = &args.bucket;
     let bucket_ok = (3..=63).contains(&bucket.len())
@@ -107,7 +108,7 @@ pub fn documents(args: &PolicyArgs) -> Result<Documents> {
 }
 
 fn account<'a>(id: &'a str, flag: &str) -> Result<&'a str> {
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+    if id.parse::<AccountId>().is_ok() {
         Ok(id)
     } else {
         Err(

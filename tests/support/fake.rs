@@ -249,22 +249,13 @@ fn serve(
     }
 }
 
-/// An HTTP Date header value, `skew_secs` away from now.
+/// An HTTP Date header value, `skew_secs` away from now (aws-smithy-types' formatter, the one
+/// the SDK itself uses for HTTP dates).
 pub fn http_date(skew_secs: i64) -> String {
     let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(skew_secs);
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][u8::from(t.month()) as usize - 1];
-    let day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-        [t.weekday().number_days_from_monday() as usize];
-    format!(
-        "{day}, {:02} {month} {} {:02}:{:02}:{:02} GMT",
-        t.day(),
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    aws_smithy_types::DateTime::from_secs(t.unix_timestamp())
+        .fmt(aws_smithy_types::date_time::Format::HttpDate)
+        .expect("a date within the HTTP date range")
 }
 
 // ---- STS ----

@@ -1,13 +1,12 @@
-//! `xacct-cred doctor`: walks the chain one link at a time — config, plan, source credential,
-//! clock, AssumeRole, cache — and prints a line per step with ✔/✘ and, on ✘, the cause and the
-//! fix. A failed step skips the ones that depend on it. Exit 0 only when every step passes.
-//! Makes one real AssumeRole (not cached) and a GetCallerIdentity; prints no secret.
+//! The doctor's steps: each checks one link of the chain and records what it found in the
+//! report, skipping the steps that depend on a failed one.
 
-use crate::cache::{self, CacheDir};
+use super::report::Report;
+use crate::cache::{self, CacheDir, StoreSettings};
 use crate::cli::DoctorArgs;
 use crate::config::SharedConfig;
 use crate::env::Environment;
-use crate::error::{Error, Kind, Result, key_id_tail};
+use crate::error::{Error, Kind, key_id_tail};
 use crate::plan::{Plan, SourceSpec};
 use crate::{mfa, source, sts};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -15,8 +14,6 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use serde_json::json;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 
@@ -41,93 +38,7 @@ const KNOWN_KEYS: &[&str] = &[
 ];
 const CLOCK_FAIL_SECS: i64 = 300;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Pass,
-    Warn,
-    Fail,
-    Skip,
-}
-
-struct Step {
-    name: &'static str,
-    status: Status,
-    detail: String,
-    fix: Option<String>,
-}
-
-#[derive(Default)]
-struct Report {
-    steps: Vec<Step>,
-}
-
-impl Report {
-    fn pass(&mut self, name: &'static str, detail: impl Into<String>) {
-        self.steps.push(Step {
-            name,
-            status: Status::Pass,
-            detail: detail.into(),
-            fix: None,
-        });
-    }
-    fn warn(&mut self, name: &'static str, detail: impl Into<String>, fix: impl Into<String>) {
-        self.steps.push(Step {
-            name,
-            status: Status::Warn,
-            detail: detail.into(),
-            fix: Some(fix.into()),
-        });
-    }
-    fn fail(&mut self, name: &'static str, e: &Error) {
-        self.steps.push(Step {
-            name,
-            status: Status::Fail,
-            detail: e.what().to_string(),
-            fix: e.hint_text().map(str::to_string),
-        });
-    }
-    fn skip(&mut self, names: &[&'static str]) {
-        for name in names {
-            self.steps.push(Step {
-                name,
-                status: Status::Skip,
-                detail: "skipped: an earlier step failed".into(),
-                fix: None,
-            });
-        }
-    }
-    fn ok(&self) -> bool {
-        self.steps
-            .iter()
-            .all(|s| matches!(s.status, Status::Pass | Status::Warn))
-    }
-}
-
-pub fn run(args: &DoctorArgs, env: &Environment) -> Result<()> {
-    let report = diagnose(args, env);
-    let text = if args.json {
-        json_report(&report)
-    } else {
-        text_report(&report)
-    };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    if report.ok() {
-        Ok(())
-    } else {
-        let failed: Vec<&str> = report
-            .steps
-            .iter()
-            .filter(|s| s.status == Status::Fail)
-            .map(|s| s.name)
-            .collect();
-        Err(
-            Error::config(format!("doctor: {} failed", failed.join(", ")))
-                .hint("Fix the first ✘ above and run the doctor again."),
-        )
-    }
-}
-
-fn diagnose(args: &DoctorArgs, env: &Environment) -> Report {
+pub(super) fn diagnose(args: &DoctorArgs, env: &Environment) -> Report {
     let mut r = Report::default();
     const AFTER_CONFIG: &[&str] = &["plan", "source credential", "clock", "assume role", "cache"];
 
@@ -212,7 +123,7 @@ fn diagnose(args: &DoctorArgs, env: &Environment) -> Report {
         }
     };
     runtime.block_on(network_steps(&mut r, &plan, env));
-    cache_step(&mut r, &plan, env);
+    cache_step(&mut r, &plan, &StoreSettings::from_args(&args.store));
     r
 }
 
@@ -290,22 +201,21 @@ async fn network_steps(r: &mut Report, plan: &Plan, env: &Environment) {
     }
 }
 
-fn cache_step(r: &mut Report, plan: &Plan, env: &Environment) {
-    let dir = match cache::locate(env).and_then(CacheDir::open) {
+fn cache_step(r: &mut Report, plan: &Plan, store: &StoreSettings) {
+    let dir = match store.locate().and_then(CacheDir::open) {
         Ok(d) => d,
         Err(e) => return r.fail("cache", &e),
     };
     let key = cache::key(plan);
     let now = OffsetDateTime::now_utc();
-    let window =
-        cache::refresh_window(None, env).map(|w| cache::effective_window(w, plan.role.duration()));
-    let detail = match (dir.read(&key), window) {
-        (Err(e), _) | (_, Err(e)) => return r.fail("cache", &e),
-        (Ok(None), _) => format!(
+    let window = cache::effective_window(store.refresh_window, plan.role.duration());
+    let detail = match dir.read(&key) {
+        Err(e) => return r.fail("cache", &e),
+        Ok(None) => format!(
             "{} is private; no session cached for this role yet",
             dir.path().display()
         ),
-        (Ok(Some(entry)), Ok(window)) => {
+        Ok(Some(entry)) => {
             let left = entry.time_left(now);
             let state = if entry.is_fresh(now, window) {
                 "will be used"
@@ -322,47 +232,6 @@ fn cache_step(r: &mut Report, plan: &Plan, env: &Environment) {
         }
     };
     r.pass("cache", detail);
-}
-
-fn text_report(r: &Report) -> String {
-    let mut out = String::new();
-    for s in &r.steps {
-        let mark = match s.status {
-            Status::Pass => "✔",
-            Status::Warn => "!",
-            Status::Fail => "✘",
-            Status::Skip => "-",
-        };
-        out.push_str(&format!("{mark} {:<17} {}\n", s.name, s.detail));
-        if let Some(fix) = &s.fix {
-            out.push_str(&format!("  {:<17} fix: {fix}\n", ""));
-        }
-    }
-    out.push_str(if r.ok() {
-        "All checks passed.\n"
-    } else {
-        "Some checks failed.\n"
-    });
-    out
-}
-
-fn json_report(r: &Report) -> String {
-    let steps: Vec<_> = r
-        .steps
-        .iter()
-        .map(|s| {
-            json!({
-                "step": s.name,
-                "status": match s.status { Status::Pass => "pass", Status::Warn => "warn", Status::Fail => "fail", Status::Skip => "skip" },
-                "detail": s.detail,
-                "fix": s.fix,
-            })
-        })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&json!({ "ok": r.ok(), "steps": steps }))
-        .expect("JSON values always serialize");
-    text.push('\n');
-    text
 }
 
 /// Keeps the `Date` header of the reply and when it arrived, for the clock check.
@@ -398,23 +267,11 @@ impl Intercept for ServerDate {
     }
 }
 
-/// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's IMF-fixdate).
+/// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's IMF-fixdate), by aws-smithy-types' parser.
 fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    let [_, day, month, year, clock, "GMT"] = parts[..] else {
-        return None;
-    };
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = time::Month::try_from(months.iter().position(|m| *m == month)? as u8 + 1).ok()?;
-    let date = time::Date::from_calendar_date(year.parse().ok()?, month, day.parse().ok()?).ok()?;
-    let hms: Vec<u8> = clock
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [h, m, sec] = hms[..] else { return None };
-    Some(date.with_hms(h, m, sec).ok()?.assume_utc())
+    let t = aws_smithy_types::DateTime::from_str(s, aws_smithy_types::date_time::Format::HttpDate)
+        .ok()?;
+    OffsetDateTime::from_unix_timestamp(t.secs()).ok()
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The shared AWS config and credentials files, parsed by aws-config's own parser.
+//! Reading the shared AWS config and credentials files, with aws-config's own parser.
 //!
 //! This runs on the cache-hit path, so it must stay synchronous and cheap: aws-config's
 //! `profile::load` is `async` only in name (it reads with `std::fs`), so it is polled once with

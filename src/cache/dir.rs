@@ -1,0 +1,184 @@
+//! The cache directory: refusing an unsafe one, and reading, writing and removing entries.
+//!
+//! Readers never lock: an entry is only ever replaced by `rename(2)` of a fully written and
+//! fsynced temp file, so a reader sees the old entry or the new one, never a torn one. A garbage
+//! entry is a miss; an entry that is a symlink, not the user's own, or readable by others is
+//! refused, because that is an attack or a mistake, not wear.
+
+use super::entry::CacheEntry;
+use super::platform;
+use crate::error::{Error, Result};
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+const MAX_ENTRY_BYTES: u64 = 64 * 1024;
+
+/// The cache directory, checked and ready.
+#[derive(Debug, Clone)]
+pub struct CacheDir {
+    path: PathBuf,
+}
+
+impl CacheDir {
+    /// Opens the directory, creating it 0700 if missing, and refuses an unsafe one.
+    pub fn open(path: PathBuf) -> Result<CacheDir> {
+        match fs::symlink_metadata(&path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => platform::private_dir_builder()
+                .create(&path)
+                .map_err(|e| unusable(&path, &format!("it could not be created ({e})")))?,
+            Err(e) => return Err(unusable(&path, &e.to_string())),
+        }
+        let meta = fs::symlink_metadata(&path).map_err(|e| unusable(&path, &e.to_string()))?;
+        if meta.file_type().is_symlink() {
+            return Err(unusable(
+                &path,
+                "it is a symbolic link, which another user could have planted",
+            ));
+        }
+        if !meta.is_dir() {
+            return Err(unusable(&path, "it is not a directory"));
+        }
+        platform::check_dir(&path, &meta)?;
+        Ok(CacheDir { path })
+    }
+
+    /// Opens the directory only if it exists (for `cache list`/`clear`).
+    pub fn open_existing(path: PathBuf) -> Result<Option<CacheDir>> {
+        if fs::symlink_metadata(&path).is_err() {
+            return Ok(None);
+        }
+        Self::open(path).map(Some)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn entry_path(&self, key: &str) -> PathBuf {
+        self.path.join(format!("{key}.json"))
+    }
+
+    pub(super) fn lock_path(&self, key: &str) -> PathBuf {
+        self.path.join(format!("{key}.lock"))
+    }
+
+    /// The entry for `key`: `Ok(None)` when missing or not a valid entry (a miss),
+    /// an error only when the file is unsafe to trust.
+    pub fn read(&self, key: &str) -> Result<Option<CacheEntry>> {
+        read_entry(&self.entry_path(key))
+    }
+
+    /// Replaces the entry atomically: temp file, fsync, rename, fsync of the directory.
+    pub fn write(&self, key: &str, entry: &CacheEntry) -> Result<()> {
+        let target = self.entry_path(key);
+        let tmp = self
+            .path
+            .join(format!("{key}.json.{}.tmp", std::process::id()));
+        let result = (|| -> std::io::Result<()> {
+            let mut f = platform::create_new(&tmp)?;
+            f.write_all(entry.to_json().as_bytes())?;
+            f.sync_all()?;
+            drop(f);
+            fs::rename(&tmp, &target)?;
+            platform::sync_dir(&self.path)
+        })();
+        result.map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            Error::cache(format!(
+                "could not write the cache entry {}: {e}",
+                target.display()
+            ))
+            .hint("Check the disk and the directory's permissions, or pass --no-cache.")
+        })
+    }
+
+    /// Removes temp files a killed writer of this key left behind. Call with the lock held.
+    pub fn remove_stale_temp_files(&self, key: &str) {
+        let prefix = format!("{key}.json.");
+        for name in self.file_names() {
+            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+                let _ = fs::remove_file(self.path.join(name));
+            }
+        }
+    }
+
+    /// Every entry file, parsed (`None` for garbage), sorted by name.
+    pub fn entries(&self) -> Vec<(String, Option<CacheEntry>)> {
+        let mut names: Vec<String> = self
+            .file_names()
+            .into_iter()
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|n| {
+                let entry = read_entry(&self.path.join(&n)).ok().flatten();
+                (n.trim_end_matches(".json").to_string(), entry)
+            })
+            .collect()
+    }
+
+    /// Removes an entry and its temp files (never the lock file: see the lock module).
+    pub fn remove(&self, key: &str) -> Result<bool> {
+        self.remove_stale_temp_files(key);
+        self.clear_failed_renewal(key);
+        match fs::remove_file(self.entry_path(key)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::cache(format!(
+                "could not remove {}: {e}",
+                self.entry_path(key).display()
+            ))),
+        }
+    }
+
+    fn file_names(&self) -> Vec<String> {
+        fs::read_dir(&self.path)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn read_entry(path: &Path) -> Result<Option<CacheEntry>> {
+    let mut file = match platform::open_entry(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if platform::is_symlink_refusal(&e) => {
+            return Err(unsafe_entry(path, "it is a symbolic link"));
+        }
+        Err(e) => return Err(unsafe_entry(path, &format!("it cannot be opened ({e})"))),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| unsafe_entry(path, &e.to_string()))?;
+    platform::check_entry(path, &meta)?;
+    if !meta.is_file() || meta.len() > MAX_ENTRY_BYTES {
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    if file.read_to_end(&mut bytes).is_err() {
+        return Ok(None);
+    }
+    Ok(CacheEntry::from_json(&bytes))
+}
+
+pub(super) fn unusable(path: &Path, why: &str) -> Error {
+    Error::cache(format!("refusing to use the cache directory {}: {why}", path.display())).hint(format!(
+        "Use a directory only you own and can write (chmod 700), e.g. unset {} to use the default, or pass --no-cache.",
+        crate::env::CACHE_DIR
+    ))
+}
+
+pub(super) fn unsafe_entry(path: &Path, why: &str) -> Error {
+    Error::cache(format!(
+        "refusing to read the cache entry {}: {why}",
+        path.display()
+    ))
+    .hint("Delete it (xacct-cred cache clear) and check who else can write to the cache directory.")
+}

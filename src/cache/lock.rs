@@ -1,0 +1,71 @@
+//! The per-key lock that makes renewal single flight across processes.
+//!
+//! An exclusive `flock(2)` on `KEY.lock`, which the OS releases when its holder exits or dies.
+//! Lock files are never deleted: deleting one under a holder would let a second writer lock a
+//! new inode and break single flight.
+
+use super::dir::CacheDir;
+use super::platform;
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::path::Path;
+use std::time::Duration;
+
+/// Held while renewing one key; dropping it closes the file, which releases the lock.
+pub struct KeyLock {
+    _file: File,
+    /// Whether another process held it first (it may have renewed the entry meanwhile).
+    pub waited: bool,
+}
+
+impl CacheDir {
+    /// Takes the exclusive per-key lock, waiting at most `timeout` for another process.
+    pub fn lock(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
+        let path = self.lock_path(key);
+        let file = platform::open_lock(&path).map_err(|e| {
+            Error::cache(format!(
+                "could not open the lock file {}: {e}",
+                path.display()
+            ))
+            .hint("Check the cache directory's permissions, or pass --no-cache.")
+        })?;
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => {
+                return Ok(KeyLock {
+                    _file: file,
+                    waited: false,
+                });
+            }
+            Err(fs4::TryLockError::WouldBlock) => {}
+            Err(fs4::TryLockError::Error(e)) => return Err(lock_failed(&path, &e.to_string())),
+        }
+        // Block in a helper thread so that the wait is bounded yet wakes the moment the holder
+        // lets go (polling would add up to a poll interval to each of fifty waiters).
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let locked = fs4::FileExt::lock(&file).map(|()| file);
+            let _ = tx.send(locked);
+        });
+        match rx.recv_timeout(timeout) {
+            Ok(Ok(file)) => Ok(KeyLock {
+                _file: file,
+                waited: true,
+            }),
+            Ok(Err(e)) => Err(lock_failed(&path, &e.to_string())),
+            Err(_) => Err(Error::cache(format!(
+                "gave up after {} s waiting for another xacct-cred that is refreshing this session (lock {})",
+                timeout.as_secs(),
+                path.display()
+            ))
+            .hint(format!(
+                "That process may be waiting for an MFA code or a slow STS. The lock is released when it exits; raise {} to wait longer.",
+                crate::env::LOCK_TIMEOUT
+            ))),
+        }
+    }
+}
+
+fn lock_failed(path: &Path, why: &str) -> Error {
+    Error::cache(format!("could not lock {}: {why}", path.display()))
+        .hint("The cache directory must be on a local file system that supports flock; otherwise pass --no-cache.")
+}

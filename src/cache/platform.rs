@@ -1,0 +1,145 @@
+//! What the cache needs from the operating system that differs by platform: file modes and
+//! owners, refusing to follow symbolic links, and syncing a directory.
+//!
+//! On Unix the checks are strict (owner = the effective user, no group/other write on the
+//! directory, 0600 entries, `O_NOFOLLOW` everywhere). Elsewhere the per-user profile
+//! directory's ACLs protect the cache and these checks are no-ops. No `unsafe`: the effective
+//! uid comes from rustix's safe wrapper.
+
+use super::dir::{unsafe_entry, unusable};
+use crate::error::Error;
+use std::fs::{File, Metadata, OpenOptions};
+use std::path::Path;
+
+#[cfg(unix)]
+mod imp {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+
+    fn euid() -> u32 {
+        rustix::process::geteuid().as_raw()
+    }
+
+    pub fn check_dir(path: &Path, meta: &Metadata) -> Result<(), Error> {
+        if meta.uid() != euid() {
+            return Err(unusable(
+                path,
+                &format!(
+                    "it is owned by uid {}, not by you (uid {})",
+                    meta.uid(),
+                    euid()
+                ),
+            ));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(unusable(
+                path,
+                &format!(
+                    "other users can write to it (mode {:o})",
+                    meta.mode() & 0o777
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn check_entry(path: &Path, meta: &Metadata) -> Result<(), Error> {
+        if meta.uid() != euid() {
+            return Err(unsafe_entry(
+                path,
+                &format!("it is owned by uid {}, not by you", meta.uid()),
+            ));
+        }
+        if meta.mode() & 0o077 != 0 {
+            return Err(unsafe_entry(
+                path,
+                &format!(
+                    "other users can access it (mode {:o}; it must be 600)",
+                    meta.mode() & 0o777
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn open_entry(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    }
+
+    pub fn is_symlink_refusal(e: &std::io::Error) -> bool {
+        e.raw_os_error() == Some(libc::ELOOP)
+    }
+
+    pub fn create_new(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    }
+
+    pub fn open_lock(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+    }
+
+    pub fn sync_dir(path: &Path) -> std::io::Result<()> {
+        File::open(path)?.sync_all()
+    }
+
+    pub fn private_dir_builder() -> std::fs::DirBuilder {
+        use std::os::unix::fs::DirBuilderExt;
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true).mode(0o700);
+        builder
+    }
+}
+
+#[cfg(not(unix))]
+mod imp {
+    use super::*;
+
+    pub fn check_dir(_: &Path, _: &Metadata) -> Result<(), Error> {
+        Ok(())
+    }
+    pub fn check_entry(_: &Path, _: &Metadata) -> Result<(), Error> {
+        Ok(())
+    }
+    pub fn open_entry(path: &Path) -> std::io::Result<File> {
+        File::open(path)
+    }
+    pub fn is_symlink_refusal(_: &std::io::Error) -> bool {
+        false
+    }
+    pub fn create_new(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new().write(true).create_new(true).open(path)
+    }
+    pub fn open_lock(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+    }
+    pub fn sync_dir(_: &Path) -> std::io::Result<()> {
+        Ok(())
+    }
+    pub fn private_dir_builder() -> std::fs::DirBuilder {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        builder
+    }
+}
+
+pub(super) use imp::*;

@@ -1,0 +1,31 @@
+//! `xacct-cred doctor`: walks the chain one link at a time — config, plan, source credential,
+//! clock, AssumeRole, cache — and prints a line per step with ✔/✘ and, on ✘, the cause and the
+//! fix. A failed step skips the ones that depend on it. Exit 0 only when every step passes.
+//!
+//! [`checks`] runs the steps (one real AssumeRole, not cached, and a GetCallerIdentity);
+//! [`report`] holds and renders what they found. Prints no secret.
+
+mod checks;
+mod report;
+
+use crate::cli::DoctorArgs;
+use crate::env::Environment;
+use crate::error::{Error, Result};
+use std::io::Write;
+
+pub fn run(args: &DoctorArgs, env: &Environment) -> Result<()> {
+    let report = checks::diagnose(args, env);
+    let text = if args.json {
+        report::json(&report)
+    } else {
+        report::text(&report)
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if report.ok() {
+        return Ok(());
+    }
+    Err(
+        Error::config(format!("doctor: {} failed", report.failed().join(", ")))
+            .hint("Fix the first ✘ above and run the doctor again."),
+    )
+}

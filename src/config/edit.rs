@@ -1,0 +1,179 @@
+//! Editing the user's config file as they keep it: sections found by their headers, every
+//! other line (comments, blank lines, other sections, sub-properties) kept byte for byte, and
+//! the file replaced atomically after a backup.
+//!
+//! It never decides *what* to write (that is `setup`'s job) and never parses values beyond
+//! finding `key = value` at the top level of a section.
+
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// `[default]` or `[profile NAME]`: how a profile's section header is written in the config file.
+pub fn header(profile: &str) -> String {
+    if profile == "default" {
+        "default".into()
+    } else {
+        format!("profile {profile}")
+    }
+}
+
+/// Writes `text` to `path` after backing up `original` beside it.
+pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<()> {
+    let fail = |e: std::io::Error| {
+        Error::config(format!("could not write {}: {e}", path.display()))
+            .hint("Check the file's permissions; nothing was changed.")
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    if path.exists() {
+        let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        let backup = path.with_file_name(format!(
+            "{}.bak-{stamp}",
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("config")
+        ));
+        std::fs::write(&backup, original).map_err(fail)?;
+        eprintln!(
+            "xacct-cred: backed up {} to {}",
+            path.display(),
+            backup.display()
+        );
+    }
+    let tmp = path.with_file_name(format!(
+        ".{}.xacct-cred-tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("config")
+    ));
+    std::fs::write(&tmp, text).map_err(fail)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(&tmp, meta.permissions());
+    }
+    std::fs::rename(&tmp, path).map_err(fail)
+}
+
+/// The config file as lines, edited in place: sections found by their headers, everything else
+/// (comments, blank lines, other sections, sub-properties) kept byte for byte.
+pub struct ConfigText {
+    lines: Vec<String>,
+}
+
+impl ConfigText {
+    pub fn new(text: &str) -> Self {
+        ConfigText {
+            lines: text.lines().map(str::to_string).collect(),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        let mut t = self.lines.join("\n");
+        t.push('\n');
+        t
+    }
+
+    fn section_name(line: &str) -> Option<String> {
+        let l = line.trim();
+        let inner = l.strip_prefix('[')?.split(']').next()?.trim();
+        let name = inner
+            .strip_prefix("profile")
+            .filter(|rest| rest.starts_with(char::is_whitespace))
+            .map(str::trim)
+            .unwrap_or(inner);
+        Some(name.to_string())
+    }
+
+    /// Lines [start, end) of a profile's section, trailing blank and comment lines excluded.
+    fn span(&self, profile: &str) -> Option<(usize, usize)> {
+        let start = self
+            .lines
+            .iter()
+            .position(|l| Self::section_name(l).as_deref() == Some(profile))?;
+        let mut end = self.lines[start + 1..]
+            .iter()
+            .position(|l| Self::section_name(l).is_some())
+            .map_or(self.lines.len(), |i| start + 1 + i);
+        while end > start + 1 && {
+            let t = self.lines[end - 1].trim();
+            t.is_empty() || t.starts_with('#') || t.starts_with(';')
+        } {
+            end -= 1;
+        }
+        Some((start, end))
+    }
+
+    /// The section's top-level `key = value` pairs.
+    pub fn keys(&self, profile: &str) -> Option<Vec<(String, String)>> {
+        let (start, end) = self.span(profile)?;
+        Some(
+            self.lines[start + 1..end]
+                .iter()
+                .filter(|l| !l.starts_with(char::is_whitespace))
+                .filter_map(|l| {
+                    let (k, v) = l.split_once('=')?;
+                    let k = k.trim();
+                    (!k.is_empty() && !k.starts_with('#') && !k.starts_with(';'))
+                        .then(|| (k.to_string(), v.trim().to_string()))
+                })
+                .collect(),
+        )
+    }
+
+    fn stanza(profile: &str, keys: &[(String, String)]) -> Vec<String> {
+        let mut v = vec![format!("[{}]", header(profile))];
+        v.extend(keys.iter().map(|(k, val)| format!("{k} = {val}")));
+        v
+    }
+
+    pub fn append(&mut self, profile: &str, keys: &[(String, String)]) {
+        while self.lines.last().is_some_and(|l| l.trim().is_empty()) {
+            self.lines.pop();
+        }
+        if !self.lines.is_empty() {
+            self.lines.push(String::new());
+        }
+        self.lines.extend(Self::stanza(profile, keys));
+    }
+
+    pub fn replace(&mut self, profile: &str, keys: &[(String, String)]) {
+        if let Some((start, end)) = self.span(profile) {
+            self.lines.splice(start..end, Self::stanza(profile, keys));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "# my settings\n[default]\nregion = eu-west-1 # home\n\n[profile dev]\nregion = us-east-1\ns3 =\n  addressing_style = path\n\n# the next one is old\n[profile old]\nrole_arn = x\n";
+
+    #[test]
+    fn finds_sections_and_keys_and_keeps_everything_else() {
+        let mut f = ConfigText::new(FILE);
+        assert_eq!(
+            f.keys("dev").unwrap(),
+            vec![
+                ("region".to_string(), "us-east-1".to_string()),
+                ("s3".to_string(), String::new())
+            ]
+        );
+        assert!(f.keys("nope").is_none());
+        f.append("new", &[("a".into(), "1".into())]);
+        assert!(f.text().starts_with(FILE.trim_end()));
+        assert!(f.text().ends_with("\n\n[profile new]\na = 1\n"));
+        f.replace("old", &[("role_arn".into(), "y".into())]);
+        assert!(
+            f.text()
+                .contains("# the next one is old\n[profile old]\nrole_arn = y\n")
+        );
+        f.replace("dev", &[("region".into(), "ap-south-1".into())]);
+        assert!(
+            f.text()
+                .contains("[profile dev]\nregion = ap-south-1\n\n# the next one is old"),
+            "{}",
+            f.text()
+        );
+    }
+}

@@ -1,0 +1,276 @@
+//! Profile + flags + environment → a validated, pure description of what to do.
+//!
+//! [`Plan::build`] reads nothing and sends nothing: it takes the parsed profile files, the
+//! flags and an environment snapshot, and either returns a [`Plan`] that is safe to execute or
+//! an error that names the bad value and where it came from. Everything STS would reject for
+//! its form is caught here by the field types of [`fields`], before any network call, and every
+//! other module trusts a `Plan` to be valid.
+
+mod endpoint;
+pub mod fields;
+mod source;
+#[cfg(test)]
+mod tests;
+
+pub use fields::{DurationSeconds, ExternalId, MfaSerial, RoleArn, SessionName, TokenCode};
+pub use source::{CredentialSource, SourceSpec};
+
+use crate::cli::RoleArgs;
+use crate::config::SharedConfig;
+use crate::env::Environment;
+use crate::error::{Error, Kind, Result};
+
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Everything needed to get the session credentials, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The profile that held the role, if one was named.
+    pub profile: Option<String>,
+    pub role: RoleSpec,
+    pub source: SourceSpec,
+    pub region: String,
+    /// Whether the region was configured (flag, variable, profile) rather than defaulted.
+    pub region_configured: bool,
+    /// An STS endpoint override (AWS_ENDPOINT_URL_STS, services, AWS_ENDPOINT_URL, endpoint_url).
+    pub sts_endpoint: Option<String>,
+}
+
+/// The AssumeRole request, minus the source credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleSpec {
+    pub role_arn: RoleArn,
+    pub session_name: SessionName,
+    pub external_id: Option<ExternalId>,
+    pub duration_seconds: i64,
+    pub mfa_serial: Option<MfaSerial>,
+    /// Not part of the cache key: a code only unlocks the session the key names. Its `Debug`
+    /// never shows it.
+    pub token_code: Option<TokenCode>,
+}
+
+impl RoleSpec {
+    pub fn duration(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.duration_seconds.unsigned_abs())
+    }
+}
+
+/// The profile being read, for looking up keys and naming where a value came from.
+struct Sources<'a> {
+    config: &'a SharedConfig,
+    profile: Option<&'a str>,
+}
+
+impl<'a> Sources<'a> {
+    fn key(&self, k: &str) -> Option<&'a str> {
+        self.profile.and_then(|p| self.config.get(p, k))
+    }
+
+    /// The flag's value if given, else the profile key's; with where it came from.
+    fn pick(&self, flag: Option<&'a str>, key: &str) -> Option<(&'a str, String)> {
+        match flag {
+            Some(v) => Some((v, origin(true, key, self.profile))),
+            None => self.key(key).map(|v| (v, origin(false, key, self.profile))),
+        }
+    }
+}
+
+/// Where a setting came from, so an error can point at the right line or flag.
+fn origin(flag: bool, key: &str, profile: Option<&str>) -> String {
+    match (flag, profile) {
+        (true, _) => format!("--{}", key.replace('_', "-")),
+        (false, Some(p)) => format!("{key} in profile {p}"),
+        (false, None) => key.to_string(),
+    }
+}
+
+impl Plan {
+    /// Builds and validates the plan. Flags win over the profile's keys.
+    pub fn build(config: &SharedConfig, args: &RoleArgs, env: &Environment) -> Result<Plan> {
+        let profile_name = profile_name(config, args, env)?;
+        let at = Sources {
+            config,
+            profile: profile_name.as_deref(),
+        };
+        let role_arn = role_arn(&at, args)?;
+        let session_name = match at.pick(args.role_session_name.as_deref(), "role_session_name") {
+            Some((text, from)) => text.parse::<SessionName>().map_err(|why| {
+                Error::config(format!(
+                    "the role session name \"{text}\" ({from}) would be rejected by STS: {why}"
+                ))
+                .hint("Use 2-64 characters from letters, digits and +=,.@_-.")
+            })?,
+            None => default_session_name(env),
+        };
+        let duration = duration(&at, args)?;
+        let external_id = at
+            .pick(args.external_id.as_deref(), "external_id")
+            .map(|(text, from)| {
+                text.parse::<ExternalId>().map_err(|why| {
+                    Error::config(format!(
+                        "the external ID ({from}) would be rejected by STS: {why}"
+                    ))
+                    .hint("Use the exact external ID the role's owner gave you.")
+                })
+            })
+            .transpose()?;
+        let mfa_serial = at
+            .pick(args.mfa_serial.as_deref(), "mfa_serial")
+            .map(|(text, from)| {
+                text.parse::<MfaSerial>().map_err(|why| {
+                    Error::config(format!("the MFA serial \"{text}\" ({from}) {why}"))
+                        .hint("Use the device's ARN, e.g. arn:aws:iam::222222222222:mfa/USER (IAM console → Security credentials).")
+                })
+            })
+            .transpose()?;
+        let token_code = token_code(args, mfa_serial.is_some())?;
+        let source = source::build(config, args, env, at.profile)?;
+        let (region, region_configured) = region(&at, args, env, &source)?;
+        let sts_endpoint = endpoint::sts_endpoint(config, env, at.profile)?;
+        Ok(Plan {
+            profile: profile_name,
+            role: RoleSpec {
+                role_arn,
+                session_name,
+                external_id,
+                duration_seconds: duration.get(),
+                mfa_serial,
+                token_code,
+            },
+            source,
+            region,
+            region_configured,
+            sts_endpoint,
+        })
+    }
+}
+
+/// `--profile`, else `AWS_PROFILE` unless a role ARN was given as a flag; it must exist.
+fn profile_name(
+    config: &SharedConfig,
+    args: &RoleArgs,
+    env: &Environment,
+) -> Result<Option<String>> {
+    let name = args.profile.clone().or_else(|| {
+        args.role_arn
+            .is_none()
+            .then(|| env.get("AWS_PROFILE").map(str::to_string))
+            .flatten()
+    });
+    match name.as_deref() {
+        Some(p) if config.profile(p).is_none() => Err(unknown_profile(config, p, "--profile")),
+        Some(_) => Ok(name),
+        None if args.role_arn.is_none() => Err(Error::config("no role to assume: give --profile NAME or --role-arn ARN")
+            .hint("For example: xacct-cred --profile prod-readonly (a profile with role_arn and source_profile), or xacct-cred --role-arn arn:aws:iam::111111111111:role/NAME --source-profile dev.")),
+        None => Ok(None),
+    }
+}
+
+fn role_arn(at: &Sources<'_>, args: &RoleArgs) -> Result<RoleArn> {
+    let Some((text, from)) = at.pick(args.role_arn.as_deref().map(str::trim), "role_arn") else {
+        let p = at.profile.unwrap_or_default();
+        let err = Error::config(format!(
+            "profile {p} has no role_arn, so there is no role to assume"
+        ));
+        return Err(match at.key("credential_process") {
+            Some(cp) => err.hint(format!("Profile {p} runs `{cp}`; point --profile at the profile that holds role_arn and source_profile instead, or add role_arn to {p}.")),
+            None => err.hint(format!("Add role_arn = arn:aws:iam::ACCOUNT:role/NAME to [profile {p}] in {}, or pass --role-arn.", at.config.config_file.display())),
+        });
+    };
+    text.parse::<RoleArn>().map_err(|why| {
+        Error::config(format!("the role ARN \"{text}\" ({from}) is malformed: {why}"))
+            .hint("A role ARN looks like arn:aws:iam::111111111111:role/NAME (copy it from the role's page in the IAM console).")
+    })
+}
+
+fn duration(at: &Sources<'_>, args: &RoleArgs) -> Result<DurationSeconds> {
+    let seconds = match (args.duration_seconds, at.key("duration_seconds")) {
+        (Some(d), _) => d,
+        (None, Some(text)) => text.parse::<i64>().map_err(|_| {
+            Error::config(format!(
+                "duration_seconds = {text} in profile {} is not a whole number of seconds",
+                at.profile.unwrap_or_default()
+            ))
+            .hint("Use a number from 900 to 43200, e.g. duration_seconds = 3600.")
+        })?,
+        (None, None) => return Ok(DurationSeconds::DEFAULT),
+    };
+    DurationSeconds::new(seconds).map_err(|_| {
+        Error::config(format!(
+            "the session duration {seconds} s ({}) is outside what STS allows (900 to 43200 s)",
+            origin(args.duration_seconds.is_some(), "duration_seconds", at.profile)
+        ))
+        .hint("Pick a value from 900 to 43200; above 3600 the role's MaxSessionDuration must allow it too.")
+    })
+}
+
+fn token_code(args: &RoleArgs, has_serial: bool) -> Result<Option<TokenCode>> {
+    let Some(text) = args.token_code.as_deref() else {
+        return Ok(None);
+    };
+    let code = text.parse::<TokenCode>().map_err(|why| {
+        Error::new(Kind::Mfa, why)
+            .hint("Pass the code your MFA device shows now, e.g. --token-code 123456.")
+    })?;
+    if !has_serial {
+        return Err(Error::config(
+            "--token-code was given but no mfa_serial is configured, so STS would ignore it",
+        )
+        .hint("Add mfa_serial to the profile or pass --mfa-serial ARN."));
+    }
+    Ok(Some(code))
+}
+
+/// The flag, AWS_REGION, AWS_DEFAULT_REGION, the profile's, the source profile's, else
+/// us-east-1; with whether it was configured at all.
+fn region(
+    at: &Sources<'_>,
+    args: &RoleArgs,
+    env: &Environment,
+    source: &SourceSpec,
+) -> Result<(String, bool)> {
+    let source_region = match source {
+        SourceSpec::Profile { name, .. } => at.config.get(name, "region"),
+        _ => None,
+    };
+    let configured = args
+        .region
+        .as_deref()
+        .or_else(|| env.get("AWS_REGION"))
+        .or_else(|| env.get("AWS_DEFAULT_REGION"))
+        .or_else(|| at.key("region"))
+        .or(source_region);
+    let region = configured
+        .unwrap_or(DEFAULT_REGION)
+        .parse::<fields::RegionName>()
+        .map_err(|why| {
+            Error::config(why).hint(
+                "Use a region code such as eu-west-1 (--region, AWS_REGION or region = in the profile).",
+            )
+        })?;
+    Ok((region.into_string(), configured.is_some()))
+}
+
+fn unknown_profile(config: &SharedConfig, name: &str, what: &str) -> Error {
+    let names = config.profile_names();
+    let known = if names.is_empty() {
+        "no profiles are defined there".to_string()
+    } else {
+        format!("known profiles: {}", names.join(", "))
+    };
+    Error::config(format!(
+        "profile {name} ({what}) is not defined in {}",
+        config.files_description()
+    ))
+    .hint(format!("Check the spelling or AWS_CONFIG_FILE ({known})."))
+}
+
+/// Something stable and attributable for CloudTrail: the local user name, cleaned for STS.
+pub fn default_session_name(env: &Environment) -> SessionName {
+    let user = env
+        .get("USER")
+        .or_else(|| env.get("USERNAME"))
+        .or_else(|| env.get("LOGNAME"))
+        .unwrap_or("");
+    SessionName::cleaned(user)
+}

@@ -1,0 +1,183 @@
+//! Where the credentials that call AssumeRole come from: the source spec, and how a profile
+//! (or the flags) name it.
+//!
+//! Pure, like the rest of the plan: it looks at the parsed profile files and the environment
+//! snapshot only. Resolving the spec into credentials is `source.rs`'s job, later and only on a
+//! cache miss.
+
+use super::unknown_profile;
+use crate::cli::RoleArgs;
+use crate::config::SharedConfig;
+use crate::env::Environment;
+use crate::error::{Error, Result};
+
+/// The `credential_source` values the AWS CLI documents, spelt as it spells them; the same type
+/// parses `--credential-source` and the profile key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum CredentialSource {
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
+    #[value(name = "Environment")]
+    Environment,
+    /// The EC2 instance role, from IMDSv2.
+    #[value(name = "Ec2InstanceMetadata")]
+    Ec2InstanceMetadata,
+    /// The task role, from the ECS container credentials endpoint.
+    #[value(name = "EcsContainer")]
+    EcsContainer,
+}
+
+impl CredentialSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            CredentialSource::Environment => "Environment",
+            CredentialSource::Ec2InstanceMetadata => "Ec2InstanceMetadata",
+            CredentialSource::EcsContainer => "EcsContainer",
+        }
+    }
+
+    /// A profile's `credential_source` value, exactly as the AWS CLI accepts it.
+    fn from_profile(value: &str) -> Option<CredentialSource> {
+        <CredentialSource as clap::ValueEnum>::from_str(value, false).ok()
+    }
+
+    /// The documented spelling of a value that differs only in case, for the hint.
+    fn near(value: &str) -> Option<CredentialSource> {
+        <CredentialSource as clap::ValueEnum>::from_str(value, true).ok()
+    }
+}
+
+/// Where the credentials that call AssumeRole come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// Whatever that profile resolves to through aws-config (keys, SSO, process, another role).
+    Profile {
+        name: String,
+        /// Non-secret facts that tell apart two identities behind the same profile name:
+        /// the files it came from and its access key id or its own role settings.
+        identity: Vec<String>,
+    },
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
+    Environment { access_key_id: Option<String> },
+    /// The instance role, from IMDSv2.
+    Ec2InstanceMetadata { endpoint: Option<String> },
+    /// The task role, from the ECS container credentials endpoint.
+    EcsContainer { uri: Option<String> },
+}
+
+impl SourceSpec {
+    /// How messages name this source.
+    pub fn describe(&self) -> String {
+        match self {
+            SourceSpec::Profile { name, .. } => format!("source_profile {name}"),
+            SourceSpec::Environment { .. } => "credential_source Environment".into(),
+            SourceSpec::Ec2InstanceMetadata { .. } => {
+                "credential_source Ec2InstanceMetadata".into()
+            }
+            SourceSpec::EcsContainer { .. } => "credential_source EcsContainer".into(),
+        }
+    }
+
+    /// The spec of a named credential source, with the environment facts that identify it.
+    fn named(kind: CredentialSource, env: &Environment) -> SourceSpec {
+        match kind {
+            CredentialSource::Environment => SourceSpec::Environment {
+                access_key_id: env.get("AWS_ACCESS_KEY_ID").map(str::to_string),
+            },
+            CredentialSource::Ec2InstanceMetadata => SourceSpec::Ec2InstanceMetadata {
+                endpoint: env
+                    .get("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                    .map(str::to_string),
+            },
+            CredentialSource::EcsContainer => SourceSpec::EcsContainer {
+                uri: env
+                    .get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+                    .or_else(|| env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"))
+                    .map(str::to_string),
+            },
+        }
+    }
+}
+
+/// The profile keys whose values tell two identities behind one profile name apart (never a
+/// secret: key ids, not keys).
+const IDENTITY_KEYS: &[&str] = &[
+    "aws_access_key_id",
+    "role_arn",
+    "source_profile",
+    "credential_source",
+    "credential_process",
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+    "sso_role_name",
+    "web_identity_token_file",
+];
+
+/// The role's source: `--source-profile` / `--credential-source` if given, else the profile's.
+pub(super) fn build(
+    config: &SharedConfig,
+    args: &RoleArgs,
+    env: &Environment,
+    profile: Option<&str>,
+) -> Result<SourceSpec> {
+    let key = |k: &str| profile.and_then(|p| config.get(p, k));
+    let where_ = profile
+        .map(|p| format!(" in profile {p}"))
+        .unwrap_or_default();
+    let (profile_source, named_source, from_flag) =
+        match (&args.source_profile, args.credential_source) {
+            (Some(p), _) => (Some(p.as_str()), None, true),
+            (None, Some(kind)) => return Ok(SourceSpec::named(kind, env)),
+            (None, None) => (key("source_profile"), key("credential_source"), false),
+        };
+    match (profile_source, named_source) {
+        (Some(_), Some(_)) => Err(Error::config(format!(
+            "both source_profile and credential_source are set{where_}; a role has exactly one source"
+        ))
+        .hint("Keep source_profile for an IAM user's keys or credential_source for the instance/container role, not both.")),
+        (None, None) => Err(Error::config(format!(
+            "no source credential{where_}: neither source_profile nor credential_source is set"
+        ))
+        .hint("Add source_profile = PROFILE (a profile with the user's keys) or credential_source = Ec2InstanceMetadata | EcsContainer | Environment, or pass --source-profile / --credential-source.")),
+        (Some(name), None) => {
+            if config.profile(name).is_none() {
+                let what = if from_flag {
+                    "--source-profile".to_string()
+                } else {
+                    format!("source_profile{where_}")
+                };
+                return Err(unknown_profile(config, name, &what));
+            }
+            if Some(name) == profile {
+                return Err(Error::config(format!("profile {name} names itself as its source_profile"))
+                    .hint("Put the IAM user's keys in a profile of their own (e.g. [profile dev]) and use source_profile = dev."));
+            }
+            let mut identity = vec![
+                config.config_file.display().to_string(),
+                config.credentials_file.display().to_string(),
+            ];
+            for k in IDENTITY_KEYS {
+                if let Some(v) = config.get(name, k) {
+                    identity.push(format!("{k}={v}"));
+                }
+            }
+            Ok(SourceSpec::Profile {
+                name: name.to_string(),
+                identity,
+            })
+        }
+        (None, Some(value)) => match CredentialSource::from_profile(value) {
+            Some(kind) => Ok(SourceSpec::named(kind, env)),
+            None => {
+                let hint = match CredentialSource::near(value) {
+                    Some(k) => format!("Write it as AWS documents it: credential_source = {}.", k.name()),
+                    None => "Use one of Environment, Ec2InstanceMetadata, EcsContainer.".into(),
+                };
+                Err(Error::config(format!(
+                    "credential_source = {value}{where_} is not a source xacct-cred knows"
+                ))
+                .hint(hint))
+            }
+        },
+    }
+}

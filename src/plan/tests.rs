@@ -1,0 +1,237 @@
+//! A table of profile files + flags + environment → plan or error. No file, variable or
+//! network is touched: the config is parsed from strings and the environment is made up.
+use super::*;
+
+const CREDS: &str = "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n";
+const ROLE: &str = "arn:aws:iam::111111111111:role/readonly";
+
+struct Case {
+    name: &'static str,
+    config: &'static str,
+    args: RoleArgs,
+    env: &'static [(&'static str, &'static str)],
+    expect: std::result::Result<fn(&Plan), &'static str>,
+}
+
+fn args(profile: Option<&str>) -> RoleArgs {
+    RoleArgs {
+        profile: profile.map(str::to_string),
+        ..RoleArgs::default()
+    }
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "profile with source_profile and every key",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nrole_session_name = s1\nexternal_id = ext-9\nduration_seconds = 1800\nmfa_serial = arn:aws:iam::222222222222:mfa/me\nregion = eu-west-1\n",
+            args: args(Some("prod")),
+            env: &[("USER", "alice")],
+            expect: Ok(|p| {
+                assert_eq!(p.profile.as_deref(), Some("prod"));
+                assert_eq!(p.role.role_arn.account_id, "111111111111");
+                assert_eq!(p.role.role_arn.name, "readonly");
+                assert_eq!(p.role.session_name, "s1");
+                assert_eq!(p.role.external_id.as_deref(), Some("ext-9"));
+                assert_eq!(p.role.duration_seconds, 1800);
+                assert_eq!(
+                    p.role.mfa_serial.as_deref(),
+                    Some("arn:aws:iam::222222222222:mfa/me")
+                );
+                assert_eq!(p.region, "eu-west-1");
+                assert!(matches!(&p.source, SourceSpec::Profile { name, .. } if name == "dev"));
+                assert_eq!(p.sts_endpoint, None);
+            }),
+        },
+        Case {
+            name: "defaults: user session name, 3600 s, us-east-1",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\n",
+            args: args(Some("prod")),
+            env: &[("USER", "bob smith")],
+            expect: Ok(|p| {
+                assert_eq!(p.role.session_name, "bob_smith");
+                assert_eq!(p.role.duration_seconds, 3600);
+                assert_eq!(p.region, "us-east-1");
+            }),
+        },
+        Case {
+            name: "AWS_REGION beats the profile's region; AWS_PROFILE names the profile",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nregion = eu-west-1\n",
+            args: args(None),
+            env: &[("AWS_PROFILE", "prod"), ("AWS_REGION", "ap-south-1")],
+            expect: Ok(|p| {
+                assert_eq!(p.profile.as_deref(), Some("prod"));
+                assert_eq!(p.region, "ap-south-1");
+            }),
+        },
+        Case {
+            name: "the source profile's region is the last resort",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\n[profile dev]\nregion = sa-east-1\n",
+            args: args(Some("prod")),
+            env: &[],
+            expect: Ok(|p| assert_eq!(p.region, "sa-east-1")),
+        },
+        Case {
+            name: "flags alone",
+            config: "",
+            args: RoleArgs {
+                role_arn: Some(ROLE.into()),
+                source_profile: Some("dev".into()),
+                ..RoleArgs::default()
+            },
+            env: &[],
+            expect: Ok(|p| {
+                assert_eq!(p.profile, None);
+                assert_eq!(p.role.role_arn.arn, ROLE);
+            }),
+        },
+        Case {
+            name: "credential_source flag replaces the profile's source_profile",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\n",
+            args: RoleArgs {
+                profile: Some("prod".into()),
+                credential_source: Some(CredentialSource::Ec2InstanceMetadata),
+                ..RoleArgs::default()
+            },
+            env: &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1338")],
+            expect: Ok(|p| {
+                assert_eq!(
+                    p.source,
+                    SourceSpec::Ec2InstanceMetadata {
+                        endpoint: Some("http://127.0.0.1:1338".into())
+                    }
+                )
+            }),
+        },
+        Case {
+            name: "endpoint: services section beats AWS_ENDPOINT_URL",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nservices = s\n[services s]\nsts =\n  endpoint_url = http://127.0.0.1:5000\n",
+            args: args(Some("prod")),
+            env: &[("AWS_ENDPOINT_URL", "http://127.0.0.1:1")],
+            expect: Ok(|p| assert_eq!(p.sts_endpoint.as_deref(), Some("http://127.0.0.1:5000"))),
+        },
+        Case {
+            name: "endpoint: ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is set",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nendpoint_url = http://127.0.0.1:5000\n",
+            args: args(Some("prod")),
+            env: &[
+                ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1"),
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+            ],
+            expect: Ok(|p| assert_eq!(p.sts_endpoint, None)),
+        },
+        Case {
+            name: "no profile, no role",
+            config: "",
+            args: args(None),
+            env: &[],
+            expect: Err("give --profile NAME or --role-arn ARN"),
+        },
+        Case {
+            name: "unknown profile",
+            config: "[profile a]\n",
+            args: args(Some("b")),
+            env: &[],
+            expect: Err("profile b (--profile) is not defined"),
+        },
+        Case {
+            name: "a credential_process profile has no role",
+            config: "[profile p]\ncredential_process = xacct-cred --profile q\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Err("runs `xacct-cred --profile q`"),
+        },
+        Case {
+            name: "ARN of a user",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:user/me\nsource_profile = dev\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Err("is not a role"),
+        },
+        Case {
+            name: "ARN with a region",
+            config: "[profile p]\nrole_arn = arn:aws:iam:us-east-1:111111111111:role/r\nsource_profile = dev\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Err("empty region field"),
+        },
+        Case {
+            name: "self-sourcing profile",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = p\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Err("names itself"),
+        },
+        Case {
+            name: "token code without a serial",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\n",
+            args: RoleArgs {
+                profile: Some("p".into()),
+                token_code: Some("123456".into()),
+                ..RoleArgs::default()
+            },
+            env: &[],
+            expect: Err("no mfa_serial"),
+        },
+        Case {
+            name: "a 5-digit token code",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\nmfa_serial = arn:aws:iam::1:mfa/x\n",
+            args: RoleArgs {
+                profile: Some("p".into()),
+                token_code: Some("12345".into()),
+                ..RoleArgs::default()
+            },
+            env: &[],
+            expect: Err("6 digits"),
+        },
+        Case {
+            name: "endpoint that is not a URL",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\n",
+            args: args(Some("p")),
+            env: &[("AWS_ENDPOINT_URL_STS", "localhost:4566")],
+            expect: Err("is not an http(s) URL"),
+        },
+        Case {
+            name: "duration not a number",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\nduration_seconds = 1h\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Err("not a whole number"),
+        },
+    ]
+}
+
+#[test]
+fn plan_table() {
+    for case in cases() {
+        let config = SharedConfig::from_strings(case.config, CREDS).unwrap();
+        let env = Environment::from_pairs(case.env.iter().copied());
+        match (Plan::build(&config, &case.args, &env), case.expect) {
+            (Ok(plan), Ok(check)) => check(&plan),
+            (Err(e), Err(needle)) => {
+                assert!(e.to_string().contains(needle), "{}: {e}", case.name)
+            }
+            (Ok(plan), Err(needle)) => panic!(
+                "{}: expected an error with {needle:?}, got {plan:?}",
+                case.name
+            ),
+            (Err(e), Ok(_)) => panic!("{}: unexpected error: {e}", case.name),
+        }
+    }
+}
+
+#[test]
+fn debug_of_a_plan_never_shows_the_mfa_code() {
+    let config = SharedConfig::from_strings("[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\nmfa_serial = arn:aws:iam::1:mfa/x\n", CREDS).unwrap();
+    let args = RoleArgs {
+        profile: Some("p".into()),
+        token_code: Some("482913".into()),
+        ..RoleArgs::default()
+    };
+    let plan = Plan::build(&config, &args, &Environment::default()).unwrap();
+    assert_eq!(
+        plan.role.token_code.as_ref().map(|c| c.expose()),
+        Some("482913")
+    );
+    assert!(!format!("{plan:?}").contains("482913"));
+}
