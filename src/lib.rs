@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod diag;
 pub mod env;
 pub mod error;
+pub(crate) mod http;
 pub mod mfa;
 pub mod output;
 pub mod plan;
