@@ -59,8 +59,8 @@ impl HttpError {
             HttpError::InvalidUrl => "Give an absolute http:// or https:// URL.",
             HttpError::Runtime(_) => "The process may be out of threads or file descriptors.",
             HttpError::Request(_) | HttpError::Timeout(_) | HttpError::Body(_) => {
-                "Check the network; behind a proxy, set HTTPS_PROXY (and NO_PROXY for hosts \
-                 that bypass it) as for any AWS SDK."
+                "Check the network, and HTTPS_PROXY, HTTP_PROXY and NO_PROXY if a proxy is in \
+                 the way (xacct-cred reads them as the AWS SDKs do)."
             }
         }
     }
