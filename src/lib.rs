@@ -15,6 +15,7 @@ mod credentials;
 mod diag;
 mod env;
 pub mod error;
+mod http;
 mod loop_guard;
 mod mfa;
 mod output;

@@ -331,6 +331,105 @@ fn console_federated_signs_in_through_the_federation_endpoint() {
         .stderr_has(&["did not give a sign-in token", "HTTP 500"]);
 }
 
+/// The federation GET takes the proxy the SDK's STS client takes (both read HTTP_PROXY,
+/// http_proxy and ALL_PROXY through aws-smithy-http-client's `ProxyConfig::from_env`).
+#[test]
+fn console_federated_goes_through_the_same_http_proxy_as_sts() {
+    let sts = fake::sts();
+    let federation =
+        FakeServer::start(|_, _| Reply::json(200, r#"{"SigninToken":"signin-token-123"}"#.into()));
+    let mut s = Scenario::with_role(&sts, "");
+    s.set(
+        "XACCT_CRED_FEDERATION_ENDPOINT",
+        &format!("{}/federation", federation.url()),
+    );
+    for variable in ["HTTP_PROXY", "http_proxy", "ALL_PROXY"] {
+        let proxy = fake::http_proxy();
+        s.set(variable, &proxy.url());
+        let out = s.run(&["console", "--profile", "prod", "--federated", "--no-cache"]);
+        s.unset(variable);
+        let url = out.ok().stdout.trim().to_string();
+        assert!(
+            url.ends_with("&SigninToken=signin-token-123"),
+            "{variable}: {url}"
+        );
+        let seen: Vec<String> = proxy
+            .requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert!(
+            seen.iter()
+                .any(|l| l.starts_with(&format!("POST {}/", sts.url()))),
+            "{variable}: AssumeRole went through the proxy: {seen:?}"
+        );
+        assert!(
+            seen.iter().any(|l| l.starts_with(&format!(
+                "GET {}/federation?Action=getSigninToken&Session=",
+                federation.url()
+            ))),
+            "{variable}: getSigninToken went through the proxy: {seen:?}"
+        );
+    }
+    assert_eq!(
+        federation.requests().len(),
+        3,
+        "the proxy relayed each GET to the endpoint"
+    );
+}
+
+/// An https:// endpoint goes through HTTPS_PROXY as a CONNECT tunnel; a proxy that refuses it
+/// fails the command with a hint, and never with the URL (it carries the session).
+#[test]
+fn console_federated_tunnels_through_https_proxy_and_a_refusal_shows_no_session() {
+    let sts = fake::sts();
+    let proxy = fake::http_proxy();
+    let mut s = Scenario::with_role(&sts, "");
+    s.set("HTTPS_PROXY", &proxy.url());
+    let out = s.run(&["console", "--profile", "prod", "--federated"]);
+    out.failed(5)
+        .stderr_has(&["did not give a sign-in token", "HTTPS_PROXY"])
+        .no_secrets_on_stderr();
+    for leak in ["Session=", "sessionKey", "getSigninToken"] {
+        assert!(
+            !out.stderr.contains(leak),
+            "{leak} in stderr:\n{}",
+            out.stderr
+        );
+    }
+    let seen: Vec<String> = proxy
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        seen,
+        ["CONNECT signin.aws.amazon.com:443"],
+        "only the https request used HTTPS_PROXY; the http:// STS went direct"
+    );
+    assert_eq!(sts.count("AssumeRole"), 1);
+}
+
+/// NO_PROXY sends matching hosts around the proxy, for the federation GET as for STS.
+#[test]
+fn console_federated_bypasses_the_proxy_for_no_proxy_hosts() {
+    let sts = fake::sts();
+    let federation =
+        FakeServer::start(|_, _| Reply::json(200, r#"{"SigninToken":"signin-token-123"}"#.into()));
+    let proxy = fake::http_proxy();
+    let mut s = Scenario::with_role(&sts, "");
+    s.set(
+        "XACCT_CRED_FEDERATION_ENDPOINT",
+        &format!("{}/federation", federation.url()),
+    );
+    s.set("HTTP_PROXY", &proxy.url());
+    s.set("NO_PROXY", "example.invalid, 127.0.0.0/8");
+    s.run(&["console", "--profile", "prod", "--federated"]).ok();
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
+    assert_eq!(federation.requests().len(), 1);
+    assert_eq!(sts.count("AssumeRole"), 1);
+}
+
 // ---- setup ----
 
 #[test]

@@ -18,6 +18,8 @@ use std::io::Write;
 use std::time::Duration;
 
 pub const FEDERATION_ENDPOINT: &str = "XACCT_CRED_FEDERATION_ENDPOINT";
+/// The whole getSigninToken exchange, connecting included.
+const FEDERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
     let config = SharedConfig::load(env)?;
@@ -120,10 +122,20 @@ fn federated_url(endpoint: &str, destination: &str, creds: &SessionCredentials) 
         "{endpoint}?Action=getSigninToken&Session={}",
         encode(&session)
     );
-    let body = http_get(&token_url).map_err(|why| {
+    let unavailable = |why: String, hint: &str| {
         Error::new(Kind::StsUnavailable, format!("the federation endpoint {endpoint} did not give a sign-in token: {why}"))
-            .hint("Check the network; federated sign-in needs credentials from AssumeRole (not an IAM user's keys), and --federation-endpoint must be the partition's …/federation URL.")
-    })?;
+            .hint(format!("{hint} Federated sign-in needs credentials from AssumeRole (not an IAM user's keys), and --federation-endpoint must be the partition's …/federation URL."))
+    };
+    let reply = crate::http::get(&token_url, FEDERATION_TIMEOUT)
+        .map_err(|e| unavailable(e.to_string(), e.hint()))?;
+    if !reply.is_success() {
+        return Err(unavailable(
+            format!("HTTP {}", reply.status),
+            "Check the network.",
+        ));
+    }
+    let body = String::from_utf8(reply.body)
+        .map_err(|_| unavailable("the reply is not UTF-8".into(), "Check the endpoint."))?;
     let token = serde_json::from_str::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v.get("SigninToken")?.as_str().map(str::to_string))
@@ -133,50 +145,6 @@ fn federated_url(endpoint: &str, destination: &str, creds: &SessionCredentials) 
         encode(destination),
         encode(&token)
     ))
-}
-
-/// One HTTPS GET with a 10 s bound. Errors never contain the URL (it carries the session).
-fn http_get(url: &str) -> std::result::Result<String, String> {
-    use http_body_util::{BodyExt, Empty};
-    use hyper_util::client::legacy::Client;
-    use hyper_util::rt::TokioExecutor;
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|_| "the endpoint is not a valid URL".to_string())?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| format!("no CA certificates: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client: Client<_, Empty<bytes::Bytes>> =
-            Client::builder(TokioExecutor::new()).build(https);
-        let exchange = async {
-            let response = client
-                .get(uri)
-                .await
-                .map_err(|e| crate::error::causes(&e))?;
-            let status = response.status();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| e.to_string())?
-                .to_bytes();
-            if !status.is_success() {
-                return Err(format!("HTTP {}", status.as_u16()));
-            }
-            String::from_utf8(body.to_vec()).map_err(|_| "the reply is not UTF-8".to_string())
-        };
-        tokio::time::timeout(Duration::from_secs(10), exchange)
-            .await
-            .map_err(|_| "no answer within 10 s".to_string())?
-    })
 }
 
 /// Opens the URL in the desktop's browser; prints it if there is none.

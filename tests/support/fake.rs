@@ -45,6 +45,8 @@ pub enum Reply {
     After(Duration, Box<Reply>),
     /// Read the request, then close without a word.
     Close,
+    /// These bytes, as they are, for the whole reply (a proxy relaying its origin's answer).
+    Raw(Vec<u8>),
 }
 
 impl Reply {
@@ -221,6 +223,11 @@ fn serve(
                 reply = *next;
             }
             Reply::Close => return,
+            Reply::Raw(bytes) => {
+                let _ = stream.write_all(&bytes);
+                let _ = stream.flush();
+                return;
+            }
             Reply::Respond {
                 status,
                 content_type,
@@ -256,6 +263,49 @@ pub fn http_date(skew_secs: i64) -> String {
     aws_smithy_types::DateTime::from_secs(t.unix_timestamp())
         .fmt(aws_smithy_types::date_time::Format::HttpDate)
         .expect("a date within the HTTP date range")
+}
+
+// ---- a proxy ----
+
+/// An HTTP forward proxy on 127.0.0.1, as `HTTP_PROXY`/`HTTPS_PROXY` name one. It records each
+/// request as the client sent it — `path` is the request target: the absolute URL of a proxied
+/// `http://` request, or `host:port` of a `CONNECT` — relays absolute-form requests to their
+/// origin, and refuses every `CONNECT` with 403 (so no test ever tunnels to the internet).
+pub fn http_proxy() -> FakeServer {
+    FakeServer::start(|req, _| {
+        if req.method == "CONNECT" {
+            return Reply::text(403, "no tunnels here");
+        }
+        relay(req).unwrap_or_else(|| Reply::text(502, "the proxy could not reach the origin"))
+    })
+}
+
+/// Sends an absolute-form request on to its origin in origin form; the origin's whole answer
+/// (the fakes close after one reply), or `None`.
+fn relay(req: &Request) -> Option<Reply> {
+    let rest = req.path.strip_prefix("http://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, "/"),
+    };
+    let mut origin = TcpStream::connect(authority).ok()?;
+    origin
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let mut head = format!("{} {path} HTTP/1.1\r\n", req.method);
+    for (k, v) in &req.headers {
+        let hop_by_hop =
+            k.eq_ignore_ascii_case("connection") || k.to_ascii_lowercase().starts_with("proxy-");
+        if !hop_by_hop {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    origin.write_all(head.as_bytes()).ok()?;
+    origin.write_all(req.body.as_bytes()).ok()?;
+    let mut answer = Vec::new();
+    origin.read_to_end(&mut answer).ok()?;
+    Some(Reply::Raw(answer))
 }
 
 // ---- STS ----
