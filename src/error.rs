@@ -13,12 +13,17 @@ use std::fmt;
 pub enum Kind {
     /// Flags, profile files or the plan built from them are wrong. Nothing was sent anywhere.
     Config,
-    /// The source credential (profile keys, environment, IMDS, ECS) could not be had.
+    /// The source credential (profile keys, environment, IMDS, ECS) could not be had, and
+    /// trying again will not help (no role attached, keys missing, a refusal).
     Source,
+    /// The source credential could not be had for a reason that may pass (IMDS or the ECS
+    /// endpoint timing out or failing with 5xx, a source credential_process failing…). Like
+    /// [`Kind::StsUnavailable`], it lets a still-valid cache entry be served.
+    SourceUnavailable,
     /// STS answered and refused (denied, invalid parameters, bad source keys).
     Sts,
     /// STS could not be reached or did not answer usefully (network, timeout, throttling, 5xx).
-    /// Only this kind lets a still-valid cache entry be served.
+    /// Lets a still-valid cache entry be served.
     StsUnavailable,
     /// The cache directory or its lock could not be used.
     Cache,
@@ -35,7 +40,7 @@ impl Kind {
     pub fn exit_code(self) -> i32 {
         match self {
             Kind::Config => 2,
-            Kind::Source => 3,
+            Kind::Source | Kind::SourceUnavailable => 3,
             Kind::Sts => 4,
             Kind::StsUnavailable => 5,
             Kind::Cache => 6,
@@ -43,6 +48,15 @@ impl Kind {
             Kind::CommandNotFound => 127,
             Kind::CommandNotRunnable => 126,
         }
+    }
+}
+
+impl Kind {
+    /// A failure that may pass by itself: the cached session, if still valid, is served
+    /// instead, and renewal is retried later. Refusals (denied, invalid keys, bad parameters)
+    /// are never transient.
+    pub fn is_transient(self) -> bool {
+        matches!(self, Kind::StsUnavailable | Kind::SourceUnavailable)
     }
 }
 

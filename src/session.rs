@@ -10,7 +10,7 @@ use crate::cache::{self, CacheDir, CacheEntry, CacheMode, CacheSettings};
 use crate::credentials::SessionCredentials;
 use crate::diag::debug;
 use crate::env::Environment;
-use crate::error::{Kind, Result};
+use crate::error::Result;
 use crate::loop_guard;
 use crate::plan::Plan;
 use crate::renew::Renew;
@@ -141,7 +141,7 @@ fn renew_locked(
             }
             Ok(entry.credentials)
         }
-        Err(e) if e.kind() == Kind::StsUnavailable => match cached {
+        Err(e) if e.kind().is_transient() => match cached {
             Some(entry) if entry.is_servable(clock.now()) => {
                 let now = clock.now();
                 dir.note_failed_renewal(key, now);
@@ -169,7 +169,7 @@ mod tests {
     use crate::cache::StoreSettings;
     use crate::config::SharedConfig;
     use crate::credentials::Secret;
-    use crate::error::Error;
+    use crate::error::{Error, Kind};
     use std::cell::{Cell, RefCell};
     use std::time::Duration;
 
