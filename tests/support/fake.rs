@@ -338,6 +338,43 @@ pub fn sts_error(status: u16, code: &str, message: &str) -> Reply {
     )
 }
 
+/// An STS error in moto's shape (moto 5.2.5's `_RESTError`, measured in FACTS.md): an extra
+/// `<Errors>` level, served as text/html. aws-sdk-sts cannot parse it and reports an
+/// "unhandled error" with no code.
+pub fn moto_error(status: u16, code: &str, message: &str) -> Reply {
+    let message = message
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    Reply::Respond {
+        status,
+        content_type: "text/html; charset=utf-8",
+        body: format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<ErrorResponse><Errors><Error><Code>{code}</Code><Message>{message}</Message><Type>Sender</Type></Error></Errors></ErrorResponse>"#
+        ),
+        headers: vec![],
+    }
+}
+
+/// What a corporate proxy or captive portal answers: an HTML page. The page carries a marker
+/// (`PROXY-PAGE-BODY`) that must never reach a message.
+pub fn html_page(status: u16) -> Reply {
+    Reply::Respond {
+        status,
+        content_type: "text/html",
+        body: format!(
+            "<!DOCTYPE html>\n<html><head><title>{status} Blocked</title></head><body><h1>PROXY-PAGE-BODY: this site is blocked by policy</h1><p>Code: 17</p></body></html>"
+        ),
+        headers: vec![],
+    }
+}
+
+/// A status and nothing else.
+pub fn empty(status: u16) -> Reply {
+    Reply::text(status, "")
+}
+
 pub fn caller_identity(arn: &str) -> Reply {
     Reply::xml(
         200,
