@@ -32,22 +32,8 @@ fn cached_then(left: Duration, reply: fn() -> Reply) -> (FakeServer, Scenario) {
     let mut s = Scenario::with_role(&sts, "");
     s.set("XACCT_CRED_BACKGROUND_REFRESH", "0");
     s.run(&["--profile", "prod"]).ok();
-    set_time_left(&s, left);
+    s.set_time_left(left);
     (sts, s)
-}
-
-/// Rewrites the one cache entry's expiration to `left` from now.
-pub fn set_time_left(s: &Scenario, left: Duration) {
-    let path = s.entry_file();
-    let mut doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let exp = (time::OffsetDateTime::now_utc() + left)
-        .replace_nanosecond(0)
-        .unwrap()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    doc["credentials"]["Expiration"] = exp.into();
-    std::fs::write(&path, doc.to_string()).unwrap();
 }
 
 #[test]
