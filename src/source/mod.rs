@@ -177,12 +177,21 @@ fn imds_error(e: &imds::client::error::ImdsError, where_: &str, step: &str, path
             let reply = std::error::Error::source(e)
                 .and_then(|s| s.downcast_ref::<SdkError<TokenError, HttpResponse>>())
                 .and_then(|s| s.raw_response())
+                .filter(|r| !r.status().is_success())
                 .map(|r| format!(" with {}", reply_detail(r)))
                 .unwrap_or_default();
-            let what = format!(
-                "instance metadata (IMDSv2) at {where_}: the token request (PUT /latest/api/token) failed{reply}: {}",
-                crate::error::causes(e)
-            );
+            // An error status says it all; the SDK's own reading of it ("did not contain a TTL
+            // header") would only mislead.
+            let what = if reply.is_empty() {
+                format!(
+                    "instance metadata (IMDSv2) at {where_}: the token request (PUT /latest/api/token) failed: {}",
+                    crate::error::causes(e)
+                )
+            } else {
+                format!(
+                    "instance metadata (IMDSv2) at {where_}: the token request (PUT /latest/api/token) failed{reply}"
+                )
+            };
             let hint = if t.is_dispatch_failure() {
                 format!(
                     "Nothing answered: this is not an EC2 instance, the endpoint is wrong, or IMDS is turned off. {HOP_LIMIT_HINT}"
