@@ -121,3 +121,17 @@ def test_exec_whose_cli_profile_runs_xacct_cred_for_the_same_role_cold_and_warm(
     assert cold.stdout == warm.stdout
     assert cold.stdout.strip().startswith(f"arn:aws:sts::{scenario.PROD}:assumed-role/readonly-asi-production-bucket/")
     assert world.sts.assume_role_calls - before == 1, "exec renewed once; the CLI's own call was a cache hit"
+
+
+def test_moto_denying_assume_role_gets_the_two_sided_explanation(binary, env, home):
+    # asi-dev's own IAM policy allows sts:AssumeRole on the production role only: moto refuses
+    # any other with HTTP 403 in its <ErrorResponse><Errors><Error> shape, which aws-sdk-sts
+    # cannot parse (FACTS.md). The message must still be the AccessDenied one.
+    other = f"arn:aws:iam::{scenario.PROD}:role/not-in-asi-devs-policy"
+    with open(os.path.join(home, ".aws", "config"), "a") as f:
+        f.write(f"\n[profile not-allowed]\ncredential_process = {binary} --role-arn {other} --source-profile asi-dev --region us-east-1\n")
+    p = whoami(env, "not-allowed")
+    assert p.returncode != 0
+    assert f"AssumeRole on {other} was denied for arn:aws:iam::{scenario.DEV}:user/asi-dev" in p.stderr, p.stderr
+    assert "HTTP 403" in p.stderr and "trust policy" in p.stderr and "IAM policy allowing sts:AssumeRole" in p.stderr, p.stderr
+    assert "unhandled error" not in p.stderr, p.stderr
