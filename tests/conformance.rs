@@ -5,6 +5,7 @@
 mod support;
 
 use support::fake;
+use support::fake::FakeServer;
 use support::*;
 
 /// The hosts a run's AssumeRole tried to reach through `HTTPS_PROXY` (the fake proxy refuses
@@ -147,4 +148,120 @@ fn aws_default_profile_and_an_implicit_default_role_are_used() {
     s.config("[default]\nregion = eu-west-1\n");
     s.run(&[]).failed(2).stderr_has(&["no role to assume"]);
     assert_eq!(sts.count("AssumeRole"), 2);
+}
+
+fn signing_key(sts: &FakeServer) -> String {
+    let auth = sts
+        .last("AssumeRole")
+        .header("authorization")
+        .unwrap()
+        .to_string();
+    let cred = auth.split("Credential=").nth(1).unwrap();
+    cred.split('/').next().unwrap().to_string()
+}
+
+#[test]
+fn static_keys_of_a_source_profile_are_used_directly_as_botocore_does() {
+    let sts = fake::sts();
+    let mut s = Scenario::new();
+    s.set("AWS_ENDPOINT_URL_STS", &sts.url());
+    // A role profile with keys naming itself: its own keys sign AssumeRole.
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = prod\nregion = eu-west-1\naws_access_key_id = AKIAOWNEXAMPLE000001\n"
+    ));
+    s.credentials("[prod]\naws_secret_access_key = own-secret-DO-NOT-PRINT\n");
+    s.run(&["--profile", "prod", "--debug"])
+        .ok()
+        .no_secrets_on_stderr();
+    assert_eq!(signing_key(&sts), "AKIAOWNEXAMPLE000001");
+    assert_eq!(sts.count("AssumeRole"), 1, "no chaining");
+
+    // A source profile with keys and a role_arn: its keys, no AssumeRole of its role.
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = hop\nregion = eu-west-1\n[profile hop]\nrole_arn = arn:aws:iam::222222222222:role/hop\n"
+    ));
+    s.credentials(&format!(
+        "[hop]\naws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\n"
+    ));
+    s.run(&["--profile", "prod"]).ok();
+    assert_eq!(signing_key(&sts), DEV_KEY_ID);
+    assert_eq!(sts.count("AssumeRole"), 2);
+    let arns: Vec<String> = sts
+        .requests()
+        .iter()
+        .map(|r| r.params()["RoleArn"].clone())
+        .collect();
+    assert_eq!(
+        arns,
+        [ROLE_ARN, ROLE_ARN],
+        "the hop's role is never assumed"
+    );
+
+    // Without keys, naming itself is still refused.
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = prod\n"
+    ));
+    s.credentials("");
+    s.run(&["--profile", "prod"])
+        .failed(2)
+        .stderr_has(&["names itself as its source_profile"]);
+}
+
+#[test]
+fn looping_aws_region_over_17_regions_makes_one_assume_role() {
+    let sts = fake::sts();
+    let mut s = Scenario::with_role(&sts, "");
+    let regions = [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ca-central-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-central-1",
+        "eu-north-1",
+        "ap-south-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "sa-east-1",
+        "ap-east-1",
+    ];
+    for region in regions {
+        s.set("AWS_REGION", region);
+        s.run(&["--profile", "prod"]).ok();
+    }
+    assert_eq!(sts.count("AssumeRole"), 1);
+    assert_eq!(s.entry_files().len(), 1);
+    // Another endpoint is another session.
+    let other = fake::sts();
+    s.set("AWS_ENDPOINT_URL_STS", &other.url());
+    s.run(&["--profile", "prod"]).ok();
+    assert_eq!(other.count("AssumeRole"), 1);
+    assert_eq!(s.entry_files().len(), 2);
+}
+
+#[test]
+fn a_key_rotated_two_links_down_the_chain_is_a_new_session() {
+    let sts = fake::sts();
+    let mut s = Scenario::new();
+    s.set("AWS_ENDPOINT_URL_STS", &sts.url());
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = hop\nregion = eu-west-1\n[profile hop]\nrole_arn = arn:aws:iam::111111111111:role/hop\nrole_session_name = hop\nsource_profile = user\n"
+    ));
+    let user = |key: &str| {
+        format!("[user]\naws_access_key_id = {key}\naws_secret_access_key = {DEV_SECRET}\n")
+    };
+    s.credentials(&user(DEV_KEY_ID));
+    s.run(&["--profile", "prod"]).ok();
+    assert_eq!(sts.count("AssumeRole"), 2, "the hop, then the role");
+    s.run(&["--profile", "prod"]).ok();
+    assert_eq!(sts.count("AssumeRole"), 2, "a cache hit");
+    s.credentials(&user("AKIAROTATEDEXAMPLE01"));
+    s.run(&["--profile", "prod"]).ok();
+    assert_eq!(sts.count("AssumeRole"), 4, "the rotated key is a new session");
+    assert_eq!(s.entry_files().len(), 2);
 }

@@ -255,7 +255,9 @@ fn region(
     source: &SourceSpec,
 ) -> Result<(String, bool)> {
     let source_region = match source {
-        SourceSpec::Profile { name, .. } => at.config.get(name, "region"),
+        SourceSpec::Profile { name, .. } | SourceSpec::StaticKeys { name, .. } => {
+            at.config.get(name, "region")
+        }
         _ => None,
     };
     let configured = args

@@ -2,7 +2,7 @@
 //! network is touched: the config is parsed from strings and the environment is made up.
 use super::*;
 
-const CREDS: &str = "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n";
+const CREDS: &str = "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n[hop]\naws_access_key_id = AKIAHOP\naws_secret_access_key = hop-secret\n";
 const ROLE: &str = "arn:aws:iam::111111111111:role/readonly";
 
 struct Case {
@@ -39,7 +39,13 @@ fn cases() -> Vec<Case> {
                     Some("arn:aws:iam::222222222222:mfa/me")
                 );
                 assert_eq!(p.region, "eu-west-1");
-                assert!(matches!(&p.source, SourceSpec::Profile { name, .. } if name == "dev"));
+                assert_eq!(
+                    p.source,
+                    SourceSpec::StaticKeys {
+                        name: "dev".into(),
+                        access_key_id: "AKIADEV".into()
+                    }
+                );
                 assert_eq!(p.sts_endpoint, None);
             }),
         },
@@ -291,6 +297,46 @@ fn cases() -> Vec<Case> {
             args: args(Some("p")),
             env: &[],
             expect: Err("empty region field"),
+        },
+        Case {
+            name: "a self-sourced profile with static keys uses its own keys",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = p\naws_access_key_id = AKIAOWN\naws_secret_access_key = own-secret\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Ok(|p| {
+                assert_eq!(
+                    p.source,
+                    SourceSpec::StaticKeys {
+                        name: "p".into(),
+                        access_key_id: "AKIAOWN".into()
+                    }
+                );
+                assert!(!format!("{p:?}").contains("own-secret"), "{p:?}");
+            }),
+        },
+        Case {
+            name: "a source profile with static keys and a role_arn is used by its keys",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = hop\n[profile hop]\nrole_arn = arn:aws:iam::111111111111:role/hop\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Ok(|p| {
+                assert_eq!(
+                    p.source,
+                    SourceSpec::StaticKeys {
+                        name: "hop".into(),
+                        access_key_id: "AKIAHOP".into()
+                    }
+                )
+            }),
+        },
+        Case {
+            name: "a source profile with only one of the two keys goes through aws-config",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = half\n[profile half]\naws_access_key_id = AKIAHALF\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Ok(|p| {
+                assert!(matches!(&p.source, SourceSpec::Profile { name, .. } if name == "half"))
+            }),
         },
         Case {
             name: "self-sourcing profile",

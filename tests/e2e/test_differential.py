@@ -343,8 +343,7 @@ ROWS = [
 
     # --- self-sourced, loops, chains -----------------------------------------------------------
     Row("self-sourced-static-keys", "a profile with static keys whose source_profile is itself",
-        "[profile r]\nrole_arn = {ROLE}\nsource_profile = r\nrole_session_name = s1\nregion = eu-west-1\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n", credentials="",
-        expect=Difference("botocore assumes the role with the profile's own keys; xacct-cred refuses: names itself as its source_profile")),
+        "[profile r]\nrole_arn = {ROLE}\nsource_profile = r\nrole_session_name = s1\nregion = eu-west-1\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n", credentials=""),
     Row("self-sourced-without-keys", "source_profile = itself, no keys", R.replace("source_profile = dev", "source_profile = r"),
         expect=Refuse(v1="Infinite loop in credential configuration detected", x="names itself as its source_profile")),
     Row("source-profile-loop", "r -> b -> r", R.replace("source_profile = dev", "source_profile = b") + "[profile b]\nrole_arn = {HOP}\nsource_profile = r\n",
@@ -367,9 +366,8 @@ ROWS = [
         expect=Difference("botocore sends both hops to the role profile's endpoint_url; aws-config assumes the hop at the default endpoint (sts.eu-west-1.amazonaws.com), only the last call goes to profile-endpoint"),
         v2=NOT_V2_ENDPOINTS),
     Row("role-chaining-aws-endpoint-url-sts", "role chaining with AWS_ENDPOINT_URL_STS", R_CHAIN + HOP_PROFILE, credentials=U2, env=ENV_STS, v2=NOT_V2_ENDPOINTS),
-    Row("source-with-keys-and-role", "the source profile has static keys and a role_arn (no source of its own)",
-        R_CHAIN + "[profile hop]\nrole_arn = {HOP}\naws_access_key_id = {KEY2}\naws_secret_access_key = {SECRET2}\n", credentials="",
-        expect=Difference("botocore uses a source profile's static keys when it has them (no chaining); aws-config refuses: invalid credential source in hop")),
+    Row("source-with-keys-and-role", "the source profile has static keys and a role_arn (no source of its own): both use its keys, no chaining",
+        R_CHAIN + "[profile hop]\nrole_arn = {HOP}\naws_access_key_id = {KEY2}\naws_secret_access_key = {SECRET2}\n", credentials=""),
 
     # --- web identity, credential_process ----------------------------------------------------
     Row("web-identity-role-profile", "role_arn + web_identity_token_file in the role profile itself",
