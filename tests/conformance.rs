@@ -262,6 +262,10 @@ fn a_key_rotated_two_links_down_the_chain_is_a_new_session() {
     assert_eq!(sts.count("AssumeRole"), 2, "a cache hit");
     s.credentials(&user("AKIAROTATEDEXAMPLE01"));
     s.run(&["--profile", "prod"]).ok();
-    assert_eq!(sts.count("AssumeRole"), 4, "the rotated key is a new session");
+    assert_eq!(
+        sts.count("AssumeRole"),
+        4,
+        "the rotated key is a new session"
+    );
     assert_eq!(s.entry_files().len(), 2);
 }
