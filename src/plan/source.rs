@@ -174,6 +174,11 @@ pub(super) fn build(
             "both source_profile and credential_source are set{where_}; a role has exactly one source"
         ))
         .hint("Keep source_profile for an IAM user's keys or credential_source for the instance/container role, not both.")),
+        (None, None) if key("web_identity_token_file").is_some() => Err(Error::config(format!(
+            "profile {} assumes its role with a web identity token (role_arn + web_identity_token_file), which xacct-cred does not do for the role itself",
+            profile.unwrap_or_default()
+        ))
+        .hint("The AWS CLI and SDKs assume such a profile natively: use it directly (--profile / AWS_PROFILE), or name it as the source_profile of the role xacct-cred should assume.")),
         (None, None) => Err(Error::config(format!(
             "no source credential{where_}: neither source_profile nor credential_source is set"
         ))

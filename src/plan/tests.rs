@@ -339,6 +339,13 @@ fn cases() -> Vec<Case> {
             }),
         },
         Case {
+            name: "a web identity role profile without a source is refused with a hint",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nweb_identity_token_file = /t\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Err("assumes its role with a web identity token"),
+        },
+        Case {
             name: "self-sourcing profile",
             config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = p\n",
             args: args(Some("p")),

@@ -173,6 +173,17 @@ def regional(region):
     return {"endpoint": f"https://sts.{region}.amazonaws.com", "signing_region": region}
 
 
+def cli_assumes_x_refuses(x_message, action="AssumeRole"):
+    """botocore assumes the role (one call, answered); xacct-cred refuses before sending anything."""
+    def check(cli, x):
+        assert cli.ok and [(c["Action"], c["status"]) for c in cli.calls] == [(action, 200)], f"the CLI made one {action}"
+        assert not x.ok and x.calls == [] and x_message in x.stderr, f"xacct-cred refused with {x_message!r}, sending nothing"
+    return check
+
+
+LEGACY = differ({"endpoint": "https://sts.amazonaws.com", "signing_region": "us-east-1"}, regional("eu-west-1"))
+
+
 def dropped_duration(cli, x):
     x_refuses_locally("DurationSeconds", "3600", "not a whole number of seconds")(cli, x)
     assert "DurationSeconds" not in cli.raw_calls[0], "botocore sent no DurationSeconds"
@@ -255,10 +266,10 @@ ROWS = [
                           cli_refuses_for_want_of_region("eu-west-2")),
         v2=NOT_V2_ENDPOINTS),
     Row("sts-regional-endpoints-legacy", "sts_regional_endpoints = legacy in eu-west-1", R + "sts_regional_endpoints = legacy\n",
-        expect=Difference("xacct-cred ignores sts_regional_endpoints: botocore sends to the global sts.amazonaws.com signed for us-east-1, xacct-cred to sts.eu-west-1.amazonaws.com signed for eu-west-1"),
+        expect=Deliberate("botocore 1.x sends the legacy global regions (eu-west-1 here) to sts.amazonaws.com signed for us-east-1; xacct-cred, like the AWS CLI v2 and every AWS SDK (regional only), sends to sts.eu-west-1.amazonaws.com: sts_regional_endpoints = legacy is deprecated and only the host differs", LEGACY),
         v2=Agree()),
     Row("aws-sts-regional-endpoints-legacy", "AWS_STS_REGIONAL_ENDPOINTS=legacy in eu-west-1", R, env={"AWS_STS_REGIONAL_ENDPOINTS": "legacy"},
-        expect=Difference("xacct-cred ignores AWS_STS_REGIONAL_ENDPOINTS: botocore sends to sts.amazonaws.com signed for us-east-1, xacct-cred to sts.eu-west-1.amazonaws.com"),
+        expect=Deliberate("as sts-regional-endpoints-legacy: AWS_STS_REGIONAL_ENDPOINTS=legacy is read by botocore 1.x only; xacct-cred, the CLI v2 and the SDKs stay regional", LEGACY),
         v2=Agree()),
     Row("sts-regional-endpoints-regional", "sts_regional_endpoints = regional in us-east-1", R.replace("eu-west-1", "us-east-1") + "sts_regional_endpoints = regional\n"),
     Row("sts-regional-endpoints-legacy-opt-in-region", "sts_regional_endpoints = legacy in ap-east-1 (not one of the legacy global regions)",
@@ -307,7 +318,8 @@ ROWS = [
     Row("profile-default-section", "the role in [profile default] of the config file", R.replace("[profile r]", "[profile default]"), profile="default"),
     Row("profile-default-then-default", "[profile default] (s1) followed by [default] (s2)",
         R.replace("[profile r]", "[profile default]") + R.replace("[profile r]", "[default]").replace("s1", "s2"), profile="default",
-        expect=Difference("botocore lets the later of the two sections win (s2); aws-config's parser, and so xacct-cred, always prefers [profile default] (s1)")),
+        expect=Deliberate("aws-config's profile parser (the Rust SDK's, which xacct-cred uses) always prefers [profile default] over [default] in the config file, whichever comes later (s1); botocore and the CLI v2 let the later section win (s2)",
+                          differ({"RoleSessionName": "s2"}, {"RoleSessionName": "s1"}))),
     Row("config-files-with-tilde", "AWS_CONFIG_FILE=~/alt/config, AWS_SHARED_CREDENTIALS_FILE=~/alt/credentials, nothing in ~/.aws", R,
         config_path="alt/config", credentials_path="alt/credentials", env={"AWS_CONFIG_FILE": "~/alt/config", "AWS_SHARED_CREDENTIALS_FILE": "~/alt/credentials"}),
     Row("config-files-absolute", "AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE as absolute paths", R,
@@ -324,7 +336,8 @@ ROWS = [
     Row("whitespace", "no spaces around =, trailing blanks and tabs, extra spaces in the section header",
         "[profile   r  ]\nrole_arn={ROLE}   \nsource_profile   =   dev\t\nrole_session_name\t= s1\nregion = eu-west-1  \n"),
     Row("indented-first-key", "the first key after the section header indented by a tab", R.replace("role_arn", "\trole_arn"),
-        expect=Difference("botocore (configparser) reads an indented key as a key; aws-config's parser calls it a continuation of nothing and xacct-cred refuses the whole file")),
+        expect=Deliberate("aws-config's profile parser (the Rust SDK's, which xacct-cred uses) reads an indented first key as a continuation of nothing and rejects the file, naming the line, as the Rust SDK would; botocore's configparser reads it as a key",
+                          cli_assumes_x_refuses("Expected a property definition, found continuation"))),
     Row("comments", "# and ; comment lines, also between keys", "# top\n; semicolon\n" + R.replace("region", "# role_session_name = nope\n; external_id = nope\nregion")),
     Row("inline-comment", "role_session_name = s1 # a comment", R.replace("s1\n", "s1 # a comment\n"),
         expect=Deliberate("aws-config's parser (and so xacct-cred) strips ' # comment'; botocore keeps it in the value and sends 's1 # a comment', which real STS rejects (a space is not allowed in a session name)",
@@ -336,7 +349,8 @@ ROWS = [
         expect=Deliberate("both parsers join the lines with a newline; botocore sends ExternalId 'abc\\ndef', which real STS rejects; xacct-cred refuses it before sending",
                           x_refuses_locally("ExternalId", "abc\ndef", "external ID (external_id in profile r) would be rejected by STS"))),
     Row("quoted-profile-name", '[profile "r"]', R.replace("[profile r]", '[profile "r"]'),
-        expect=Difference("botocore splits section names with shlex, so [profile \"r\"] is profile r; xacct-cred does not know profile r")),
+        expect=Deliberate("aws-config's profile parser (the Rust SDK's, which xacct-cred uses) does not unquote section names, so [profile \"r\"] is not profile r, as in the Rust SDK; botocore splits section names with shlex",
+                          cli_assumes_x_refuses("profile r (--profile) is not defined"))),
     Row("session-name-with-space", "role_session_name = a b", R.replace("s1", "a b"),
         expect=Deliberate("xacct-cred checks the session name before sending; botocore sends 'a b', which real STS rejects (moto does not)",
                           x_refuses_locally("RoleSessionName", "a b", "would be rejected by STS"))),
@@ -351,19 +365,23 @@ ROWS = [
     Row("role-profile-with-static-keys", "the role profile also holds static keys; source_profile = dev", R + "aws_access_key_id = {KEY2}\naws_secret_access_key = {SECRET2}\n"),
     Row("role-chaining", "source_profile is itself a role (hop), whose source has keys", R_CHAIN + HOP_PROFILE, credentials=U2),
     Row("role-chaining-hop-duration", "role chaining; the hop has duration_seconds and external_id", R_CHAIN + HOP_PROFILE + "duration_seconds = 1800\nexternal_id = hop-ext\n", credentials=U2,
-        expect=Difference("the first hop is assumed by aws-config's profile provider, which drops duration_seconds: botocore sends DurationSeconds 1800 for the hop, xacct-cred none (3600)")),
+        expect=Deliberate("the hop below the role is assumed by aws-config's profile provider, as the Rust SDK assumes it, which sends the hop's role_arn, external_id and role_session_name but not its duration_seconds (STS's 3600 s); botocore sends the hop's DurationSeconds 1800. The last call, xacct-cred's own, sends every key",
+                          differ({"DurationSeconds": "1800"}, {"DurationSeconds": "3600"}, index=0))),
     # No XACCT_CRED_TOKEN_CODE here: with it, xacct-cred refuses at once (a code but no mfa_serial in r).
     Row("role-chaining-hop-mfa", "role chaining; the hop has mfa_serial", R_CHAIN + HOP_PROFILE + "mfa_serial = {MFA}\n", credentials=U2,
-        expect=Difference("aws-config's profile provider ignores the hop's mfa_serial: botocore sends SerialNumber and TokenCode for the hop, xacct-cred neither")),
+        expect=Deliberate("the hop below the role is assumed by aws-config's profile provider, as the Rust SDK assumes it, which ignores the hop's mfa_serial (no SerialNumber, no TokenCode); botocore prompts and sends both for the hop. xacct-cred's own call (the role profile's mfa_serial) does send them",
+                          differ({"SerialNumber": MFA, "TokenCode": CODE}, {"SerialNumber": None, "TokenCode": None}, index=0))),
     Row("role-chaining-no-hop-session-name", "role chaining; the hop has no role_session_name", R_CHAIN + HOP_PROFILE.replace("role_session_name = hop1\n", ""), credentials=U2,
         expect=Deliberate("default session name of the hop: botocore-session-<unix time> in botocore, assume-role-from-profile-<ms> in aws-config (which assumes the hop for xacct-cred)",
                           differ({"RoleSessionName": re.compile(r"botocore-session-\d+")}, {"RoleSessionName": re.compile(r"assume-role-from-profile-\d+")}, index=0))),
     Row("role-chaining-hop-endpoint", "role chaining; the hop has its own region and endpoint_url, the role profile neither endpoint nor AWS_ENDPOINT_URL*",
         R_CHAIN + HOP_PROFILE + "region = sa-east-1\nendpoint_url = {profile-endpoint}\n", credentials=U2,
-        expect=Difference("botocore assumes every hop with the top profile's config (here the regional eu-west-1 endpoint); aws-config takes the hop's endpoint_url (profile-endpoint) and xacct-cred's region"),
+        expect=Deliberate("the hop below the role is assumed by aws-config's profile provider, as the Rust SDK assumes it, at the hop profile's own endpoint_url (profile-endpoint); botocore assumes every hop with the top profile's configuration (the regional eu-west-1 endpoint). Both sign with eu-west-1",
+                          differ({"endpoint": "https://sts.eu-west-1.amazonaws.com"}, {"endpoint": "profile-endpoint"}, index=0)),
         v2=NOT_V2_ENDPOINTS),
     Row("role-chaining-top-endpoint", "role chaining; only the role profile has endpoint_url", R_CHAIN + "endpoint_url = {profile-endpoint}\n" + HOP_PROFILE, credentials=U2,
-        expect=Difference("botocore sends both hops to the role profile's endpoint_url; aws-config assumes the hop at the default endpoint (sts.eu-west-1.amazonaws.com), only the last call goes to profile-endpoint"),
+        expect=Deliberate("the hop below the role is assumed by aws-config's profile provider, as the Rust SDK assumes it, at the default regional endpoint (the hop profile has no endpoint_url); botocore sends both hops to the role profile's endpoint_url. xacct-cred's own last call goes to profile-endpoint in both",
+                          differ({"endpoint": "profile-endpoint"}, {"endpoint": "https://sts.eu-west-1.amazonaws.com"}, index=0)),
         v2=NOT_V2_ENDPOINTS),
     Row("role-chaining-aws-endpoint-url-sts", "role chaining with AWS_ENDPOINT_URL_STS", R_CHAIN + HOP_PROFILE, credentials=U2, env=ENV_STS, v2=NOT_V2_ENDPOINTS),
     Row("source-with-keys-and-role", "the source profile has static keys and a role_arn (no source of its own): both use its keys, no chaining",
@@ -372,7 +390,8 @@ ROWS = [
     # --- web identity, credential_process ----------------------------------------------------
     Row("web-identity-role-profile", "role_arn + web_identity_token_file in the role profile itself",
         "[profile r]\nrole_arn = {HOP}\nweb_identity_token_file = {HOME}/web-identity-token\nrole_session_name = w1\nregion = eu-west-1\n", credentials="",
-        expect=Difference("botocore calls AssumeRoleWithWebIdentity for such a profile; xacct-cred refuses: neither source_profile nor credential_source is set")),
+        expect=Deliberate("xacct-cred assumes roles from a source credential and does not call AssumeRoleWithWebIdentity for the role profile itself: it refuses with a hint (the AWS CLI and SDKs assume such a profile natively; as a source_profile it works, see web-identity-source); botocore calls AssumeRoleWithWebIdentity",
+                          cli_assumes_x_refuses("assumes its role with a web identity token", action="AssumeRoleWithWebIdentity"))),
     Row("web-identity-source", "source_profile is a web identity profile (AssumeRoleWithWebIdentity, then AssumeRole)",
         R.replace("source_profile = dev", "source_profile = wi") + "[profile wi]\nrole_arn = {HOP}\nweb_identity_token_file = {HOME}/web-identity-token\nrole_session_name = w1\n", credentials=""),
     Row("web-identity-token-file-with-tilde", "as web-identity-source, with web_identity_token_file = ~/web-identity-token",
