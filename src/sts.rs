@@ -30,6 +30,8 @@ pub fn client(plan: &Plan, source: &SourceCredential) -> aws_sdk_sts::Client {
     let mut config = aws_sdk_sts::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(plan.region.clone()))
+        .use_fips(plan.use_fips)
+        .use_dual_stack(plan.use_dual_stack)
         .credentials_provider(source.credentials.clone())
         .timeout_config(
             TimeoutConfig::builder()

@@ -27,7 +27,7 @@ pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> 
         return Err(Error::config(format!("already inside `xacct-cred exec` for {outer}; a nested exec would silently switch roles"))
             .hint("Run the command directly (the credentials are already in the environment), or pass --allow-nested if switching roles is intended."));
     }
-    let plan = Plan::build(&SharedConfig::load(env)?, &args.role, env)?;
+    let plan = Plan::build(&SharedConfig::load(env, &args.role)?, &args.role, env)?;
     let renewer = ViaSts { env, inherited };
     let settings = CacheSettings::from_args(&args.cache);
     let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;

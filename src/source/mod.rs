@@ -44,6 +44,7 @@ pub async fn resolve(plan: &Plan, env: &Environment) -> Result<SourceCredential>
                 .await
                 .map_err(|e| profile_error(name, &e))?
         }
+        SourceSpec::StaticKeys { name, .. } => static_keys(name, env).await?,
         SourceSpec::Environment { .. } => {
             let provider = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
             provider.provide_credentials().await.map_err(|e| {
@@ -76,6 +77,41 @@ pub async fn resolve(plan: &Plan, env: &Environment) -> Result<SourceCredential>
         credentials,
         description,
     })
+}
+
+/// A profile's own keys, read from the files now (the plan holds only the key id).
+async fn static_keys(name: &str, env: &Environment) -> Result<Credentials> {
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    let fs = aws_types::os_shim_internal::Fs::real();
+    let profiles = aws_config::profile::load(&fs, &env.to_aws_env(), &files, None)
+        .await
+        .map_err(|e| {
+            Error::source(format!(
+                "could not read the static keys of profile {name}: {}",
+                crate::error::causes(&e)
+            ))
+        })?;
+    let key = |k: &str| {
+        profiles
+            .get_profile(name)
+            .and_then(|p| p.get(k))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let (Some(id), Some(secret)) = (key("aws_access_key_id"), key("aws_secret_access_key")) else {
+        return Err(Error::source(format!(
+            "profile {name} no longer holds aws_access_key_id and aws_secret_access_key"
+        ))
+        .hint("The config files changed while xacct-cred ran; run it again."));
+    };
+    let token = key("aws_session_token").map(str::to_string);
+    Ok(Credentials::new(
+        id,
+        secret,
+        token,
+        None,
+        "ProfileStaticKeys",
+    ))
 }
 
 fn profile_error(name: &str, e: &CredentialsError) -> Error {
