@@ -19,26 +19,27 @@ pub struct KeyLock {
 }
 
 impl CacheDir {
+    /// Takes the per-key lock if no other process holds it; `Ok(None)` if one does.
+    pub fn try_lock(&self, key: &str) -> Result<Option<KeyLock>> {
+        let path = self.lock_path(key);
+        let file = open(&path)?;
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => Ok(Some(KeyLock {
+                _file: file,
+                waited: false,
+            })),
+            Err(fs4::TryLockError::WouldBlock) => Ok(None),
+            Err(fs4::TryLockError::Error(e)) => Err(lock_failed(&path, &e.to_string())),
+        }
+    }
+
     /// Takes the exclusive per-key lock, waiting at most `timeout` for another process.
     pub fn lock(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
-        let path = self.lock_path(key);
-        let file = platform::open_lock(&path).map_err(|e| {
-            Error::cache(format!(
-                "could not open the lock file {}: {e}",
-                path.display()
-            ))
-            .hint("Check the cache directory's permissions, or pass --no-cache.")
-        })?;
-        match fs4::FileExt::try_lock(&file) {
-            Ok(()) => {
-                return Ok(KeyLock {
-                    _file: file,
-                    waited: false,
-                });
-            }
-            Err(fs4::TryLockError::WouldBlock) => {}
-            Err(fs4::TryLockError::Error(e)) => return Err(lock_failed(&path, &e.to_string())),
+        if let Some(lock) = self.try_lock(key)? {
+            return Ok(lock);
         }
+        let path = self.lock_path(key);
+        let file = open(&path)?;
         // Block in a helper thread so that the wait is bounded yet wakes the moment the holder
         // lets go (polling would add up to a poll interval to each of fifty waiters).
         let (tx, rx) = std::sync::mpsc::channel();
@@ -58,11 +59,21 @@ impl CacheDir {
                 path.display()
             ))
             .hint(format!(
-                "That process may be waiting for an MFA code or a slow STS. The lock is released when it exits; raise {} to wait longer.",
+                "That process may be waiting for an MFA code or an STS that does not answer. The lock is released when it exits; raise {} to wait longer.",
                 crate::env::LOCK_TIMEOUT
             ))),
         }
     }
+}
+
+fn open(path: &Path) -> Result<File> {
+    platform::open_lock(path).map_err(|e| {
+        Error::cache(format!(
+            "could not open the lock file {}: {e}",
+            path.display()
+        ))
+        .hint("Check the cache directory's permissions, or pass --no-cache.")
+    })
 }
 
 fn lock_failed(path: &Path, why: &str) -> Error {
