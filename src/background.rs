@@ -9,14 +9,17 @@
 //! are /dev/null, and `main` marks every other inherited descriptor close-on-exec before
 //! `detach` starts `renew` (the CLIs read credential_process's stdout to EOF).
 //!
-//! `renew` rebuilds the caller's plan from the caller's arguments and environment (and gives up
-//! unless it has the same cache key), takes the key's lock (single flight), re-reads the entry,
+//! The key's lock passes from the caller through `detach` to `renew` as the one descriptor
+//! they inherit on purpose (a `flock` belongs to the open file, so it stays held, with no moment
+//! in which a second caller could take it and start a second renewal); `renew` holds it until
+//! it exits. It rebuilds the caller's plan from the caller's arguments and environment (and
+//! gives up unless it has the same cache key), re-reads the entry,
 //! renews with jittered back-off while the session stays above the margin, writes atomically,
 //! records its last failure for `--debug`, `doctor` and `cache list`, and exits; a watchdog
 //! ends it at [`DEADLINE`] and a grace whatever it is doing. It prints nothing and never asks
 //! for an MFA code (MFA plans always renew in the call).
 
-use crate::cache::{self, Attempt, CacheDir, CacheEntry, CacheSettings, Failure, State};
+use crate::cache::{self, Attempt, CacheDir, CacheEntry, CacheSettings, Failure, KeyLock, State};
 use crate::cli::{BackgroundArgs, BackgroundStage, Cli, Command as Sub};
 use crate::config::SharedConfig;
 use crate::env::{self, Environment};
@@ -35,29 +38,41 @@ pub const SUBCOMMAND: &str = "background-renewal";
 /// attempt that is under way, then ends the process.
 pub const DEADLINE: Duration = Duration::from_secs(60);
 const GRACE: Duration = Duration::from_secs(15);
-/// How long `renew` waits for the key's lock: the caller that started it holds it for the few
-/// milliseconds `detach` takes; longer means another renewal is under way.
-const LOCK_WAIT: Duration = Duration::from_secs(5);
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const MAX_RETRY: Duration = Duration::from_secs(8);
 
-/// Starts the detached renewal of `key` and waits only for `detach` to exit. `chain` is the
-/// loop-detection chain the renewal's own children must see, passed in its environment.
-pub fn start(key: &str, chain: &str) -> Result<()> {
-    let status = step(BackgroundStage::Detach, key, std::env::args_os().skip(1))?
-        .env(env::CHAIN, chain)
-        .status()
-        .map_err(|e| cannot_start(&e.to_string()))?;
+/// Starts the detached renewal of `key`, handing it `lock`, and waits only for `detach` to
+/// exit. `chain` is the loop-detection chain the renewal's own children must see, passed in
+/// its environment.
+#[cfg(unix)]
+pub fn start(key: &str, chain: &str, lock: &KeyLock) -> Result<()> {
+    let status = lock.pass_on(|fd| {
+        let mut cmd = step(
+            BackgroundStage::Detach,
+            key,
+            fd,
+            std::env::args_os().skip(1),
+        )?;
+        cmd.env(env::CHAIN, chain)
+            .status()
+            .map_err(|e| cannot_start(&e.to_string()))
+    })?;
     if !status.success() {
         return Err(cannot_start(&status.to_string()));
     }
     Ok(())
 }
 
-/// `xacct-cred background-renewal --stage S --key K -- CALLER-ARGS…` with null stdio.
+#[cfg(not(unix))]
+pub fn start(_: &str, _: &str, _: &KeyLock) -> Result<()> {
+    Err(cannot_start("not supported on this platform"))
+}
+
+/// `xacct-cred background-renewal --stage S --key K --lock-fd N -- CALLER-ARGS…`, null stdio.
 fn step(
     stage: BackgroundStage,
     key: &str,
+    lock_fd: i32,
     caller: impl IntoIterator<Item = OsString>,
 ) -> Result<Command> {
     let exe = std::env::current_exe().map_err(|e| cannot_start(&e.to_string()))?;
@@ -66,11 +81,21 @@ fn step(
         BackgroundStage::Renew => "renew",
     };
     let mut cmd = Command::new(exe);
-    cmd.args([SUBCOMMAND, "--stage", stage, "--key", key, "--"])
-        .args(caller)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    let fd = lock_fd.to_string();
+    cmd.args([
+        SUBCOMMAND,
+        "--stage",
+        stage,
+        "--key",
+        key,
+        "--lock-fd",
+        &fd,
+        "--",
+    ])
+    .args(caller)
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
     Ok(cmd)
 }
 
@@ -88,6 +113,7 @@ pub fn run(args: &BackgroundArgs, env: &Environment) -> Result<()> {
             step(
                 BackgroundStage::Renew,
                 &args.key,
+                args.lock_fd,
                 args.caller.iter().cloned(),
             )?
             .spawn()
@@ -122,8 +148,10 @@ fn renew(args: &BackgroundArgs, env: &Environment) -> Result<()> {
     let settings = CacheSettings::from_args(cache_args);
     let (window, margin) = settings.store.window_and_margin(plan.role.duration());
     let dir = CacheDir::open(settings.store.locate()?)?;
+    // The key's lock is held through the inherited descriptor `args.lock_fd`, which `main`
+    // made close-on-exec (so that no source credential_process this starts holds it) and
+    // which stays open until this process exits.
     let deadline = Instant::now() + DEADLINE;
-    let _lock = dir.lock(key, LOCK_WAIT)?;
     let renewer = Detached { env };
     let mut delay = FIRST_RETRY;
     loop {

@@ -101,6 +101,9 @@ pub struct BackgroundArgs {
     /// The cache key the caller computed; the renewal gives up unless its plan has the same.
     #[arg(long)]
     pub key: String,
+    /// The inherited descriptor of the key's lock, which the caller handed on.
+    #[arg(long)]
+    pub lock_fd: i32,
     /// The caller's arguments, from which the renewal rebuilds the caller's plan.
     #[arg(last = true, allow_hyphen_values = true)]
     pub caller: Vec<std::ffi::OsString>,
@@ -115,10 +118,17 @@ pub enum BackgroundStage {
 }
 
 impl Cli {
-    /// Whether this process is a step of the detached renewal (whose inherited descriptors
-    /// `main` marks close-on-exec before anything else).
-    pub fn is_background_renewal(&self) -> bool {
-        matches!(self.command, Some(Command::BackgroundRenewal(_)))
+    /// In a step of the detached renewal: `Some(descriptor to keep inheritable)`. `main` marks
+    /// every other inherited descriptor close-on-exec before anything else; `detach` keeps the
+    /// key's lock for `renew`, which keeps none (it holds the lock open until it exits).
+    pub fn background_renewal_keeps(&self) -> Option<Option<i32>> {
+        match &self.command {
+            Some(Command::BackgroundRenewal(a)) => Some(match a.stage {
+                BackgroundStage::Detach => Some(a.lock_fd),
+                BackgroundStage::Renew => None,
+            }),
+            _ => None,
+        }
     }
 }
 

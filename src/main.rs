@@ -18,11 +18,11 @@ impl xacct_cred::InheritedEnv for ProcessEnv {
 }
 
 /// In a step of the detached renewal: every descriptor but stdin, stdout and stderr (which
-/// are /dev/null) that this process inherited without close-on-exec — a caller's pipe, a make
-/// jobserver — is marked close-on-exec, so that the renewal it starts holds none of them and
-/// no caller waits for it to let go.
+/// are /dev/null) and `keep` (the key's lock, handed on) that this process inherited without
+/// close-on-exec — a caller's pipe, a make jobserver — is marked close-on-exec, so that what it
+/// starts holds none of them and no caller waits for it to let go.
 #[cfg(unix)]
-fn close_inherited_descriptors() {
+fn close_inherited_descriptors(keep: Option<i32>) {
     use std::os::fd::{BorrowedFd, RawFd};
     let dir = if cfg!(target_os = "linux") {
         "/proc/self/fd"
@@ -34,7 +34,7 @@ fn close_inherited_descriptors() {
     };
     let fds: Vec<RawFd> = entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|&fd| fd > 2)
+        .filter(|&fd| fd > 2 && Some(fd) != keep)
         .collect();
     for fd in fds {
         // SAFETY: `fd` was listed as open a moment ago and nothing in this single-threaded
@@ -48,8 +48,8 @@ fn close_inherited_descriptors() {
 fn main() -> ExitCode {
     let cli = xacct_cred::cli::Cli::parse();
     #[cfg(unix)]
-    if cli.is_background_renewal() {
-        close_inherited_descriptors();
+    if let Some(keep) = cli.background_renewal_keeps() {
+        close_inherited_descriptors(keep);
     }
     match xacct_cred::run(&cli, &ProcessEnv) {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@
 //! the session logic be tested with a fake STS in-process; it also starts the detached renewal
 //! (`background`) that renews a session inside the window while the caller serves it.
 
+use crate::cache::KeyLock;
 use crate::credentials::SessionCredentials;
 use crate::diag::debug;
 use crate::env::{self, Environment};
@@ -16,9 +17,9 @@ use crate::{InheritedEnv, loop_guard, mfa, source, sts};
 pub trait Renew {
     fn renew(&self, plan: &Plan, key: &str) -> Result<SessionCredentials>;
 
-    /// Starts a detached process that renews `key`'s entry, and returns without waiting for
-    /// the renewal. Called with the key's lock held.
-    fn start_background(&self, plan: &Plan, key: &str) -> Result<()>;
+    /// Starts a detached process that renews `key`'s entry, handing it the key's `lock`, and
+    /// returns without waiting for the renewal.
+    fn start_background(&self, plan: &Plan, key: &str, lock: &KeyLock) -> Result<()>;
 }
 
 /// The real thing: source credential → MFA code → AssumeRole.
@@ -36,8 +37,8 @@ impl Renew for ViaSts<'_> {
         assume(plan, self.env)
     }
 
-    fn start_background(&self, _: &Plan, key: &str) -> Result<()> {
-        crate::background::start(key, &loop_guard::chain_with(key, self.env))
+    fn start_background(&self, _: &Plan, key: &str, lock: &KeyLock) -> Result<()> {
+        crate::background::start(key, &loop_guard::chain_with(key, self.env), lock)
     }
 }
 
@@ -52,7 +53,7 @@ impl Renew for Detached<'_> {
         assume(plan, self.env)
     }
 
-    fn start_background(&self, _: &Plan, _: &str) -> Result<()> {
+    fn start_background(&self, _: &Plan, _: &str, _: &KeyLock) -> Result<()> {
         Ok(())
     }
 }

@@ -296,7 +296,11 @@ fn an_entry_inside_the_refresh_window_is_renewed_and_the_window_is_configurable(
         "renewed: less than 16 minutes left"
     );
     let third = s.run(&["--profile", "prod", "--refresh-window", "300"]);
-    assert_ne!(third.ok().stdout, first.stdout, "the background renewal's session");
+    assert_ne!(
+        third.ok().stdout,
+        first.stdout,
+        "the background renewal's session"
+    );
     assert_eq!(
         sts.count("AssumeRole"),
         2,

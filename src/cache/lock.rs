@@ -18,6 +18,22 @@ pub struct KeyLock {
     pub waited: bool,
 }
 
+impl KeyLock {
+    /// Runs `spawn` with the lock's descriptor inheritable, so that the process it starts holds
+    /// the lock too (a `flock` belongs to the open file, shared by every descriptor of it) and
+    /// it passes on without a moment in which another process could take it. The descriptor is
+    /// close-on-exec again before this returns, whatever `spawn` did.
+    #[cfg(unix)]
+    pub fn pass_on<T>(&self, spawn: impl FnOnce(i32) -> T) -> T {
+        use rustix::io::{FdFlags, fcntl_setfd};
+        use std::os::fd::AsRawFd;
+        let _ = fcntl_setfd(&self._file, FdFlags::empty());
+        let result = spawn(self._file.as_raw_fd());
+        let _ = fcntl_setfd(&self._file, FdFlags::CLOEXEC);
+        result
+    }
+}
+
 impl CacheDir {
     /// Takes the per-key lock if no other process holds it; `Ok(None)` if one does.
     pub fn try_lock(&self, key: &str) -> Result<Option<KeyLock>> {

@@ -61,13 +61,15 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// MFA sessions renew in the call: a detached process cannot ask for a code.
+    /// MFA sessions renew in the call: a detached process cannot ask for a code. (So does
+    /// everything off Unix, where there is no detached renewal yet.)
     pub fn for_plan(plan: &Plan, settings: &CacheSettings) -> Rules {
         let (window, margin) = settings.store.window_and_margin(plan.role.duration());
         Rules {
             window,
             margin,
             background: settings.store.background
+                && cfg!(unix)
                 && settings.mode == CacheMode::Use
                 && plan.role.mfa_serial.is_none(),
         }
@@ -186,14 +188,14 @@ fn start_background_renewal(
             });
         }
     }
-    // Held while the detached process is started, so that callers arriving meanwhile start
-    // none; the renewal waits for it to be let go.
+    // Handed to the detached renewal, which holds it until it exits: callers arriving meanwhile
+    // start none.
     let lock = match dir.try_lock(key) {
         Ok(Some(lock)) => lock,
         Ok(None) => return debug(|| "inside the window; another process is renewing it".into()),
         Err(e) => return debug(|| format!("inside the window; not renewing: {}", e.what())),
     };
-    match renewer.start_background(plan, key) {
+    match renewer.start_background(plan, key, &lock) {
         Ok(()) => debug(|| "inside the window: served, and renewing in the background".into()),
         Err(e) => {
             debug(|| format!("could not start the background renewal: {}", e.what()));

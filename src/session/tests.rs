@@ -54,7 +54,7 @@ impl Renew for FakeSts<'_> {
         })
     }
 
-    fn start_background(&self, _: &Plan, _: &str) -> Result<()> {
+    fn start_background(&self, _: &Plan, _: &str, _: &cache::KeyLock) -> Result<()> {
         self.started.set(self.started.get() + 1);
         Ok(())
     }
