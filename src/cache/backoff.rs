@@ -18,8 +18,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-/// How long after a transient renewal failure calls serve the cached session without trying.
+/// How long after a transient renewal failure calls serve the cached session without trying
+/// (an eighth of the window at most, so that short sessions are retried before they expire).
 pub const RETRY_BACKOFF: Duration = Duration::from_secs(60);
+
+/// The back-off that applies with `window` (see [`RETRY_BACKOFF`]).
+pub fn retry_backoff(window: Duration) -> Duration {
+    RETRY_BACKOFF.min(window / 8)
+}
 /// The message is cut to this many characters: a record, not a log.
 const MAX_MESSAGE: usize = 300;
 
@@ -52,9 +58,14 @@ impl Failure {
     }
 
     /// Whether calls at `now` should serve a valid session without trying STS: a transient
-    /// failure less than [`RETRY_BACKOFF`] ago, and not dated in the future.
-    pub fn backs_off(&self, now: OffsetDateTime) -> bool {
-        self.kind.is_transient() && self.at <= now && now - self.at < RETRY_BACKOFF
+    /// failure less than `backoff` ago ([`retry_backoff`]), and not dated in the future.
+    pub fn backs_off(&self, now: OffsetDateTime, backoff: Duration) -> bool {
+        self.kind.is_transient() && self.is_recent(now, backoff)
+    }
+
+    /// Less than `backoff` ago, of any kind, and not dated in the future.
+    pub fn is_recent(&self, now: OffsetDateTime, backoff: Duration) -> bool {
+        self.at <= now && now - self.at < backoff
     }
 
     /// "3 min ago (background renewal): STS did not answer …", for people.
@@ -151,9 +162,10 @@ impl CacheDir {
         Failure::from_json(&bytes)
     }
 
-    /// Whether a renewal of `key` failed for a passing reason less than [`RETRY_BACKOFF`] ago.
-    pub fn renewal_backing_off(&self, key: &str, now: OffsetDateTime) -> bool {
-        self.last_failure(key).is_some_and(|f| f.backs_off(now))
+    /// Whether a renewal of `key` failed for a passing reason less than `backoff` ago.
+    pub fn renewal_backing_off(&self, key: &str, now: OffsetDateTime, backoff: Duration) -> bool {
+        self.last_failure(key)
+            .is_some_and(|f| f.backs_off(now, backoff))
     }
 
     pub fn clear_failed_renewal(&self, key: &str) {
@@ -175,16 +187,25 @@ mod tests {
         let down = Error::new(Kind::StsUnavailable, "STS did not\nanswer");
         let f = Failure::new(&down, Attempt::Background, now);
         assert_eq!(f.message, "STS did not answer", "one line");
-        assert!(f.backs_off(now));
-        assert!(f.backs_off(now + time::Duration::seconds(59)));
-        assert!(!f.backs_off(now + time::Duration::seconds(60)));
-        assert!(!f.backs_off(now - time::Duration::seconds(1)), "future");
+        let b = RETRY_BACKOFF;
+        assert!(f.backs_off(now, b));
+        assert!(f.backs_off(now + time::Duration::seconds(59), b));
+        assert!(!f.backs_off(now + time::Duration::seconds(60), b));
+        assert!(!f.backs_off(now - time::Duration::seconds(1), b), "future");
+        assert_eq!(retry_backoff(Duration::from_secs(960)), b);
+        assert_eq!(
+            retry_backoff(Duration::from_secs(80)),
+            Duration::from_secs(10)
+        );
         assert!(
             f.describe(now - time::Duration::seconds(1))
                 .contains("future")
         );
         let denied = Failure::new(&Error::new(Kind::Sts, "denied"), Attempt::Caller, now);
-        assert!(!denied.backs_off(now), "a refusal is no reason to back off");
+        assert!(
+            !denied.backs_off(now, b),
+            "a refusal is no reason to back off"
+        );
         let back = Failure::from_json(f.to_json().as_bytes()).unwrap();
         assert_eq!(back, f);
         assert!(
@@ -201,10 +222,13 @@ mod tests {
         assert!(dir.last_failure("k").is_none());
         let e = Error::new(Kind::SourceUnavailable, "IMDS answered 500");
         dir.note_failed_renewal("k", &Failure::new(&e, Attempt::Caller, now));
-        assert!(dir.renewal_backing_off("k", now));
+        assert!(dir.renewal_backing_off("k", now, RETRY_BACKOFF));
         let future = Failure::new(&e, Attempt::Caller, now + time::Duration::hours(1));
         dir.note_failed_renewal("k", &future);
-        assert!(!dir.renewal_backing_off("k", now), "dated in the future");
+        assert!(
+            !dir.renewal_backing_off("k", now, RETRY_BACKOFF),
+            "dated in the future"
+        );
         dir.clear_failed_renewal("k");
         assert!(dir.last_failure("k").is_none());
     }

@@ -16,7 +16,7 @@ mod lock;
 mod platform;
 mod settings;
 
-pub use backoff::{Attempt, Failure, RETRY_BACKOFF};
+pub use backoff::{Attempt, Failure, retry_backoff};
 pub use dir::CacheDir;
 pub use entry::{
     CacheEntry, DEFAULT_BLOCKING_MARGIN, DEFAULT_REFRESH_WINDOW, State, effective_margin,

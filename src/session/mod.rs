@@ -123,7 +123,7 @@ pub fn obtain(
     if let Some(entry) = &cached {
         let now = clock.now();
         match decide(Some(entry), now, rules, || {
-            dir.renewal_backing_off(&key, now)
+            dir.renewal_backing_off(&key, now, cache::retry_backoff(rules.window))
         }) {
             Decision::Serve => {
                 debug(|| format!("cache hit {}", dir.entry_path(&key).display()));
@@ -131,7 +131,7 @@ pub fn obtain(
             }
             Decision::ServeAndRenewInBackground => {
                 debug_last_failure(&dir, &key, now);
-                start_background_renewal(&dir, &key, plan, renewer, clock);
+                start_background_renewal(&dir, &key, plan, rules.window, renewer, clock);
                 return Ok(entry.credentials.clone());
             }
             Decision::ServeWhileBackingOff { warn } => {
@@ -172,14 +172,16 @@ fn start_background_renewal(
     dir: &CacheDir,
     key: &str,
     plan: &Plan,
+    window: Duration,
     renewer: &dyn Renew,
     clock: &dyn Clock,
 ) {
-    // Any failure a moment ago (a refusal too, which does not back off callers) waits a minute:
+    // Any failure a moment ago (a refusal too, which does not back off callers) waits the
+    // back-off (a minute, less for short windows):
     // otherwise every call inside the window would start one more doomed renewal.
     if let Some(f) = dir.last_failure(key) {
         let now = clock.now();
-        if f.at <= now && now - f.at < cache::RETRY_BACKOFF {
+        if f.is_recent(now, cache::retry_backoff(window)) {
             return debug(|| {
                 format!(
                     "inside the window; renewal failed {}: not retrying yet",
