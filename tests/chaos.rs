@@ -258,7 +258,7 @@ fn run_chaos(invocations: usize, min_renewals: usize) {
                     }
                 }
                 tick += 1;
-                if tick % 40 == 0 {
+                if tick.is_multiple_of(40) {
                     for pid in s.background_renewals() {
                         if rng.lock().unwrap().below(3) == 0 {
                             unsafe { libc::kill(pid as i32, libc::SIGKILL) };
