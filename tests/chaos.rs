@@ -450,9 +450,12 @@ fn run_chaos(invocations: usize, min_renewals: usize) {
         all.last().copied().unwrap_or_default() < Duration::from_secs(15),
         "a caller took over 15 s"
     );
+    // Sessions issued, not those that reached the cache: a writer killed inside the write loses
+    // its session (and the next caller renews again).
     assert!(
-        renewals >= min_renewals,
-        "too few sessions ({renewals}) to mean anything"
+        healthy.1 >= min_renewals,
+        "too few sessions issued ({}) to mean anything",
+        healthy.1
     );
 }
 
