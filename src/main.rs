@@ -12,7 +12,9 @@ impl xacct_cred::InheritedEnv for ProcessEnv {
         // SAFETY: xacct-cred calls this only on its renewal path, before it starts the async
         // runtime (and so before any thread of its own that could read the environment); the
         // only other thread that can exist then is a finished lock waiter, which reads no
-        // environment. Nothing else in this program starts threads.
+        // environment. Nothing else in this program starts threads (but the detached renewal's
+        // watchdog, in a process that never calls this: it renews with the chain it was
+        // started with).
         unsafe { std::env::set_var(name, value) };
     }
 }
