@@ -22,6 +22,7 @@ mod output;
 mod plan;
 mod prompt;
 mod renew;
+mod server;
 mod session;
 mod source;
 mod sts;
@@ -55,6 +56,7 @@ pub fn run(cli: &Cli, inherited: &dyn InheritedEnv) -> error::Result<()> {
         Some(Command::Policy(args)) => cmd::policy::run(args),
         Some(Command::Exec(args)) => cmd::exec::run(args, &env, inherited),
         Some(Command::Console(args)) => cmd::console::run(args, &env, inherited),
+        Some(Command::Serve(args)) => cmd::serve::run(args, &env, inherited),
         Some(Command::Generate { what }) => cmd::generate::run(*what),
     }
 }
