@@ -90,7 +90,9 @@ impl Endpoint {
         token: Token,
         profiles: Vec<ServedProfile>,
     ) -> Result<Endpoint> {
-        assert!(ip.is_loopback(), "checked by loopback_address");
+        if !ip.is_loopback() {
+            return Err(loopback_address(&ip.to_string()).unwrap_err());
+        }
         let listener = std::net::TcpListener::bind((ip, port)).map_err(|e| {
             Error::config(format!(
                 "could not listen on {}: {e}",

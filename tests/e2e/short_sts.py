@@ -12,12 +12,13 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-LIFETIME = datetime.timedelta(seconds=60)
+LIFETIME = datetime.timedelta(seconds=60)  # the default; ShortSts(lifetime=…) for others
 ROLE_ARN = "arn:aws:iam::111111111111:role/endpoint-role"
 
 
 class ShortSts:
-    def __init__(self):
+    def __init__(self, lifetime=LIFETIME):
+        self.lifetime = lifetime
         self.lock = threading.Lock()
         self.sessions = {}  # key id -> (token, expiry)
         self.assume_role_calls = 0
@@ -65,7 +66,7 @@ class ShortSts:
             n = self.assume_role_calls
             key = f"ASIASHORT{n:011d}"
             token = f"short-token-{n}"
-            expiry = datetime.datetime.now(datetime.timezone.utc) + LIFETIME
+            expiry = datetime.datetime.now(datetime.timezone.utc) + self.lifetime
             self.sessions[key] = (token, expiry)
         session = params.get("RoleSessionName", "s")
         exp = expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
