@@ -770,3 +770,30 @@ fn a_failure_is_an_error_document_without_secrets() {
     assert!(srv.stderr().contains("role trust changed"));
     assert!(!srv.stderr().contains("fake-secret"));
 }
+
+#[test]
+fn a_session_renewed_by_another_xacct_cred_is_served_within_a_second_or_two() {
+    // The endpoint and credential_process share the cache: a `--refresh` elsewhere is what the
+    // endpoint serves next (its in-memory copy of a fresh session lives one second).
+    let sts = fake::sts_with(|req, n| assume_role_ok(req, n, Duration::from_secs(3600)));
+    let s = Scenario::with_role(&sts, "");
+    let srv = serve(&s, &["-p", "prod"]);
+    let (url, token) = (srv.url("prod"), srv.token("prod"));
+    let first = key_of(&endpoint_get(&url, Some(&token)).1);
+    let renewed = s.run(&["--profile", "prod", "--refresh"]);
+    renewed.ok();
+    let new_key = renewed.json()["AccessKeyId"].as_str().unwrap().to_string();
+    assert_ne!(new_key, first);
+    let start = Instant::now();
+    eventually(
+        "the other process's session",
+        Duration::from_secs(10),
+        || key_of(&endpoint_get(&url, Some(&token)).1) == new_key,
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(sts.count("AssumeRole"), 2);
+}

@@ -12,6 +12,12 @@
 //! answer comes from a call that began after its request arrived (never a stale memory copy:
 //! the cache file stays the one source of truth, shared with every other xacct-cred).
 //!
+//! One shortcut, to keep the cache hit off the disk and off the worker under load: a session
+//! read less than [`REREAD_AFTER`] ago that is still fresh (more than the refresh window left,
+//! so `obtain` would only read the same file again) is answered from memory. A renewal, a
+//! session inside the window, or one rewritten by another xacct-cred (`--refresh`, a background
+//! renewal) is thus seen within that second, exactly as `credential_process` would see it.
+//!
 //! Nothing here writes the process environment (see [`NoEnvWrites`]).
 
 use crate::InheritedEnv;
@@ -23,10 +29,13 @@ use crate::plan::Plan;
 use crate::renew::ViaSts;
 use crate::session::{self, SystemClock};
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, oneshot};
 
 type Reply = oneshot::Sender<Result<SessionCredentials>>;
+
+/// How long a fresh session read from the cache answers requests from memory.
+pub const REREAD_AFTER: Duration = Duration::from_secs(1);
 
 /// One served profile.
 pub struct ServedProfile {
@@ -36,6 +45,9 @@ pub struct ServedProfile {
     pub role_arn: String,
     jobs: mpsc::Sender<Reply>,
     last: Mutex<Option<Outcome>>,
+    /// The last session `obtain` returned and when its call started.
+    recent: std::sync::Mutex<Option<(Instant, SessionCredentials)>>,
+    window: Duration,
 }
 
 struct Outcome {
@@ -53,6 +65,8 @@ impl ServedProfile {
         env: Environment,
     ) -> Result<ServedProfile> {
         let role_arn = plan.role.role_arn.arn.clone();
+        let window =
+            crate::cache::effective_window(settings.store.refresh_window, plan.role.duration());
         let (jobs, queue) = mpsc::channel::<Reply>();
         std::thread::Builder::new()
             .name(format!("session {name}"))
@@ -78,12 +92,17 @@ impl ServedProfile {
             role_arn,
             jobs,
             last: Mutex::new(None),
+            recent: std::sync::Mutex::new(None),
+            window,
         })
     }
 
     /// The profile's session, from an `obtain` call that started after this was called.
     pub async fn credentials(&self) -> Result<SessionCredentials> {
         let arrived = Instant::now();
+        if let Some(creds) = self.recent_fresh(arrived) {
+            return Ok(creds);
+        }
         let mut last = self.last.lock().await;
         if let Some(outcome) = last.as_ref()
             && outcome.started >= arrived
@@ -102,7 +121,18 @@ impl ServedProfile {
             started,
             result: result.clone(),
         });
+        if let Ok(recent) = self.recent.lock().as_mut() {
+            **recent = result.as_ref().ok().map(|c| (started, c.clone()));
+        }
         result
+    }
+
+    /// The session read less than [`REREAD_AFTER`] ago, if it has more than the window left.
+    fn recent_fresh(&self, now: Instant) -> Option<SessionCredentials> {
+        let recent = self.recent.lock().ok()?;
+        let (read_at, creds) = recent.as_ref()?;
+        let left = creds.expiration - time::OffsetDateTime::now_utc();
+        (now.duration_since(*read_at) < REREAD_AFTER && left > self.window).then(|| creds.clone())
     }
 }
 
