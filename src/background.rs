@@ -20,7 +20,7 @@
 //! for an MFA code (MFA plans always renew in the call).
 
 use crate::cache::{self, Attempt, CacheDir, CacheEntry, CacheSettings, Failure, KeyLock, State};
-use crate::cli::{BackgroundArgs, BackgroundStage, Cli, Command as Sub};
+use crate::cli::{BackgroundArgs, BackgroundStage, CacheArgs, Cli, Command as Sub, RoleArgs};
 use crate::config::SharedConfig;
 use crate::env::{self, Environment};
 use crate::error::{Error, Result};
@@ -134,15 +134,37 @@ pub fn run(args: &BackgroundArgs, env: &Environment) -> Result<()> {
 fn renew(args: &BackgroundArgs, env: &Environment) -> Result<()> {
     let argv = std::iter::once(OsString::from("xacct-cred")).chain(args.caller.iter().cloned());
     let caller = Cli::try_parse_from(argv).map_err(|e| Error::config(e.to_string()))?;
-    let (role, cache_args) = match &caller.command {
-        None => (&caller.role, &caller.cache),
-        Some(Sub::Exec(a)) => (&a.role, &a.cache),
-        Some(Sub::Console(a)) => (&a.role, &a.cache),
+    // The callers that read the cache: each names the role arguments of one plan, or (serve)
+    // of several, of which the one with this key is renewed.
+    let candidates: Vec<(RoleArgs, CacheArgs)> = match &caller.command {
+        None => vec![(caller.role.clone(), caller.cache.clone())],
+        Some(Sub::Exec(a)) => vec![(a.role.clone(), a.cache.clone())],
+        Some(Sub::Console(a)) => vec![(a.role.clone(), a.cache.clone())],
+        Some(Sub::Serve(a)) => a
+            .profiles
+            .iter()
+            .map(|p| {
+                let role = RoleArgs {
+                    profile: Some(p.clone()),
+                    ..RoleArgs::default()
+                };
+                let cache = CacheArgs {
+                    store: a.store.clone(),
+                    ..CacheArgs::default()
+                };
+                (role, cache)
+            })
+            .collect(),
         Some(_) => return Ok(()),
     };
-    let plan = Plan::build(&SharedConfig::load(env, role)?, role, env)?;
     let key = args.key.as_str();
-    if cache::key(&plan) != key || plan.role.mfa_serial.is_some() {
+    let Some((plan, cache_args)) = candidates.iter().find_map(|(role, cache_args)| {
+        let plan = Plan::build(&SharedConfig::load(env, role).ok()?, role, env).ok()?;
+        (cache::key(&plan) == key).then_some((plan, cache_args))
+    }) else {
+        return Ok(());
+    };
+    if plan.role.mfa_serial.is_some() {
         return Ok(());
     }
     let settings = CacheSettings::from_args(cache_args);

@@ -87,6 +87,11 @@ pub enum Command {
         #[arg(value_enum)]
         what: Generated,
     },
+    /// Serve the roles' credentials on a local endpoint that the AWS SDKs and CLIs renew from.
+    #[command(
+        after_help = "Example:\n  xacct-cred serve -p prod-readonly          # prints export lines, then serves (e.g. in a tmux pane)\n  xacct-cred serve -p prod --format dotenv --token-file /tmp/xacct-token > endpoint.env &\n  docker run --network host --env-file endpoint.env -v /tmp/xacct-token:/tmp/xacct-token:ro IMAGE\n\nPrints AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN (or, with\n--token-file, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) per profile, then serves on 127.0.0.1\nuntil SIGTERM or SIGINT. Every request is answered from the cache, renewed as credential_process\nrenews; a request without the token gets 401."
+    )]
+    Serve(ServeArgs),
     /// Print (or open) the AWS console URL for the role.
     #[command(
         after_help = "Example:\n  xacct-cred console --profile prod-readonly             # switch-role URL\n  xacct-cred console --profile prod-readonly --federated --open   # signed-in session"
@@ -243,9 +248,37 @@ pub struct ExecArgs {
     /// Allow running inside another xacct-cred exec.
     #[arg(long)]
     pub allow_nested: bool,
+    /// Give the command a local credential endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI and
+    /// AWS_CONTAINER_AUTHORIZATION_TOKEN) instead of the keys, so the SDKs renew by themselves
+    /// and the command may outlive a session; xacct-cred stays the parent, forwards SIGINT,
+    /// SIGTERM, SIGHUP and SIGQUIT, and exits with the command's status.
+    #[arg(long)]
+    pub server: bool,
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A profile to serve (repeat for several; each gets its own path).
+    #[arg(long = "profile", short = 'p', value_name = "NAME", required = true)]
+    pub profiles: Vec<String>,
+    /// The port to listen on (default: a free one).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub port: u16,
+    /// The loopback address to listen on; any other address is refused.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub address: String,
+    /// How to print the variables: sh, fish, powershell, dotenv, or json (an object keyed by profile).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "sh")]
+    pub format: Format,
+    /// Write the token to this file (mode 0600, removed on exit) and print
+    /// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE instead of the token itself.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: CacheStoreArgs,
 }
 
 #[derive(Debug, Args)]

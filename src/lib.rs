@@ -24,6 +24,7 @@ mod plan;
 mod prompt;
 mod renew;
 mod reply;
+mod server;
 mod session;
 mod source;
 mod sts;
@@ -57,6 +58,7 @@ pub fn run(cli: &Cli, inherited: &dyn InheritedEnv) -> error::Result<()> {
         Some(Command::Policy(args)) => cmd::policy::run(args),
         Some(Command::Exec(args)) => cmd::exec::run(args, &env, inherited),
         Some(Command::Console(args)) => cmd::console::run(args, &env, inherited),
+        Some(Command::Serve(args)) => cmd::serve::run(args, &env, inherited),
         Some(Command::Generate { what }) => cmd::generate::run(*what),
         Some(Command::BackgroundRenewal(args)) => background::run(args, &env),
     }

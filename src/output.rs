@@ -33,8 +33,13 @@ pub fn render(creds: &SessionCredentials, format: Format) -> String {
         ("AWS_SESSION_TOKEN", creds.session_token.expose()),
         ("AWS_CREDENTIAL_EXPIRATION", expiration.as_str()),
     ];
+    render_vars(&vars, format)
+}
+
+/// Variable assignments in one of the shell formats (not json), one line each.
+pub fn render_vars(vars: &[(&str, &str)], format: Format) -> String {
     let mut out = String::new();
-    for (name, value) in vars {
+    for &(name, value) in vars {
         let line = match format {
             Format::Sh => format!("export {name}={}", sh_quote(value)),
             Format::Fish => format!("set -gx {name} {}", fish_quote(value)),

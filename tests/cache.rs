@@ -125,7 +125,8 @@ fn different_sources_never_share_an_entry() {
     // The region alone does not (issue 11): the endpoint is the same, and a session is valid
     // in every region. tests/conformance.rs covers the endpoint side.
     let args = ["--role-arn", ROLE_ARN, "--source-profile", "dev"];
-    s.run(&[&args[..], &["--region", "eu-central-1"]].concat()).ok();
+    s.run(&[&args[..], &["--region", "eu-central-1"]].concat())
+        .ok();
     assert_eq!(sts.count("AssumeRole"), 6);
 }
 

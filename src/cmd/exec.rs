@@ -21,6 +21,9 @@ use std::process::Command;
 pub const EXEC_MARKER: &str = "XACCT_CRED_EXEC";
 
 pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
+    if args.server {
+        return super::serve::exec(args, env, inherited);
+    }
     if let Some(outer) = env.get(EXEC_MARKER)
         && !args.allow_nested
     {

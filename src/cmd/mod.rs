@@ -7,4 +7,5 @@ pub mod doctor;
 pub mod exec;
 pub mod generate;
 pub mod policy;
+pub mod serve;
 pub mod setup;

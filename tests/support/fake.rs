@@ -531,3 +531,43 @@ pub fn ecs_switchable() -> (FakeServer, Switch) {
     });
     (server, switch)
 }
+
+// ---- A client for the credential endpoint ----
+
+/// Sends `request` as it is to `addr` (host:port) and returns everything the server answered
+/// before closing (empty if it closed or stayed silent for `wait`).
+pub fn raw_exchange(addr: &str, request: &[u8], wait: Duration) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(wait)).unwrap();
+    s.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// `GET url` as the SDKs send it, with `Authorization: token` when given: (status, body).
+pub fn endpoint_get(url: &str, token: Option<&str>) -> (u16, String) {
+    endpoint_request("GET", url, token)
+}
+
+pub fn endpoint_request(method: &str, url: &str, token: Option<&str>) -> (u16, String) {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (addr, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let auth = token
+        .map(|t| format!("Authorization: {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n{auth}\r\n"
+    );
+    let answer = raw_exchange(addr, req.as_bytes(), Duration::from_secs(30));
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in {answer:?}"));
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}

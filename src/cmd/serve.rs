@@ -1,0 +1,351 @@
+//! `xacct-cred serve -p P…` and `xacct-cred exec --server -p P -- CMD…`: the credential
+//! endpoint (`crate::server`) in the foreground, or for the life of one command.
+//!
+//! Both first get each profile's session the ordinary way (so a broken set-up fails at once,
+//! with the usual message and exit code, before anything is printed or run), then listen,
+//! then hand out the variables: printed by `serve`, in the command's environment for `exec`.
+//! The process environment is written at most once, before the first thread exists (see
+//! `server::sessions::NoEnvWrites`). Secrets go only to the endpoint's responses; the token
+//! only to the command's environment, stdout, or the `--token-file` asked for.
+
+use crate::InheritedEnv;
+use crate::cache::{self, CacheMode, CacheSettings, StoreSettings};
+use crate::cli::{ExecArgs, Format, RoleArgs, ServeArgs};
+use crate::config::SharedConfig;
+use crate::diag::debug;
+use crate::env::{self, Environment};
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::renew::ViaSts;
+use crate::server::sessions::{NoEnvWrites, ServedProfile};
+use crate::server::token::Token;
+use crate::server::{self, Endpoint, child};
+use crate::session::{self, SystemClock};
+use crate::{loop_guard, output};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+const TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
+const TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
+
+pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
+    let ip = server::loopback_address(&args.address)?;
+    let mut plans = Vec::new();
+    for name in &args.profiles {
+        if plans.iter().any(|(n, _): &(String, Plan)| n == name) {
+            return Err(Error::config(format!("profile {name} is given twice"))
+                .hint("Each -p names one profile to serve; give each once."));
+        }
+        let role = RoleArgs {
+            profile: Some(name.clone()),
+            ..Default::default()
+        };
+        let config = SharedConfig::load(env, &role)?;
+        plans.push((name.clone(), Plan::build(&config, &role, env)?));
+    }
+    let settings = CacheSettings {
+        mode: CacheMode::Use,
+        store: StoreSettings::from_args(&args.store),
+    };
+    let regions: Vec<Option<String>> = plans
+        .iter()
+        .map(|(_, p)| p.region_configured.then(|| p.region.clone()))
+        .collect();
+    let profiles = start_profiles(plans, &settings, env, inherited)?;
+    let endpoint = Endpoint::bind(ip, args.port, Token::generate()?, profiles)?;
+    let token_file = match &args.token_file {
+        Some(path) => Some(TokenFile::write(path, endpoint.token())?),
+        None => None,
+    };
+    let text = render(
+        &endpoint,
+        &regions,
+        args.format,
+        token_file.as_ref().map(|f| f.0.as_path()),
+    );
+    let runtime = runtime()?;
+    let result = runtime.block_on(async {
+        let stop = shutdown_signals()?;
+        let refused = endpoint.start()?;
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| {
+                Error::config(format!(
+                    "could not write the endpoint's variables to stdout: {e}"
+                ))
+            })?;
+        drop(out);
+        let why = stop.await;
+        debug(|| {
+            format!(
+                "{why}: stopping; {} requests refused without the token",
+                refused.get()
+            )
+        });
+        Ok(())
+    });
+    drop(token_file);
+    result
+}
+
+/// `exec --server`: the command runs with the endpoint in its environment; its exit status
+/// becomes ours.
+pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
+    if let Some(outer) = env.get(super::exec::EXEC_MARKER)
+        && !args.allow_nested
+    {
+        return Err(Error::config(format!("already inside `xacct-cred exec` for {outer}; a nested exec would silently switch roles"))
+            .hint("Run the command directly (its credentials are already provided), or pass --allow-nested if switching roles is intended."));
+    }
+    if args.cache.no_cache {
+        return Err(Error::config("exec --server serves from the cache; --no-cache would assume the role again on every request")
+            .hint("Leave out --no-cache (use --refresh to start from a new session)."));
+    }
+    let plan = Plan::build(&SharedConfig::load(env, &args.role)?, &args.role, env)?;
+    let name = plan.profile.clone().unwrap_or_else(|| "role".to_string());
+    let marker = plan
+        .profile
+        .clone()
+        .unwrap_or_else(|| plan.role.role_arn.arn.clone());
+    let region = plan.region_configured.then(|| plan.region.clone());
+    // --refresh applies to the first session only; every request after is an ordinary one.
+    let mut settings = CacheSettings::from_args(&args.cache);
+    let first_mode = settings.mode;
+    settings.mode = CacheMode::Use;
+    let profiles = start_profiles_with(vec![(name, plan)], first_mode, &settings, env, inherited)?;
+    let endpoint = Endpoint::bind(
+        server::loopback_address("127.0.0.1")?,
+        0,
+        Token::generate()?,
+        profiles,
+    )?;
+    let (_, url) = endpoint.urls().remove(0);
+    let mut vars = vec![
+        (FULL_URI, url.as_str()),
+        (TOKEN, endpoint.token().expose()),
+        (super::exec::EXEC_MARKER, marker.as_str()),
+    ];
+    if let Some(r) = &region {
+        vars.extend([
+            ("AWS_REGION", r.as_str()),
+            ("AWS_DEFAULT_REGION", r.as_str()),
+        ]);
+    }
+    let cmd = child::command(&args.command, &vars);
+    let runtime = runtime()?;
+    let code = runtime.block_on(async {
+        #[cfg(unix)]
+        let forwarding = child::Forwarding::register()?;
+        let refused = endpoint.start()?;
+        let mut process = child::spawn(cmd, &args.command[0])?;
+        #[cfg(unix)]
+        let forwarding = forwarding.start(process.id().unwrap_or(0));
+        let status = process.wait().await;
+        #[cfg(unix)]
+        forwarding.stop();
+        debug(|| {
+            format!(
+                "the command ended; {} requests refused without the token",
+                refused.get()
+            )
+        });
+        status
+            .map(child::exit_code)
+            .map_err(|e| Error::config(format!("could not wait for {}: {e}", args.command[0])))
+    })?;
+    drop(runtime); // stops the endpoint before we go
+    std::process::exit(code)
+}
+
+/// Gets each profile's session once (failing as credential_process would), then starts the
+/// profile's worker.
+fn start_profiles(
+    plans: Vec<(String, Plan)>,
+    settings: &CacheSettings,
+    env: &Environment,
+    inherited: &dyn InheritedEnv,
+) -> Result<Vec<ServedProfile>> {
+    start_profiles_with(plans, settings.mode, settings, env, inherited)
+}
+
+fn start_profiles_with(
+    plans: Vec<(String, Plan)>,
+    first_mode: CacheMode,
+    settings: &CacheSettings,
+    env: &Environment,
+    inherited: &dyn InheritedEnv,
+) -> Result<Vec<ServedProfile>> {
+    // The chain, for a source credential_process that renewals start: exactly what
+    // credential_process writes, with one profile. With several, the renewals of different
+    // profiles would need different values in the one process environment, so none is written
+    // (a loop is then caught one process further down, by the child xacct-cred itself).
+    if let [(_, plan)] = plans.as_slice() {
+        inherited.set(env::CHAIN, &loop_guard::chain_with(&cache::key(plan), env));
+    }
+    let renewer = ViaSts {
+        env,
+        inherited: &NoEnvWrites,
+    };
+    let first = CacheSettings {
+        mode: first_mode,
+        store: settings.store.clone(),
+    };
+    let mut profiles = Vec::new();
+    for (name, plan) in plans {
+        session::obtain(&plan, &first, env, &SystemClock, &renewer)?;
+        let path = server::path_for(&name);
+        profiles.push(ServedProfile::start(
+            name,
+            path,
+            plan,
+            settings.clone(),
+            env.clone(),
+        )?);
+    }
+    Ok(profiles)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| Error::config(format!("could not start the I/O runtime: {e}")))
+}
+
+/// Resolves with the name of the first of SIGTERM, SIGINT, SIGHUP to arrive (Ctrl-C elsewhere).
+fn shutdown_signals() -> Result<impl Future<Output = &'static str>> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<&'static str>(1);
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        for (kind, name) in [
+            (SignalKind::terminate(), "SIGTERM"),
+            (SignalKind::interrupt(), "SIGINT"),
+            (SignalKind::hangup(), "SIGHUP"),
+        ] {
+            let mut stream =
+                signal(kind).map_err(|e| Error::config(format!("could not handle {name}: {e}")))?;
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                if stream.recv().await.is_some() {
+                    let _ = tx.send(name).await;
+                }
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = tx.send("Ctrl-C").await;
+        }
+    });
+    Ok(async move { rx.recv().await.unwrap_or("shutdown") })
+}
+
+/// The variables to print: one block per profile, or one JSON object keyed by profile.
+fn render(
+    endpoint: &Endpoint,
+    regions: &[Option<String>],
+    format: Format,
+    token_file: Option<&Path>,
+) -> String {
+    let token_file = token_file.map(|p| p.to_string_lossy().into_owned());
+    let urls = endpoint.urls();
+    let blocks = urls.iter().zip(regions).map(|((name, url), region)| {
+        let mut vars = vec![(FULL_URI, url.as_str())];
+        match &token_file {
+            Some(path) => vars.push((TOKEN_FILE, path.as_str())),
+            None => vars.push((TOKEN, endpoint.token().expose())),
+        }
+        if let Some(r) = region {
+            vars.extend([
+                ("AWS_REGION", r.as_str()),
+                ("AWS_DEFAULT_REGION", r.as_str()),
+            ]);
+        }
+        (name, vars)
+    });
+    if format == Format::Json {
+        let doc: serde_json::Map<String, serde_json::Value> = blocks
+            .map(|(name, vars)| {
+                let vars = vars
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.into()))
+                    .collect();
+                (name.clone(), serde_json::Value::Object(vars))
+            })
+            .collect();
+        return format!("{}\n", serde_json::Value::Object(doc));
+    }
+    let several = urls.len() > 1;
+    let mut out = String::new();
+    for (name, vars) in blocks {
+        if several {
+            // '#' starts a comment in all four formats; the name cannot end it.
+            let shown: String = name
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect();
+            out.push_str(&format!("# profile {shown}\n"));
+        }
+        out.push_str(&output::render_vars(&vars, format));
+    }
+    out
+}
+
+/// The `--token-file`: the token alone (no newline: the Rust SDK sends the file's bytes as the
+/// header), mode 0600, removed when the server stops.
+struct TokenFile(PathBuf);
+
+impl TokenFile {
+    fn write(path: &Path, token: &Token) -> Result<TokenFile> {
+        let fail = |e: std::io::Error| {
+            Error::config(format!(
+                "could not write the token file {}: {e}",
+                path.display()
+            ))
+            .hint("Choose a path in a directory you own (the file is created with mode 0600).")
+        };
+        if let Ok(old) = std::fs::symlink_metadata(path) {
+            let held = std::fs::read(path).unwrap_or_default();
+            let ours =
+                held.is_empty() || (held.len() == 64 && held.iter().all(u8::is_ascii_hexdigit));
+            if !old.file_type().is_file() || !ours {
+                return Err(Error::config(format!(
+                    "--token-file {}: the file exists and holds something other than an old token",
+                    path.display()
+                ))
+                .hint(
+                    "Remove it, or choose another path: xacct-cred does not overwrite other files.",
+                ));
+            }
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        }
+        let mut file = options.open(path).map_err(fail)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(fail)?;
+        }
+        file.write_all(token.expose().as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(fail)?;
+        Ok(TokenFile(path.to_path_buf()))
+    }
+}
+
+impl Drop for TokenFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
