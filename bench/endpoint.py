@@ -2,6 +2,8 @@
 
 1. Cache hit: `serve` for one profile; wrk with 32 connections for 10 s (every request a new
    connection: the endpoint closes after each reply, as the SDKs expect): requests/s, p50, p99.
+   At saturation latency is 32 / throughput (queueing), so one client's latency (wrk -c1) is
+   printed beside it: the cost of one request.
    Beside it, the same role through credential_process (`xacct-cred -p P`, a cache hit), 200
    invocations one after another: p50, p99.
 2. A simulated day of renewals under load: a second `serve` whose STS issues 60 s sessions and
@@ -93,6 +95,8 @@ def cache_hit(binary):
         p50 = ms(re.search(r"\n\s+50%\s+(\S+)", out).group(1))
         p99 = ms(re.search(r"\n\s+99%\s+(\S+)", out).group(1))
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+        one = subprocess.run(["wrk", "-t1", "-c1", "-d5s", "--latency", "-H", f"Authorization: {token}", url], capture_output=True, text=True, check=True).stdout
+        single = (float(re.search(r"Requests/sec:\s+([\d.]+)", one).group(1)), ms(re.search(r"\n\s+50%\s+(\S+)", one).group(1)), ms(re.search(r"\n\s+99%\s+(\S+)", one).group(1)))
         times = []
         for _ in range(200):
             t = time.perf_counter()
@@ -103,7 +107,7 @@ def cache_hit(binary):
         server.terminate()
         server.wait()
         sts.stop()
-    return rps, p50, p99, errors.group(0) if errors else "none", statistics.median(times), percentile(times, 99), calls
+    return rps, p50, p99, errors.group(0) if errors else "none", statistics.median(times), percentile(times, 99), calls, single
 
 
 def day(binary):
@@ -150,9 +154,11 @@ def day(binary):
 
 def main():
     binary = sys.argv[1]
-    rps, p50, p99, errors, cp50, cp99, calls = cache_hit(binary)
-    print("cache hit, 32 concurrent clients (wrk, 10 s, a connection per request):")
+    rps, p50, p99, errors, cp50, cp99, calls, (rps1, s50, s99) = cache_hit(binary)
+    print(f"load average (1 min): {os.getloadavg()[0]:.1f} on 2 cores")
+    print("cache hit, 32 concurrent clients (wrk, 10 s, a connection per request, no pause):")
     print(f"  endpoint: {rps:.0f} requests/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms (target p99 <= 2 ms); errors: {errors}")
+    print(f"  one client (wrk -c1, 5 s): {rps1:.0f} requests/s, p50 {s50:.2f} ms, p99 {s99:.2f} ms")
     print(f"  credential_process, same role, 200 invocations in a row: p50 {cp50:.2f} ms, p99 {cp99:.2f} ms")
     print(f"  endpoint p50 / credential_process p50: {p50 / cp50:.2f}; AssumeRole calls in this phase: {calls} (target 1)")
     renewals, ar, failures, requests, rss0, rss1 = day(binary)

@@ -4,8 +4,8 @@ through AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, against a recording STS whose se
 in 60 s and which refuses an expired session (short_sts.py).
 
 xacct-cred renews once fewer than 50 s remain (XACCT_CRED_REFRESH_WINDOW), so a session is
-renewed 10 s after it was issued: two calls 12 s apart (52 s for the Rust SDK, which keeps
-credentials until 10-15 s before they expire) must use two different keys, from one command
+renewed 10 s after it was issued: two calls 12 s apart (57 s for the Rust SDK, which keeps
+credentials until 5-10 s before they expire) must use two different keys, from one command
 that was never restarted (62 s for the JS SDK, see GAP).
 """
 import concurrent.futures
@@ -94,10 +94,10 @@ CLIENTS = {
     "rust-sdk": lambda calls, s: [RUST_CLIENT, str(calls), str(s)],
 }
 # Seconds between the two calls: past xacct-cred's renewal, and past the client's own cache.
-# The Rust SDK keeps credentials until 10-15 s before they expire; the JS SDK v3's default chain
+# The Rust SDK keeps credentials until 5-10 s before they expire (a jittered buffer); the JS SDK v3's default chain
 # refreshes in the background once fewer than 5 minutes remain and signs with the old, still
 # valid, credentials meanwhile, so only a call after they expired is sure to use new ones.
-GAP = {"rust-sdk": 52, "js-sdk-v3": 62}
+GAP = {"rust-sdk": 57, "js-sdk-v3": 62}
 
 
 def keys_of(output):
