@@ -1,0 +1,380 @@
+//! The fuzz targets' properties as property tests: a few hundred generated inputs per property
+//! in every `cargo test`, shaped like the real thing (config lines, cache entries, ARNs) so the
+//! few seconds they take reach past the first parse error. Plus the export round trip through
+//! the real shells and python-dotenv, which is too slow for a fuzzer.
+
+use super::export::FORMATS;
+use super::*;
+use crate::cli::Format;
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+/// Text with the characters that break parsers and quoting, and some of anything.
+fn nasty() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z0-9/+=]{0,12}",
+        "[ -~]{0,16}",
+        "[\\x00-\\x1f'\"\\\\$`{}#;=\\[\\] \u{2018}\u{2019}\u{201A}\u{201B}é\u{feff}a-z]{0,12}",
+        any::<String>(),
+    ]
+}
+
+const ARN: &str = "arn:aws:iam::111111111111:role/r";
+
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(ARN.to_string()),
+        Just("arn:aws:iam::222222222222:role/path/other".to_string()),
+        Just("dev".to_string()),
+        Just("Ec2InstanceMetadata".to_string()),
+        Just("Environment".to_string()),
+        Just("EcsContainer".to_string()),
+        Just("3600".to_string()),
+        Just("eu-west-1".to_string()),
+        Just("http://127.0.0.1:1".to_string()),
+        Just("arn:aws:iam::111111111111:mfa/me".to_string()),
+        nasty(),
+    ]
+}
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("role_arn"),
+        Just("source_profile"),
+        Just("credential_source"),
+        Just("aws_access_key_id"),
+        Just("aws_secret_access_key"),
+        Just("aws_session_token"),
+        Just("role_session_name"),
+        Just("external_id"),
+        Just("duration_seconds"),
+        Just("mfa_serial"),
+        Just("region"),
+        Just("endpoint_url"),
+        Just("services"),
+        Just("credential_process"),
+        Just("sso_session"),
+        Just("my_secret_thing"),
+    ]
+    .prop_map(str::to_string)
+}
+
+fn line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => (key(), value()).prop_map(|(k, v)| format!("{k} = {v}")),
+        2 => prop_oneof![Just("p"), Just("dev"), Just("default"), Just("prod"), Just("prod-role")]
+            .prop_flat_map(|n| prop_oneof![
+                Just(format!("[profile {n}]")),
+                Just(format!("[{n}]")),
+                Just(format!("[ profile  {n} ]")),
+            ]),
+        1 => Just("[sso-session s]".to_string()),
+        1 => Just("[services s]\nsts =\n  endpoint_url = http://127.0.0.1:2".to_string()),
+        1 => prop_oneof![Just(""), Just("# comment"), Just("; other"), Just("  sub = value")]
+            .prop_map(str::to_string),
+        1 => nasty(),
+    ]
+}
+
+fn text() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(line(), 0..12),
+        prop_oneof![Just("\n"), Just("\r\n")],
+    )
+        .prop_map(|(lines, nl)| {
+            let mut t = lines.join(nl);
+            t.push_str(nl);
+            t
+        })
+}
+
+fn some(s: impl Strategy<Value = String>) -> impl Strategy<Value = Option<String>> {
+    prop::option::weighted(0.3, s)
+}
+
+fn role_args() -> impl Strategy<Value = RoleArgs> {
+    (
+        (
+            some(prop_oneof![
+                Just("p".to_string()),
+                Just("prod".to_string()),
+                nasty()
+            ]),
+            some(value()),
+            some(value()),
+        ),
+        (any::<Option<u8>>(), some(nasty()), some(nasty())),
+        (
+            any::<Option<i64>>(),
+            some(value()),
+            some(nasty()),
+            some(value()),
+        ),
+    )
+        .prop_map(
+            |(
+                (profile, role_arn, source_profile),
+                (cs, session, ext),
+                (dur, mfa, code, region),
+            )| RoleArgs {
+                profile,
+                role_arn,
+                source_profile,
+                credential_source: cs.and_then(credential_source),
+                role_session_name: session,
+                external_id: ext,
+                duration_seconds: dur,
+                mfa_serial: mfa,
+                token_code: code,
+                region,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn cache_entries_read_as_valid_or_a_miss_and_only_for_their_role(
+        role in prop_oneof![Just(ARN.to_string()), value()],
+        times in prop::collection::vec(prop_oneof![
+            Just("2027-01-15T08:00:00Z".to_string()),
+            Just("2020-01-01T00:00:00Z".to_string()),
+            Just("9999-12-31T23:59:59-23:59".to_string()),
+            Just("0000-01-01T00:00:00+23:59".to_string()),
+            Just("2027-01-15T08:00:00.123456789+01:00".to_string()),
+            nasty(),
+        ], 2),
+        secret in nasty(),
+        version in prop_oneof![Just(serde_json::json!(1)), Just(serde_json::json!(2)), Just(serde_json::json!("1"))],
+        garbage in any::<Vec<u8>>(),
+    ) {
+        let doc = serde_json::json!({
+            "version": version, "role_arn": role, "profile": "p", "source": "source_profile dev",
+            "created_at": times[0],
+            "credentials": {"AccessKeyId": "ASIA", "SecretAccessKey": secret, "SessionToken": "t", "Expiration": times[1]},
+        });
+        check_cache_entry(doc.to_string().as_bytes());
+        check_cache_entry(&garbage);
+    }
+
+    #[test]
+    fn any_config_and_flags_give_a_plan_or_an_error_that_quotes_no_secret(
+        config in text(),
+        credentials in text(),
+        args in role_args(),
+        env in prop::collection::vec((prop_oneof![
+            Just("AWS_PROFILE"), Just("AWS_REGION"), Just("AWS_SECRET_ACCESS_KEY"), Just("AWS_SESSION_TOKEN"),
+            Just("AWS_ENDPOINT_URL_STS"), Just("AWS_CONTAINER_CREDENTIALS_FULL_URI"), Just("USER"),
+        ].prop_map(str::to_string), value()), 0..4),
+    ) {
+        check_plan(&config, &credentials, &Flags { args, env });
+    }
+
+    #[test]
+    fn setup_keeps_every_line_and_profile_and_is_idempotent(
+        original in text(),
+        names in (prop_oneof![Just("prod"), Just("p"), Just("dev"), Just("default")], prop_oneof![Just("prod-role"), Just("p"), Just("dev")]),
+        role_arn in prop_oneof![Just(ARN.to_string()), value()],
+        credential_source in any::<bool>(),
+        source in prop_oneof![Just("dev".to_string()), Just("Ec2InstanceMetadata".to_string()), value()],
+        region in some(prop_oneof![Just("eu-west-1".to_string()), nasty()]),
+        duration in prop::option::weighted(0.3, 800i64..4000),
+        force in any::<bool>(),
+    ) {
+        let input = SetupInput {
+            role: RoleArgs { region, duration_seconds: duration, ..RoleArgs::default() },
+            force,
+            name: names.0.to_string(),
+            role_profile: names.1.to_string(),
+            role_arn,
+            credential_source,
+            source,
+            exe: "/usr/local/bin/xacct-cred".to_string(),
+        };
+        check_setup(&original, &input);
+    }
+
+    #[test]
+    fn export_values_round_trip_through_each_formats_parser_or_are_refused(
+        id in nasty(), secret in nasty(), token in nasty(),
+    ) {
+        check_export(&id, &secret, &token);
+    }
+
+    #[test]
+    fn fields_keep_their_rules(
+        s in prop_oneof![
+            "arn:aws(-cn|-us-gov|-x)?:iam::[0-9]{11,13}:role/[a-zA-Z0-9+=,.@_/ -]{0,20}",
+            "[a-zA-Z0-9+=,.@_:/ -]{0,70}",
+            " ?[0-9]{3,7} ?",
+            nasty(),
+        ],
+    ) {
+        check_fields(&s);
+    }
+
+    #[test]
+    fn imds_and_signin_replies_parse_or_fail_without_panicking(
+        code in some(prop_oneof![Just("Success".to_string()), nasty()]),
+        fields in prop::collection::vec(some(nasty()), 4),
+        garbage in any::<Vec<u8>>(),
+    ) {
+        let doc = serde_json::json!({
+            "Code": code, "AccessKeyId": fields[0], "SecretAccessKey": fields[1], "Token": fields[2],
+            "Expiration": fields[3], "Message": "m",
+        });
+        check_imds_reply(doc.to_string().as_bytes());
+        check_imds_reply(&garbage);
+        check_signin_reply(serde_json::json!({"SigninToken": fields[1]}).to_string().as_bytes());
+        check_signin_reply(&garbage);
+    }
+}
+
+// ---- The export round trip through the real consumers (bash, dash, fish, python-dotenv). ----
+
+mod shells {
+    use super::*;
+    use std::process::Command;
+
+    /// The shell, which scripts/setup-test-deps.sh installs: missing, the test fails, never skips.
+    fn require(shell: &str) -> &str {
+        let ok = Command::new(shell).arg("-c").arg("true").output();
+        assert!(
+            ok.is_ok_and(|o| o.status.success()),
+            "{shell} is not installed: run scripts/setup-test-deps.sh (README, Tests)"
+        );
+        shell
+    }
+
+    /// The e2e venv's python, where python-dotenv is installed (tests/e2e/requirements.txt).
+    fn dotenv_python() -> String {
+        let cache = std::env::var("XACCT_E2E_CACHE").unwrap_or_else(|_| {
+            format!(
+                "{}/.cache/xacct-cred-e2e",
+                std::env::var("HOME").unwrap_or_default()
+            )
+        });
+        let python = format!("{cache}/venv/bin/python");
+        let ok = Command::new(&python).args(["-c", "import dotenv"]).output();
+        assert!(
+            ok.is_ok_and(|o| o.status.success()),
+            "{python} has no python-dotenv: run scripts/setup-test-deps.sh (README, Tests)"
+        );
+        python
+    }
+
+    const VARS: &str = "\"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\"";
+
+    /// Runs one script that evaluates every case's lines and prints the three values, each
+    /// followed by a NUL; returns them per case.
+    fn through(shell: &str, cases: &[String]) -> Vec<String> {
+        let mut script = String::new();
+        for lines in cases {
+            script.push_str(lines);
+            script.push_str(&format!("printf '%s\\0%s\\0%s\\0' {VARS}\n"));
+        }
+        let out = Command::new(require(shell))
+            .arg("-c")
+            .arg(&script)
+            .env_clear()
+            .env("LC_ALL", "C.UTF-8")
+            .output()
+            .expect("the shell runs");
+        assert!(
+            out.status.success(),
+            "{shell}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("UTF-8 in, UTF-8 out")
+            .split_terminator('\0')
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn through_dotenv(cases: &[String]) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for (i, lines) in cases.iter().enumerate() {
+            let p = dir.path().join(format!("{i}.env"));
+            std::fs::write(&p, lines).unwrap();
+            paths.push(p.display().to_string());
+        }
+        let script = "import sys, json\nfrom dotenv import dotenv_values\nout = []\nfor p in sys.argv[1:]:\n    v = dotenv_values(p)\n    out += [v['AWS_ACCESS_KEY_ID'], v['AWS_SECRET_ACCESS_KEY'], v['AWS_SESSION_TOKEN']]\nprint(json.dumps(out))\n";
+        let out = Command::new(dotenv_python())
+            .arg("-c")
+            .arg(script)
+            .args(&paths)
+            .env_clear()
+            .output()
+            .expect("python runs");
+        assert!(
+            out.status.success(),
+            "python-dotenv: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("a JSON list")
+    }
+
+    fn creds(v: &[String; 3]) -> crate::credentials::SessionCredentials {
+        use crate::credentials::Secret;
+        crate::credentials::SessionCredentials {
+            access_key_id: v[0].clone(),
+            secret_access_key: Secret::new(v[1].clone()),
+            session_token: Secret::new(v[2].clone()),
+            expiration: time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
+        }
+    }
+
+    proptest! {
+        // 4 runs of 50 cases: each run is one process per consumer, so 200 values cost seconds.
+        #![proptest_config(config(4))]
+
+        #[test]
+        fn export_lines_round_trip_through_bash_dash_fish_and_python_dotenv(
+            values in prop::collection::vec(prop::array::uniform3(nasty()), 50),
+        ) {
+            for (format, consumers) in [
+                (Format::Sh, &["bash", "dash"][..]),
+                (Format::Fish, &["fish"][..]),
+                (Format::Dotenv, &["python-dotenv"][..]),
+            ] {
+                let ok: Vec<(&[String; 3], String)> = values
+                    .iter()
+                    .filter_map(|v| Some((v, crate::output::render(&creds(v), format).ok()?)))
+                    .collect();
+                let lines: Vec<String> = ok.iter().map(|(_, l)| l.clone()).collect();
+                let want: Vec<String> = ok.iter().flat_map(|(v, _)| v.iter().cloned()).collect();
+                for consumer in consumers {
+                    let got = if *consumer == "python-dotenv" {
+                        through_dotenv(&lines)
+                    } else {
+                        through(consumer, &lines)
+                    };
+                    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                        prop_assert_eq!(g, w, "{} read {:?} as {:?}", consumer, lines[i / 3], g);
+                    }
+                    prop_assert_eq!(got.len(), want.len(), "{}: {:?}", consumer, got);
+                }
+            }
+            // Every value the shells were not given was refused by the pure check too.
+            for v in &values {
+                check_export(&v[0], &v[1], &v[2]);
+            }
+        }
+    }
+
+    #[test]
+    fn every_format_is_exercised() {
+        assert_eq!(FORMATS.len(), 5);
+    }
+}
