@@ -9,6 +9,7 @@
 mod cache;
 mod export;
 mod fields;
+mod input;
 mod plan;
 mod replies;
 mod setup;
@@ -19,6 +20,7 @@ mod props;
 pub use cache::check_cache_entry;
 pub use export::check_export;
 pub use fields::check_fields;
+pub use input::{check_export_input, check_plan_input, check_reply_input, check_setup_input};
 pub use plan::{Flags, check_plan, credential_source};
 pub use replies::{check_imds_reply, check_signin_reply};
 pub use setup::{SetupInput, check_setup};

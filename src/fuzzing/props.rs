@@ -378,3 +378,36 @@ mod shells {
         assert_eq!(FORMATS.len(), 5);
     }
 }
+
+/// Every committed seed (fuzz/corpus/TARGET/seed-*), the crash regressions among them, through
+/// its target's check: what the fuzzers start from is tested at every commit.
+#[test]
+fn the_committed_fuzz_seeds_pass_their_checks() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    type Check = fn(&[u8]);
+    let targets: [(&str, Check); 6] = [
+        ("cache_entry", check_cache_entry),
+        ("plan", check_plan_input),
+        ("setup_edit", check_setup_input),
+        ("export", check_export_input),
+        ("fields", |b| check_fields(&String::from_utf8_lossy(b))),
+        ("replies", check_reply_input),
+    ];
+    for (target, check) in targets {
+        let dir = corpus.join(target);
+        let mut seeds = 0;
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("seed-")
+            {
+                check(&std::fs::read(&path).unwrap());
+                seeds += 1;
+            }
+        }
+        assert!(seeds >= 2, "{target} has {seeds} seeds");
+    }
+}
