@@ -16,6 +16,8 @@ mod setup;
 
 #[cfg(test)]
 mod props;
+#[cfg(test)]
+mod shells;
 
 pub use cache::check_cache_entry;
 pub use export::check_export;
