@@ -249,7 +249,7 @@ pub enum CacheAction {
 /// What role to assume and with what: every flag overrides the same key of the profile.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RoleArgs {
-    /// The profile in ~/.aws/config that holds role_arn (and source_profile or credential_source). Env: AWS_PROFILE
+    /// The profile in ~/.aws/config that holds role_arn (and source_profile or credential_source). Env: AWS_PROFILE, then AWS_DEFAULT_PROFILE; else [default] if it holds role_arn
     #[arg(long, short = 'p', value_name = "NAME")]
     pub profile: Option<String>,
 

@@ -95,6 +95,12 @@ impl Error {
         self
     }
 
+    /// Adds to the end of the first sentence (what happened), e.g. a status that was read late.
+    pub fn append(mut self, more: &str) -> Self {
+        self.what.push_str(more);
+        self
+    }
+
     pub fn kind(&self) -> Kind {
         self.kind
     }

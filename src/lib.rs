@@ -27,6 +27,7 @@ mod output;
 mod plan;
 mod prompt;
 mod renew;
+mod reply;
 mod session;
 mod source;
 mod sts;

@@ -188,6 +188,16 @@ mod tests {
         failures: RefCell<Vec<Error>>,
     }
 
+    impl<'a> FakeSts<'a> {
+        fn new(clock: &'a FixedClock) -> Self {
+            FakeSts {
+                clock,
+                calls: Cell::new(0),
+                failures: RefCell::new(Vec::new()),
+            }
+        }
+    }
+
     impl Renew for FakeSts<'_> {
         fn renew(&self, _: &Plan, _: &str) -> Result<SessionCredentials> {
             self.calls.set(self.calls.get() + 1);
@@ -231,11 +241,7 @@ mod tests {
     fn a_session_is_reused_until_the_window_then_renewed() {
         let tmp = tempfile::tempdir().unwrap();
         let clock = FixedClock(Cell::new(OffsetDateTime::now_utc()));
-        let sts = FakeSts {
-            clock: &clock,
-            calls: Cell::new(0),
-            failures: RefCell::new(Vec::new()),
-        };
+        let sts = FakeSts::new(&clock);
         let (plan, s, env) = (
             plan(),
             settings(tmp.path(), CacheMode::Use),
@@ -256,11 +262,7 @@ mod tests {
     fn an_outage_serves_the_valid_session_and_backs_off_but_never_an_expired_one() {
         let tmp = tempfile::tempdir().unwrap();
         let clock = FixedClock(Cell::new(OffsetDateTime::now_utc()));
-        let sts = FakeSts {
-            clock: &clock,
-            calls: Cell::new(0),
-            failures: RefCell::new(Vec::new()),
-        };
+        let sts = FakeSts::new(&clock);
         let (plan, s, env) = (
             plan(),
             settings(tmp.path(), CacheMode::Use),
@@ -285,11 +287,7 @@ mod tests {
     fn a_refusal_is_not_papered_over_and_no_cache_writes_nothing() {
         let tmp = tempfile::tempdir().unwrap();
         let clock = FixedClock(Cell::new(OffsetDateTime::now_utc()));
-        let sts = FakeSts {
-            clock: &clock,
-            calls: Cell::new(0),
-            failures: RefCell::new(Vec::new()),
-        };
+        let sts = FakeSts::new(&clock);
         let (plan, env) = (plan(), Environment::default());
         let s = settings(tmp.path(), CacheMode::Use);
         obtain(&plan, &s, &env, &clock, &sts).unwrap();

@@ -2,11 +2,14 @@
 //!
 //! The STS client is built by hand (never from the SDK's default config loading, which costs
 //! ~11 ms and may probe IMDS for a region) with bounded timeouts and retries, so that a dead
-//! endpoint fails in seconds and throttling is retried with jittered backoff.
+//! endpoint fails in seconds and throttling is retried with jittered backoff. An error the SDK
+//! cannot classify is read from its raw reply (status, and the body's code and message only),
+//! so it is explained as a parsed one would be.
 
 use crate::credentials::{Secret, SessionCredentials};
 use crate::error::{Error, Kind, Result};
 use crate::plan::Plan;
+use crate::reply;
 use crate::source::SourceCredential;
 use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
 use aws_sdk_sts::config::{BehaviorVersion, Region};
@@ -27,6 +30,8 @@ pub fn client(plan: &Plan, source: &SourceCredential) -> aws_sdk_sts::Client {
     let mut config = aws_sdk_sts::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(plan.region.clone()))
+        .use_fips(plan.use_fips)
+        .use_dual_stack(plan.use_dual_stack)
         .credentials_provider(source.credentials.clone())
         .timeout_config(
             TimeoutConfig::builder()
@@ -75,12 +80,13 @@ pub async fn assume_role(
     let output = match sent {
         Ok(o) => o,
         Err(e) => {
-            let caller = if e.code() == Some("AccessDenied") {
+            let said = what_sts_said(&e);
+            let caller = if said.code == "AccessDenied" {
                 caller_arn(&client).await
             } else {
                 None
             };
-            return Err(explain(&e, plan, source, caller.as_deref()));
+            return Err(explain(&e, &said, plan, source, caller.as_deref()));
         }
     };
     let Some(c) = output.credentials() else {
@@ -124,9 +130,69 @@ fn endpoint(plan: &Plan) -> String {
         .unwrap_or_else(|| format!("the {} regional endpoint", plan.region))
 }
 
-/// Turns an AssumeRole failure into what happened and what to do.
+/// What STS said: the SDK's reading of the error when it made one, else what the raw reply
+/// says (`reply`), so that an error body the SDK cannot parse — moto's extra `<Errors>` level,
+/// a proxy's HTML page — is still explained by its status, code and message.
+struct StsSaid {
+    code: String,
+    message: String,
+    status: Option<u16>,
+    /// Set when the SDK found no code and the raw reply was read instead.
+    raw: Option<reply::Reading>,
+}
+
+fn what_sts_said<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> StsSaid {
+    let status = http_status(e);
+    if let Some(code) = e.code().filter(|c| !c.is_empty()) {
+        return StsSaid {
+            code: code.to_string(),
+            message: e.message().unwrap_or("").trim().to_string(),
+            status,
+            raw: None,
+        };
+    }
+    let raw = e
+        .raw_response()
+        .map(|r| reply::read(status, r.body().bytes().unwrap_or(&[])));
+    StsSaid {
+        code: raw
+            .as_ref()
+            .and_then(|r| r.code.clone())
+            .unwrap_or_default(),
+        message: raw
+            .as_ref()
+            .and_then(|r| r.message.clone())
+            .unwrap_or_default(),
+        status,
+        raw,
+    }
+}
+
+/// Turns an AssumeRole failure into what happened and what to do. An error read from the raw
+/// reply is explained as a parsed one, and also names the HTTP status.
 fn explain<E>(
     e: &SdkError<E, HttpResponse>,
+    what: &StsSaid,
+    plan: &Plan,
+    source: &SourceCredential,
+    caller: Option<&str>,
+) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let error = explain_code(e, what, plan, source, caller);
+    match (&what.raw, what.status) {
+        (Some(_), Some(status)) if !error.what().contains(&format!("HTTP {status}")) => error
+            .append(&format!(
+                " (HTTP {status}, read from a reply the SDK could not parse)"
+            )),
+        _ => error,
+    }
+}
+
+fn explain_code<E>(
+    e: &SdkError<E, HttpResponse>,
+    what: &StsSaid,
     plan: &Plan,
     source: &SourceCredential,
     caller: Option<&str>,
@@ -140,13 +206,14 @@ where
         .as_deref()
         .map(|p| format!(" (profile {p})"))
         .unwrap_or_default();
-    let message = e.message().unwrap_or("").trim().to_string();
+    let message = what.message.clone();
     let said = if message.is_empty() {
         String::new()
     } else {
         format!(": {message}")
     };
-    let code = e.code().unwrap_or("");
+    let code = what.code.as_str();
+    let html = what.raw.as_ref().is_some_and(|r| r.html);
     match e {
         SdkError::TimeoutError(_) => {
             return Error::new(Kind::StsUnavailable, format!("STS at {} did not answer AssumeRole on {}{for_profile} within {} s", endpoint(plan), role.arn, OPERATION_TIMEOUT.as_secs()))
@@ -165,7 +232,12 @@ where
             .hint("Check the region and the STS endpoint URL.");
         }
         SdkError::ResponseError(_) => {
-            return Error::new(Kind::StsUnavailable, format!("STS at {} sent a reply to AssumeRole that could not be read: {}", endpoint(plan), crate::error::causes(e)))
+            let reply = what
+                .raw
+                .as_ref()
+                .map(|r| format!(" ({})", r.describe()))
+                .unwrap_or_default();
+            return Error::new(Kind::StsUnavailable, format!("STS at {} sent a reply to AssumeRole that could not be read{reply}: {}", endpoint(plan), crate::error::causes(e)))
                 .hint("Retry; if it persists, check that the endpoint is really STS (a proxy or captive portal may be answering).");
         }
         _ => {}
@@ -198,19 +270,29 @@ where
         }
         "ValidationError" => Error::new(Kind::Sts, format!("STS rejected the AssumeRole request for {}{for_profile}{said}", role.arn))
             .hint("Check role_session_name, external_id, mfa_serial and duration_seconds against the message above."),
+        // The SDK retries only the throttling it could read; a code read from the raw reply was not retried.
+        c if THROTTLING_ERRORS.contains(&c) && what.raw.is_some() => Error::new(Kind::StsUnavailable, format!("STS throttled AssumeRole on {} ({c}{said})", role.arn))
+            .hint("Too many AssumeRole calls from this account; keep the cache on (no --no-cache / --refresh in loops) and retry shortly."),
         c if THROTTLING_ERRORS.contains(&c) => Error::new(Kind::StsUnavailable, format!("STS kept throttling AssumeRole on {} after {MAX_ATTEMPTS} attempts{said}", role.arn))
             .hint("Too many AssumeRole calls from this account; keep the cache on (no --no-cache / --refresh in loops) and retry shortly."),
         _ => {
-            let status = http_status(e);
-            let transient = status.is_some_and(|s| s >= 500)
+            let status = what.status;
+            let transient = status.is_some_and(|s| s >= 500 || s == 429 || s == 408)
                 || TRANSIENT_ERRORS.contains(&code)
                 || matches!(code, "InternalFailure" | "ServiceUnavailable" | "InternalError");
+            // Always the status, then the code and message, whichever of them there are.
+            let detail = match (&what.raw, status) {
+                (Some(r), _) => r.describe(),
+                (None, Some(s)) => format!("HTTP {s}, {code}{said}"),
+                (None, None) => format!("{code}{said}"),
+            };
+            let not_sts = "An HTML page is not STS's answer: a proxy or captive portal answered instead. Check HTTPS_PROXY, NO_PROXY and the STS endpoint (AWS_ENDPOINT_URL_STS / endpoint_url).";
             if transient {
-                Error::new(Kind::StsUnavailable, format!("STS at {} failed AssumeRole on {} ({}{said})", endpoint(plan), role.arn, if code.is_empty() { "server error".to_string() } else { code.to_string() }))
-                    .hint("An STS-side problem; retry shortly.")
+                Error::new(Kind::StsUnavailable, format!("STS at {} failed AssumeRole on {}: {detail}", endpoint(plan), role.arn))
+                    .hint(if html { format!("{not_sts} Retry shortly.") } else { "An STS-side problem; retry shortly.".to_string() })
             } else {
-                Error::new(Kind::Sts, format!("STS refused AssumeRole on {}{for_profile}: {}{said}", role.arn, if code.is_empty() { crate::error::causes(e).to_string() } else { code.to_string() }))
-                    .hint("Check the role ARN and the profile's settings against the message above.")
+                Error::new(Kind::Sts, format!("STS at {} refused AssumeRole on {}{for_profile}: {detail}", endpoint(plan), role.arn))
+                    .hint(if html { not_sts } else { "Check the role ARN and the profile's settings against the message above." })
             }
         }
     }

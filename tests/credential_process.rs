@@ -645,8 +645,16 @@ fn sts_endpoint_precedence_follows_the_sdks() {
     let mut s = Scenario::with_role(&good, &format!("endpoint_url = {bad}"));
     s.set("AWS_ENDPOINT_URL", bad);
     s.run(&["--profile", "prod", "--no-cache"]).ok();
-    // The services section beats AWS_ENDPOINT_URL and endpoint_url.
+    // AWS_ENDPOINT_URL beats the services section (issue 11: this step used to pin the
+    // opposite, which is not the SDKs' order).
     s.unset("AWS_ENDPOINT_URL_STS");
+    s.set("AWS_ENDPOINT_URL", &good.url());
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = dev\nservices = local\n\n[services local]\nsts =\n  endpoint_url = {bad}\n"
+    ));
+    s.run(&["--profile", "prod", "--no-cache"]).ok();
+    // The services section beats endpoint_url.
+    s.unset("AWS_ENDPOINT_URL");
     s.config(&format!(
         "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = dev\nendpoint_url = {bad}\nservices = local\n\n[services local]\nsts =\n  endpoint_url = {}\n",
         good.url()
@@ -665,7 +673,7 @@ fn sts_endpoint_precedence_follows_the_sdks() {
         good.url()
     ));
     s.run(&["--profile", "prod", "--no-cache"]).ok();
-    assert_eq!(good.count("AssumeRole"), 4);
+    assert_eq!(good.count("AssumeRole"), 5);
 }
 
 #[test]

@@ -20,16 +20,20 @@ mod imp {
         rustix::process::geteuid().as_raw()
     }
 
+    /// "owned by uid N, not by you (uid M)", or nothing when the file is the user's own.
+    fn foreign_owner(meta: &Metadata) -> Option<String> {
+        (meta.uid() != euid()).then(|| {
+            format!(
+                "it is owned by uid {}, not by you (uid {})",
+                meta.uid(),
+                euid()
+            )
+        })
+    }
+
     pub fn check_dir(path: &Path, meta: &Metadata) -> Result<(), Error> {
-        if meta.uid() != euid() {
-            return Err(unusable(
-                path,
-                &format!(
-                    "it is owned by uid {}, not by you (uid {})",
-                    meta.uid(),
-                    euid()
-                ),
-            ));
+        if let Some(why) = foreign_owner(meta) {
+            return Err(unusable(path, &why));
         }
         if meta.mode() & 0o022 != 0 {
             return Err(unusable(
@@ -44,11 +48,8 @@ mod imp {
     }
 
     pub fn check_entry(path: &Path, meta: &Metadata) -> Result<(), Error> {
-        if meta.uid() != euid() {
-            return Err(unsafe_entry(
-                path,
-                &format!("it is owned by uid {}, not by you", meta.uid()),
-            ));
+        if let Some(why) = foreign_owner(meta) {
+            return Err(unsafe_entry(path, &why));
         }
         if meta.mode() & 0o077 != 0 {
             return Err(unsafe_entry(

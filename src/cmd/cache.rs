@@ -74,7 +74,9 @@ fn clear(dir: &CacheDir, profile: Option<&str>, env: &Environment) -> Result<()>
                 profile: Some(p.to_string()),
                 ..RoleArgs::default()
             };
-            if let Ok(plan) = SharedConfig::load(env).and_then(|c| Plan::build(&c, &args, env)) {
+            if let Ok(plan) =
+                SharedConfig::load(env, &args).and_then(|c| Plan::build(&c, &args, env))
+            {
                 keys.push(cache::key(&plan));
             }
             keys

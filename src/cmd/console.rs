@@ -22,7 +22,7 @@ pub const FEDERATION_ENDPOINT: &str = "XACCT_CRED_FEDERATION_ENDPOINT";
 const FEDERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
-    let config = SharedConfig::load(env)?;
+    let config = SharedConfig::load(env, &args.role)?;
     let plan = Plan::build(&config, &args.role, env)?;
     let url = if args.federated {
         let renewer = ViaSts { env, inherited };

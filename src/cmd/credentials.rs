@@ -13,7 +13,7 @@ use crate::session::{self, SystemClock};
 use crate::{InheritedEnv, cache::CacheSettings, output};
 
 pub fn run(cli: &Cli, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
-    let config = SharedConfig::load(env)?;
+    let config = SharedConfig::load(env, &cli.role)?;
     let plan = Plan::build(&config, &cli.role, env)?;
     let settings = CacheSettings::from_args(&cli.cache);
     let renewer = ViaSts { env, inherited };

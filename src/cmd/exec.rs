@@ -2,14 +2,15 @@
 //!
 //! On Unix the process replaces itself with the command (execvp), so signals such as SIGINT and
 //! SIGTERM reach the command directly and its exit status is ours, with nothing in between to
-//! get either wrong. Elsewhere it spawns, forwards the exit code, and waits.
+//! get either wrong. Elsewhere it spawns, forwards the exit code, and waits. Nothing of loop
+//! detection (`loop_guard`) reaches the command.
 
 use crate::InheritedEnv;
 use crate::cache::CacheSettings;
 use crate::cli::ExecArgs;
 use crate::config::SharedConfig;
 use crate::credentials::format_expiration;
-use crate::env::Environment;
+use crate::env::{self, Environment};
 use crate::error::{Error, Kind, Result};
 use crate::plan::Plan;
 use crate::renew::ViaSts;
@@ -26,7 +27,7 @@ pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> 
         return Err(Error::config(format!("already inside `xacct-cred exec` for {outer}; a nested exec would silently switch roles"))
             .hint("Run the command directly (the credentials are already in the environment), or pass --allow-nested if switching roles is intended."));
     }
-    let plan = Plan::build(&SharedConfig::load(env)?, &args.role, env)?;
+    let plan = Plan::build(&SharedConfig::load(env, &args.role)?, &args.role, env)?;
     let renewer = ViaSts { env, inherited };
     let settings = CacheSettings::from_args(&args.cache);
     let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;
@@ -50,7 +51,12 @@ pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> 
         // environment credentials when a profile is named) or run the credential_process again.
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_DEFAULT_PROFILE")
-        .env_remove("AWS_SECURITY_TOKEN");
+        .env_remove("AWS_SECURITY_TOKEN")
+        // Loop detection is for the processes a renewal starts (a source credential_process),
+        // never for the command: it may well run xacct-cred for this same role (an AWS CLI
+        // profile whose credential_process is xacct-cred), and that is not a loop. The variable
+        // is in this process's environment when a cold cache made it renew just now.
+        .env_remove(env::CHAIN);
     if plan.region_configured {
         cmd.env("AWS_REGION", &plan.region)
             .env("AWS_DEFAULT_REGION", &plan.region);

@@ -9,6 +9,7 @@ use crate::config::edit::{header, write_with_backup};
 use crate::config::file_paths;
 use crate::env::Environment;
 use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
 
 pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
     if args.role.profile.is_some() {
@@ -47,8 +48,15 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
             .hint("The role's settings and the credential_process live in two profiles."));
     }
 
-    let exe = self_path()?;
-    let wanted = edit::wanted(args, &name, role_arn, source, &role_profile, &exe);
+    let (binary, why_binary) = self_path(env)?;
+    let wanted = edit::wanted(
+        args,
+        &name,
+        role_arn,
+        source,
+        &role_profile,
+        &quoted(&binary),
+    );
 
     let (config_path, credentials_path) = file_paths(env);
     let original = match std::fs::read_to_string(&config_path) {
@@ -74,10 +82,26 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
             config_path.display()
         );
     } else {
-        write_with_backup(&config_path, &original, &text)?;
-        for c in &changed {
-            eprintln!("xacct-cred: {c} in {}", config_path.display());
+        let written = write_with_backup(&config_path, &original, &text)?;
+        let target = if written.target == config_path {
+            config_path.display().to_string()
+        } else {
+            format!(
+                "{} (the target of the symlink {}, which stays)",
+                written.target.display(),
+                config_path.display()
+            )
+        };
+        if let Some(backup) = &written.backup {
+            eprintln!("xacct-cred: backed up {target} to {}", backup.display());
         }
+        for c in &changed {
+            eprintln!("xacct-cred: {c} in {target}");
+        }
+        eprintln!(
+            "xacct-cred: credential_process runs {} ({why_binary})",
+            binary.display()
+        );
         eprintln!("xacct-cred: use it with: aws sts get-caller-identity --profile {name}");
     }
     if args.no_doctor {
@@ -109,16 +133,66 @@ fn required(value: Option<String>, flag: &str, question: &str) -> Result<String>
     }
 }
 
-/// The running binary's absolute path, quoted if it has spaces (botocore's splitter and the
-/// SDKs' `sh -c` both honour double quotes).
-fn self_path() -> Result<String> {
+/// The path credential_process should run, stable across upgrades, and why it was chosen:
+/// the `xacct-cred` found on PATH if it is this very file (e.g. Homebrew's bin/ link, which
+/// survives `brew upgrade`), else the path this was run as, made absolute but not resolved
+/// through links (a versioned Cellar/nix-store directory goes away on upgrade).
+fn self_path(env: &Environment) -> Result<(PathBuf, &'static str)> {
     let exe = std::env::current_exe()
-        .and_then(|p| p.canonicalize())
         .map_err(|e| Error::config(format!("could not find the path of xacct-cred itself: {e}")))?;
-    let s = exe.display().to_string();
-    Ok(if s.contains(' ') {
+    let on_path = env
+        .get("PATH")
+        .into_iter()
+        .flat_map(std::env::split_paths)
+        .find_map(|dir| {
+            let candidate = dir.join(BINARY_NAME);
+            (candidate.is_absolute() && same_file(&candidate, &exe)).then_some(candidate)
+        });
+    if let Some(p) = on_path {
+        return Ok((p, "the xacct-cred found on PATH, the same file as this one"));
+    }
+    let invoked = std::env::args_os().next().map(PathBuf::from);
+    match invoked.filter(|p| p.components().count() > 1) {
+        Some(p) => {
+            let absolute = std::path::absolute(&p).unwrap_or(p);
+            let clean: PathBuf = absolute.components().collect();
+            Ok((
+                clean,
+                "the path it was run as; no xacct-cred on PATH is this file",
+            ))
+        }
+        None => Ok((exe, "this binary's own path")),
+    }
+}
+
+const BINARY_NAME: &str = if cfg!(windows) {
+    "xacct-cred.exe"
+} else {
+    "xacct-cred"
+};
+
+/// Whether two paths name the same file (device and inode; links followed).
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.is_file() && a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// Quoted if it has spaces (botocore's splitter and the SDKs' `sh -c` both honour double
+/// quotes).
+fn quoted(path: &Path) -> String {
+    let s = path.display().to_string();
+    if s.contains(' ') {
         format!("\"{s}\"")
     } else {
         s
-    })
+    }
 }

@@ -1,12 +1,14 @@
 //! Editing the user's config file as they keep it: sections found by their headers, every
 //! other line (comments, blank lines, other sections, sub-properties) kept byte for byte, and
-//! the file replaced atomically after a backup.
+//! the file replaced atomically after a backup, with its mode, at the end of its symlinks.
 //!
 //! It never decides *what* to write (that is `setup`'s job) and never parses values beyond
 //! finding `key = value` at the top level of a section.
 
 use crate::error::{Error, Result};
-use std::path::Path;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// `[default]` or `[profile NAME]`: how a profile's section header is written in the config file.
 pub fn header(profile: &str) -> String {
@@ -17,41 +19,129 @@ pub fn header(profile: &str) -> String {
     }
 }
 
-/// Writes `text` to `path` after backing up `original` beside it.
-pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<()> {
+/// Where [`write_with_backup`] wrote.
+#[derive(Debug)]
+pub struct Written {
+    /// The file replaced: `path` itself, or the end of its symlink chain.
+    pub target: PathBuf,
+    pub backup: Option<PathBuf>,
+}
+
+/// Writes `text` to the file `path` names, after backing up `original` beside it, the way
+/// users keep their files: a symlink (stow, chezmoi, home-manager) is followed to its target,
+/// which is replaced atomically while the link stays; the new file, the backup and the temp
+/// file all get the target's mode (0600 for a new file), set when each is created, before any
+/// byte is written. The temp file is created exclusively in the target's directory.
+pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Written> {
+    let target = follow_links(path).map_err(|e| {
+        Error::config(format!(
+            "could not follow the symlink {}: {e}",
+            path.display()
+        ))
+        .hint("Fix or remove the link; nothing was changed.")
+    })?;
     let fail = |e: std::io::Error| {
-        Error::config(format!("could not write {}: {e}", path.display()))
-            .hint("Check the file's permissions; nothing was changed.")
+        Error::config(format!("could not write {}: {e}", target.display()))
+            .hint("Check the file's and its directory's permissions; nothing was changed.")
     };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let existing = std::fs::metadata(&target).ok();
+    let mode = existing.as_ref().map_or(NEW_FILE_MODE, mode_of);
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("config")
+        .to_string();
+    let backup = match existing {
+        Some(_) => {
+            let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+            let (file, backup) =
+                create_unique(dir, &format!("{name}.bak-{stamp}"), mode).map_err(fail)?;
+            fill(file, original).map_err(fail)?;
+            Some(backup)
+        }
+        None => None,
+    };
+    let (file, tmp) = create_unique(dir, &format!(".{name}.xacct-cred-tmp"), mode).map_err(fail)?;
+    let written = fill(file, text).and_then(|()| std::fs::rename(&tmp, &target));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail(e));
     }
-    if path.exists() {
-        let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
-        let backup = path.with_file_name(format!(
-            "{}.bak-{stamp}",
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("config")
-        ));
-        std::fs::write(&backup, original).map_err(fail)?;
-        eprintln!(
-            "xacct-cred: backed up {} to {}",
-            path.display(),
-            backup.display()
-        );
+    Ok(Written { target, backup })
+}
+
+/// The mode of a file that does not exist yet: the config holds no secret itself, but its
+/// neighbour does and `aws configure` makes both 0600.
+const NEW_FILE_MODE: u32 = 0o600;
+
+#[cfg(unix)]
+fn mode_of(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode_of(_: &std::fs::Metadata) -> u32 {
+    NEW_FILE_MODE
+}
+
+/// `dir/name`, or `dir/name.N` if that exists, created exclusively with `mode` (then set
+/// exactly, so a umask can only have narrowed it in between, never widened it).
+fn create_unique(dir: &Path, name: &str, mode: u32) -> std::io::Result<(File, PathBuf)> {
+    let mut n = 0;
+    loop {
+        let path = match n {
+            0 => dir.join(name),
+            _ => dir.join(format!("{name}.{n}")),
+        };
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+        match options.open(&path) {
+            Ok(file) => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+                }
+                #[cfg(not(unix))]
+                let _ = mode;
+                return Ok((file, path));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(e) => return Err(e),
+        }
     }
-    let tmp = path.with_file_name(format!(
-        ".{}.xacct-cred-tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("config")
-    ));
-    std::fs::write(&tmp, text).map_err(fail)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&tmp, meta.permissions());
+}
+
+fn fill(mut file: File, text: &str) -> std::io::Result<()> {
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+/// The end of `path`'s symlink chain (relative links resolved against the link's directory);
+/// `path` itself if it is not a link. The target need not exist yet.
+fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(current),
+        }
     }
-    std::fs::rename(&tmp, path).map_err(fail)
+    Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
 /// The config file as lines, edited in place: sections found by their headers, everything else
@@ -207,5 +297,35 @@ mod tests {
             "{}",
             f.text()
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_files_have_their_mode_before_any_byte_is_written() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        for mode in [0o600, 0o640, 0o644] {
+            let (file, path) = create_unique(dir.path(), "f", mode).unwrap();
+            let meta = file.metadata().unwrap();
+            assert_eq!((meta.len(), meta.permissions().mode() & 0o7777), (0, mode));
+            drop(file);
+            std::fs::remove_file(path).unwrap();
+        }
+        let (_a, first) = create_unique(dir.path(), "g", 0o600).unwrap();
+        let (_b, second) = create_unique(dir.path(), "g", 0o600).unwrap();
+        assert_ne!(first, second, "an existing file is never reused");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_chains_are_followed_to_a_target_that_need_not_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::os::unix::fs::symlink("b", d.join("a")).unwrap();
+        std::os::unix::fs::symlink(d.join("sub/c"), d.join("b")).unwrap();
+        assert_eq!(follow_links(&d.join("a")).unwrap(), d.join("sub/c"));
+        assert_eq!(follow_links(&d.join("plain")).unwrap(), d.join("plain"));
+        std::os::unix::fs::symlink("loop", d.join("loop")).unwrap();
+        assert!(follow_links(&d.join("loop")).is_err());
     }
 }

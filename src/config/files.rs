@@ -5,28 +5,39 @@
 //! a no-op waker instead of starting a runtime. It never loads the SDK config and never touches
 //! the network.
 
+use crate::cli::RoleArgs;
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use aws_config::profile::ProfileSet;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_types::os_shim_internal::Fs;
+use std::borrow::Cow;
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 /// The parsed profile files and where they were read from.
+///
+/// `profiles` has a *selected* profile, the one aws-runtime's `EnvConfigValue` reads: it is
+/// the profile the role arguments name (see [`crate::plan::named_profile`]), so the settings
+/// the SDKs resolve through it (endpoints, FIPS, dual-stack) come from the role profile with
+/// one parse of the files.
 pub struct SharedConfig {
     pub profiles: ProfileSet,
     pub config_file: PathBuf,
     pub credentials_file: PathBuf,
+    /// The texts of [`SharedConfig::from_strings`], so another profile can be selected.
+    texts: Option<(String, String)>,
 }
 
 impl SharedConfig {
-    pub fn load(env: &Environment) -> Result<SharedConfig> {
+    /// The files as the SDKs find them, with the profile `args` name selected.
+    pub fn load(env: &Environment, args: &RoleArgs) -> Result<SharedConfig> {
+        let selected = crate::plan::named_profile(args, env).unwrap_or_else(|| "default".into());
         let (config_file, credentials_file) = file_paths(env);
         let (fs, aws_env, files) = (Fs::real(), env.to_aws_env(), EnvConfigFiles::default());
-        let profiles = poll_once(aws_config::profile::load(&fs, &aws_env, &files, None))
+        let profiles = poll_once(aws_config::profile::load(&fs, &aws_env, &files, Some(selected.into())))
             .ok_or_else(|| Error::config("internal: the profile loader wanted to wait"))?
             .map_err(|e| {
                 Error::config(format!(
@@ -41,27 +52,34 @@ impl SharedConfig {
             profiles,
             config_file,
             credentials_file,
+            texts: None,
         })
     }
 
-    /// For tests: a config parsed from strings, with no files at all.
+    /// A config parsed from strings, with no files at all (setup's check, tests).
     pub fn from_strings(config: &str, credentials: &str) -> Result<SharedConfig> {
-        let files = EnvConfigFiles::builder()
-            .with_contents(EnvConfigFileKind::Config, config)
-            .with_contents(EnvConfigFileKind::Credentials, credentials)
-            .build();
-        let (fs, env) = (
-            Fs::from_slice(&[]),
-            aws_types::os_shim_internal::Env::from_slice(&[]),
-        );
-        let profiles = poll_once(aws_config::profile::load(&fs, &env, &files, None))
-            .ok_or_else(|| Error::config("internal: the profile loader wanted to wait"))?
-            .map_err(|e| Error::config(format!("config: {e}")))?;
+        let profiles = parse_strings(config, credentials, "default")?;
         Ok(SharedConfig {
             profiles,
             config_file: "config".into(),
             credentials_file: "credentials".into(),
+            texts: Some((config.to_string(), credentials.to_string())),
         })
+    }
+
+    /// The profiles with `name` selected, for `EnvConfigValue`. Borrowed when it already is
+    /// (always, for a config [`load`](Self::load)ed for the same role arguments).
+    pub fn selecting(&self, name: &str) -> Result<Cow<'_, ProfileSet>> {
+        if self.profiles.selected_profile() == name {
+            return Ok(Cow::Borrowed(&self.profiles));
+        }
+        match &self.texts {
+            Some((config, credentials)) => parse_strings(config, credentials, name).map(Cow::Owned),
+            None => Err(Error::config(format!(
+                "internal: the config files were read for profile {}, not {name}",
+                self.profiles.selected_profile()
+            ))),
+        }
     }
 
     pub fn profile(&self, name: &str) -> Option<&aws_config::profile::Profile> {
@@ -76,21 +94,26 @@ impl SharedConfig {
             .filter(|v| !v.is_empty())
     }
 
-    /// `[services NAME]` → `sts =` → `endpoint_url =`, as the SDKs read it.
-    pub fn services_endpoint(&self, services: &str, service: &str) -> Option<&str> {
-        use aws_runtime::env_config::property::PropertiesKey;
-        let key = PropertiesKey::builder()
-            .section_key("services")
-            .section_name(services)
-            .property_name(service)
-            .sub_property_name("endpoint_url")
-            .build()
-            .ok()?;
-        self.profiles
-            .other_sections()
-            .get(&key)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
+    /// Whether the config file has a `[services NAME]` section. aws-config's parser keeps only
+    /// a section's properties, so one without an sts entry is invisible there; this reads the
+    /// file's section headers again, and is only asked when a profile names a services section
+    /// that gives no STS endpoint (never on the common path).
+    pub fn has_services_section(&self, name: &str) -> bool {
+        let text = match &self.texts {
+            Some((config, _)) => Cow::Borrowed(config.as_str()),
+            None => match std::fs::read_to_string(&self.config_file) {
+                Ok(t) => Cow::Owned(t),
+                Err(_) => return false,
+            },
+        };
+        text.lines().any(|line| {
+            let line = line.trim();
+            let Some(inner) = line.strip_prefix('[').and_then(|l| l.split(']').next()) else {
+                return false;
+            };
+            let mut words = inner.split_whitespace();
+            words.next() == Some("services") && words.next() == Some(name) && words.next().is_none()
+        })
     }
 
     pub fn profile_names(&self) -> Vec<&str> {
@@ -108,19 +131,44 @@ impl SharedConfig {
     }
 }
 
-/// Where the SDKs look for the two files, for messages (the loader itself resolves them too).
+fn parse_strings(config: &str, credentials: &str, selected: &str) -> Result<ProfileSet> {
+    let files = EnvConfigFiles::builder()
+        .with_contents(EnvConfigFileKind::Config, config)
+        .with_contents(EnvConfigFileKind::Credentials, credentials)
+        .build();
+    let (fs, env) = (
+        Fs::from_slice(&[]),
+        aws_types::os_shim_internal::Env::from_slice(&[]),
+    );
+    let selected = Some(Cow::Owned(selected.to_string()));
+    poll_once(aws_config::profile::load(&fs, &env, &files, selected))
+        .ok_or_else(|| Error::config("internal: the profile loader wanted to wait"))?
+        .map_err(|e| Error::config(format!("config: {e}")))
+}
+
+/// Where the SDKs look for the two files: `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`
+/// or `~/.aws/…`, with a leading `~` expanded to the home directory as aws-runtime does (the
+/// loader resolves them the same way; setup edits the file this names).
 pub fn file_paths(env: &Environment) -> (PathBuf, PathBuf) {
-    let home = env.home().unwrap_or("~");
-    let under_home = |rest: &str| PathBuf::from(home).join(".aws").join(rest);
-    let config = env
-        .get("AWS_CONFIG_FILE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| under_home("config"));
-    let credentials = env
-        .get("AWS_SHARED_CREDENTIALS_FILE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| under_home("credentials"));
-    (config, credentials)
+    let path = |var: &str, default: &str| expand_home(env.get(var).unwrap_or(default), env.home());
+    (
+        path("AWS_CONFIG_FILE", "~/.aws/config"),
+        path("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+    )
+}
+
+/// `~` or `~/rest` → HOME/rest (any separator after `~`); anything else as written. With no
+/// home directory the path stays as written, as in aws-runtime.
+fn expand_home(path: &str, home: Option<&str>) -> PathBuf {
+    let mut parts = Path::new(path).components();
+    match (parts.next(), home) {
+        (Some(Component::Normal(first)), Some(home)) if first == "~" => {
+            let mut out = PathBuf::from(home);
+            out.extend(parts);
+            out
+        }
+        _ => PathBuf::from(path),
+    }
 }
 
 /// Polls a future that is known to finish without waiting. `None` if it did want to wait.
@@ -132,5 +180,29 @@ fn poll_once<F: Future>(future: F) -> Option<F::Output> {
     {
         Poll::Ready(output) => Some(output),
         Poll::Pending => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leading_tilde_is_the_home_directory_as_in_aws_runtime() {
+        let home = Some("/home/u");
+        assert_eq!(
+            expand_home("~/alt/config", home),
+            Path::new("/home/u/alt/config")
+        );
+        assert_eq!(expand_home("~", home), Path::new("/home/u"));
+        assert_eq!(expand_home("/etc/aws", home), Path::new("/etc/aws"));
+        assert_eq!(expand_home("~other/x", home), Path::new("~other/x"));
+        assert_eq!(expand_home("a/~/b", home), Path::new("a/~/b"));
+        assert_eq!(expand_home("~/x", None), Path::new("~/x"));
+        let env = Environment::from_pairs([("HOME", "/h"), ("AWS_CONFIG_FILE", "~/c")]);
+        assert_eq!(
+            file_paths(&env),
+            (PathBuf::from("/h/c"), PathBuf::from("/h/.aws/credentials"))
+        );
     }
 }

@@ -90,10 +90,14 @@ pub fn check_export_input(bytes: &[u8]) {
     super::check_export(&id, &secret, &token);
 }
 
-/// A first byte 0: the getSigninToken reply; else the IMDS credentials document.
+/// A first byte 0: the getSigninToken reply; 2: an error reply, with the status in the next
+/// two bytes; else the IMDS credentials document.
 pub fn check_reply_input(bytes: &[u8]) {
     match bytes.split_first() {
         Some((0, reply)) => super::check_signin_reply(reply),
+        Some((2, [hi, lo, body @ ..])) => {
+            super::check_error_reply(Some(u16::from_be_bytes([*hi, *lo])), body)
+        }
         Some((_, reply)) => super::check_imds_reply(reply),
         None => {}
     }

@@ -24,7 +24,7 @@ pub use export::check_export;
 pub use fields::check_fields;
 pub use input::{check_export_input, check_plan_input, check_reply_input, check_setup_input};
 pub use plan::{Flags, check_plan, credential_source};
-pub use replies::{check_imds_reply, check_signin_reply};
+pub use replies::{check_error_reply, check_imds_reply, check_signin_reply};
 pub use setup::{SetupInput, check_setup};
 
 pub use crate::cli::RoleArgs;

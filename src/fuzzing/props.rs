@@ -234,6 +234,15 @@ proptest! {
         check_imds_reply(&garbage);
         check_signin_reply(serde_json::json!({"SigninToken": fields[1]}).to_string().as_bytes());
         check_signin_reply(&garbage);
+        let message = fields[1].clone().unwrap_or_default();
+        for body in [
+            format!("<ErrorResponse><Error><Code>{}</Code><Message>{message}</Message></Error></ErrorResponse>", fields[0].clone().unwrap_or_default()),
+            serde_json::json!({"__type": fields[0], "message": message}).to_string(),
+            format!("<html>{message}</html>"),
+        ] {
+            check_error_reply(Some(500), body.as_bytes());
+        }
+        check_error_reply(None, &garbage);
     }
 }
 

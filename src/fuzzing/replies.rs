@@ -1,7 +1,8 @@
-//! The replies xacct-cred parses itself: the IMDS credentials document and the federation
-//! endpoint's getSigninToken reply. Any bytes → credentials (or a token) taken from the
+//! The replies xacct-cred parses itself: the IMDS credentials document, the federation
+//! endpoint's getSigninToken reply, and any error reply (`reply::read`, for STS, IMDS, ECS and
+//! SSO bodies the SDK could not classify). Any bytes → credentials (or a token) taken from the
 //! document, or a reason that never quotes a secret; never a panic. (The ECS container
-//! endpoint's reply is parsed by aws-config's provider, not here.)
+//! endpoint's credentials document is parsed by aws-config's provider, not here.)
 
 use crate::cmd::console::signin_token;
 use crate::source::parse_imds_credentials;
@@ -46,4 +47,31 @@ pub fn check_signin_reply(bytes: &[u8]) {
         .as_ref()
         .and_then(|v| v.get("SigninToken")?.as_str().map(str::to_string));
     assert_eq!(token, want);
+}
+
+/// An error reply's code and message: one short word, and one bounded line without control
+/// characters or token-shaped runs (a body may echo a request that carried a token).
+pub fn check_error_reply(status: Option<u16>, body: &[u8]) {
+    let r = crate::reply::read(status, body);
+    if let Some(code) = &r.code {
+        assert!(!code.is_empty() && code.len() <= 64, "code {code:?}");
+        assert!(
+            code.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c))
+        );
+    }
+    if let Some(m) = &r.message {
+        assert!(
+            !m.is_empty() && m.chars().count() <= 301,
+            "message of {}",
+            m.len()
+        );
+        assert!(!m.chars().any(char::is_control), "{m:?}");
+        assert!(
+            m.split(' ').all(|w| w.chars().count() <= 120),
+            "a token-shaped run: {m:?}"
+        );
+    }
+    let shown = r.describe();
+    assert!(!shown.chars().any(char::is_control), "{shown:?}");
 }

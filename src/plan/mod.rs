@@ -32,8 +32,12 @@ pub struct Plan {
     pub region: String,
     /// Whether the region was configured (flag, variable, profile) rather than defaulted.
     pub region_configured: bool,
-    /// An STS endpoint override (AWS_ENDPOINT_URL_STS, services, AWS_ENDPOINT_URL, endpoint_url).
+    /// An STS endpoint override (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, services, endpoint_url).
     pub sts_endpoint: Option<String>,
+    /// use_fips_endpoint / AWS_USE_FIPS_ENDPOINT (for the regional endpoint).
+    pub use_fips: bool,
+    /// use_dualstack_endpoint / AWS_USE_DUALSTACK_ENDPOINT (for the regional endpoint).
+    pub use_dual_stack: bool,
 }
 
 /// The AssumeRole request, minus the source credential.
@@ -126,7 +130,7 @@ impl Plan {
         let token_code = token_code(args, mfa_serial.is_some())?;
         let source = source::build(config, args, env, at.profile)?;
         let (region, region_configured) = region(&at, args, env, &source)?;
-        let sts_endpoint = endpoint::sts_endpoint(config, env, at.profile)?;
+        let endpoint = endpoint::resolve(config, env, at.profile)?;
         Ok(Plan {
             profile: profile_name,
             role: RoleSpec {
@@ -140,29 +144,50 @@ impl Plan {
             source,
             region,
             region_configured,
-            sts_endpoint,
+            sts_endpoint: endpoint.url,
+            use_fips: endpoint.use_fips,
+            use_dual_stack: endpoint.use_dual_stack,
         })
     }
 }
 
-/// `--profile`, else `AWS_PROFILE` unless a role ARN was given as a flag; it must exist.
+/// The profile the arguments and environment name: `--profile`, else (unless `--role-arn` is
+/// given) `AWS_PROFILE`, then `AWS_DEFAULT_PROFILE` (the AWS CLI v2's order; botocore 1.x
+/// reads them the other way round, the Rust SDK only `AWS_PROFILE`). The config files are
+/// loaded with this profile selected ([`SharedConfig::load`]).
+pub fn named_profile(args: &RoleArgs, env: &Environment) -> Option<String> {
+    named_profile_from(args, env).map(|(name, _)| name.to_string())
+}
+
+fn named_profile_from<'a>(
+    args: &'a RoleArgs,
+    env: &'a Environment,
+) -> Option<(&'a str, &'static str)> {
+    if let Some(p) = args.profile.as_deref() {
+        return Some((p, "--profile"));
+    }
+    if args.role_arn.is_some() {
+        return None;
+    }
+    ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
+        .into_iter()
+        .find_map(|var| env.get(var).map(|p| (p, var)))
+}
+
+/// The named profile, which must exist; with none named and no `--role-arn`, `[default]` if it
+/// holds a role (as the AWS CLI would use it).
 fn profile_name(
     config: &SharedConfig,
     args: &RoleArgs,
     env: &Environment,
 ) -> Result<Option<String>> {
-    let name = args.profile.clone().or_else(|| {
-        args.role_arn
-            .is_none()
-            .then(|| env.get("AWS_PROFILE").map(str::to_string))
-            .flatten()
-    });
-    match name.as_deref() {
-        Some(p) if config.profile(p).is_none() => Err(unknown_profile(config, p, "--profile")),
-        Some(_) => Ok(name),
-        None if args.role_arn.is_none() => Err(Error::config("no role to assume: give --profile NAME or --role-arn ARN")
+    match named_profile_from(args, env) {
+        Some((p, from)) if config.profile(p).is_none() => Err(unknown_profile(config, p, from)),
+        Some((p, _)) => Ok(Some(p.to_string())),
+        None if args.role_arn.is_some() => Ok(None),
+        None if config.get("default", "role_arn").is_some() => Ok(Some("default".into())),
+        None => Err(Error::config("no role to assume: give --profile NAME or --role-arn ARN")
             .hint("For example: xacct-cred --profile prod-readonly (a profile with role_arn and source_profile), or xacct-cred --role-arn arn:aws:iam::111111111111:role/NAME --source-profile dev.")),
-        None => Ok(None),
     }
 }
 
@@ -230,7 +255,9 @@ fn region(
     source: &SourceSpec,
 ) -> Result<(String, bool)> {
     let source_region = match source {
-        SourceSpec::Profile { name, .. } => at.config.get(name, "region"),
+        SourceSpec::Profile { name, .. } | SourceSpec::StaticKeys { name, .. } => {
+            at.config.get(name, "region")
+        }
         _ => None,
     };
     let configured = args

@@ -56,6 +56,11 @@ pub enum SourceSpec {
         /// the files it came from and its access key id or its own role settings.
         identity: Vec<String>,
     },
+    /// A profile's own static keys, used directly (botocore's rule): a source profile that
+    /// holds aws_access_key_id and aws_secret_access_key, even if it also has role_arn, and a
+    /// role profile with keys that names itself as source_profile. The secret is read from
+    /// the files when the source is resolved (`source.rs`), never held in the plan.
+    StaticKeys { name: String, access_key_id: String },
     /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
     Environment { access_key_id: Option<String> },
     /// The instance role, from IMDSv2.
@@ -68,7 +73,9 @@ impl SourceSpec {
     /// How messages name this source.
     pub fn describe(&self) -> String {
         match self {
-            SourceSpec::Profile { name, .. } => format!("source_profile {name}"),
+            SourceSpec::Profile { name, .. } | SourceSpec::StaticKeys { name, .. } => {
+                format!("source_profile {name}")
+            }
             SourceSpec::Environment { .. } => "credential_source Environment".into(),
             SourceSpec::Ec2InstanceMetadata { .. } => {
                 "credential_source Ec2InstanceMetadata".into()
@@ -113,6 +120,38 @@ const IDENTITY_KEYS: &[&str] = &[
     "web_identity_token_file",
 ];
 
+/// The access key id of a profile that holds both static keys (in either file).
+fn static_key_id<'a>(config: &'a SharedConfig, name: &str) -> Option<&'a str> {
+    config.get(name, "aws_secret_access_key")?;
+    config.get(name, "aws_access_key_id")
+}
+
+/// Non-secret facts of every profile the source chain goes through: the files, then, per
+/// profile from `name` along each `source_profile` link, its name and identity keys. It stops
+/// at a profile with static keys (the end of a chain, as botocore resolves it) and at a profile
+/// already seen (a loop, which resolving reports).
+fn chain_identity(config: &SharedConfig, name: &str) -> Vec<String> {
+    let mut identity = vec![
+        config.config_file.display().to_string(),
+        config.credentials_file.display().to_string(),
+    ];
+    let mut seen = std::collections::HashSet::new();
+    let mut next = Some(name);
+    while let Some(p) = next.filter(|p| seen.insert(*p)) {
+        identity.push(format!("[{p}]"));
+        for k in IDENTITY_KEYS {
+            if let Some(v) = config.get(p, k) {
+                identity.push(format!("{k}={v}"));
+            }
+        }
+        next = match static_key_id(config, p) {
+            Some(_) => None,
+            None => config.get(p, "source_profile"),
+        };
+    }
+    identity
+}
+
 /// The role's source: `--source-profile` / `--credential-source` if given, else the profile's.
 pub(super) fn build(
     config: &SharedConfig,
@@ -135,6 +174,11 @@ pub(super) fn build(
             "both source_profile and credential_source are set{where_}; a role has exactly one source"
         ))
         .hint("Keep source_profile for an IAM user's keys or credential_source for the instance/container role, not both.")),
+        (None, None) if key("web_identity_token_file").is_some() => Err(Error::config(format!(
+            "profile {} assumes its role with a web identity token (role_arn + web_identity_token_file), which xacct-cred does not do for the role itself",
+            profile.unwrap_or_default()
+        ))
+        .hint("The AWS CLI and SDKs assume such a profile natively: use it directly (--profile / AWS_PROFILE), or name it as the source_profile of the role xacct-cred should assume.")),
         (None, None) => Err(Error::config(format!(
             "no source credential{where_}: neither source_profile nor credential_source is set"
         ))
@@ -148,22 +192,19 @@ pub(super) fn build(
                 };
                 return Err(unknown_profile(config, name, &what));
             }
+            if let Some(access_key_id) = static_key_id(config, name) {
+                return Ok(SourceSpec::StaticKeys {
+                    name: name.to_string(),
+                    access_key_id: access_key_id.to_string(),
+                });
+            }
             if Some(name) == profile {
                 return Err(Error::config(format!("profile {name} names itself as its source_profile"))
-                    .hint("Put the IAM user's keys in a profile of their own (e.g. [profile dev]) and use source_profile = dev."));
-            }
-            let mut identity = vec![
-                config.config_file.display().to_string(),
-                config.credentials_file.display().to_string(),
-            ];
-            for k in IDENTITY_KEYS {
-                if let Some(v) = config.get(name, k) {
-                    identity.push(format!("{k}={v}"));
-                }
+                    .hint("Put the IAM user's keys in a profile of their own (e.g. [profile dev]) and use source_profile = dev, or give this profile aws_access_key_id and aws_secret_access_key."));
             }
             Ok(SourceSpec::Profile {
                 name: name.to_string(),
-                identity,
+                identity: chain_identity(config, name),
             })
         }
         (None, Some(value)) => match CredentialSource::from_profile(value) {

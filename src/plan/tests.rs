@@ -2,7 +2,7 @@
 //! network is touched: the config is parsed from strings and the environment is made up.
 use super::*;
 
-const CREDS: &str = "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n";
+const CREDS: &str = "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n[hop]\naws_access_key_id = AKIAHOP\naws_secret_access_key = hop-secret\n";
 const ROLE: &str = "arn:aws:iam::111111111111:role/readonly";
 
 struct Case {
@@ -39,7 +39,13 @@ fn cases() -> Vec<Case> {
                     Some("arn:aws:iam::222222222222:mfa/me")
                 );
                 assert_eq!(p.region, "eu-west-1");
-                assert!(matches!(&p.source, SourceSpec::Profile { name, .. } if name == "dev"));
+                assert_eq!(
+                    p.source,
+                    SourceSpec::StaticKeys {
+                        name: "dev".into(),
+                        access_key_id: "AKIADEV".into()
+                    }
+                );
                 assert_eq!(p.sts_endpoint, None);
             }),
         },
@@ -103,12 +109,149 @@ fn cases() -> Vec<Case> {
                 )
             }),
         },
+        // Issue 11: this case used to pin the services section before AWS_ENDPOINT_URL; the
+        // SDKs' and botocore's order is the other way round.
         Case {
-            name: "endpoint: services section beats AWS_ENDPOINT_URL",
+            name: "endpoint: AWS_ENDPOINT_URL beats the services section",
             config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nservices = s\n[services s]\nsts =\n  endpoint_url = http://127.0.0.1:5000\n",
             args: args(Some("prod")),
             env: &[("AWS_ENDPOINT_URL", "http://127.0.0.1:1")],
+            expect: Ok(|p| assert_eq!(p.sts_endpoint.as_deref(), Some("http://127.0.0.1:1"))),
+        },
+        Case {
+            name: "endpoint: the services section beats endpoint_url",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nendpoint_url = http://127.0.0.1:1\nservices = s\n[services s]\nsts =\n  endpoint_url = http://127.0.0.1:5000\n",
+            args: args(Some("prod")),
+            env: &[],
             expect: Ok(|p| assert_eq!(p.sts_endpoint.as_deref(), Some("http://127.0.0.1:5000"))),
+        },
+        Case {
+            name: "endpoint: AWS_ENDPOINT_URL_STS beats AWS_ENDPOINT_URL",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\n",
+            args: args(Some("prod")),
+            env: &[
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+                ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:2"),
+            ],
+            expect: Ok(|p| assert_eq!(p.sts_endpoint.as_deref(), Some("http://127.0.0.1:2"))),
+        },
+        Case {
+            name: "endpoint: only the role profile's endpoint_url counts, not the source's",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\n[profile dev]\nendpoint_url = http://127.0.0.1:1\n",
+            args: args(Some("prod")),
+            env: &[],
+            expect: Ok(|p| assert_eq!(p.sts_endpoint, None)),
+        },
+        Case {
+            name: "endpoint: a services section without sts falls through to AWS_ENDPOINT_URL",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nservices = s\n[services s]\ns3 =\n  endpoint_url = http://127.0.0.1:5000\n",
+            args: args(Some("prod")),
+            env: &[("AWS_ENDPOINT_URL", "http://127.0.0.1:1")],
+            expect: Ok(|p| assert_eq!(p.sts_endpoint.as_deref(), Some("http://127.0.0.1:1"))),
+        },
+        Case {
+            name: "endpoint: services naming a missing section is refused",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nservices = nope\n",
+            args: args(Some("prod")),
+            env: &[],
+            expect: Err("names a [services nope] section that does not exist"),
+        },
+        Case {
+            name: "endpoint: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false wins over the profile's true",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nendpoint_url = http://127.0.0.1:5000\nignore_configured_endpoint_urls = true\n",
+            args: args(Some("prod")),
+            env: &[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false")],
+            expect: Ok(|p| assert_eq!(p.sts_endpoint.as_deref(), Some("http://127.0.0.1:5000"))),
+        },
+        Case {
+            name: "endpoint: the profile's ignore_configured_endpoint_urls = true alone ignores them",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nendpoint_url = http://127.0.0.1:5000\nignore_configured_endpoint_urls = TRUE\n",
+            args: args(Some("prod")),
+            env: &[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")],
+            expect: Ok(|p| assert_eq!(p.sts_endpoint, None)),
+        },
+        Case {
+            name: "endpoint: a boolean that is neither true nor false is refused",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nuse_fips_endpoint = yes\n",
+            args: args(Some("prod")),
+            env: &[],
+            expect: Err("use_fips_endpoint = yes is neither true nor false"),
+        },
+        Case {
+            name: "FIPS and dual-stack from the profile's keys",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nuse_fips_endpoint = true\nuse_dualstack_endpoint = true\n",
+            args: args(Some("prod")),
+            env: &[],
+            expect: Ok(|p| assert!(p.use_fips && p.use_dual_stack && p.sts_endpoint.is_none())),
+        },
+        Case {
+            name: "FIPS and dual-stack from the variables, which win over the profile",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nuse_fips_endpoint = true\n",
+            args: args(Some("prod")),
+            env: &[
+                ("AWS_USE_FIPS_ENDPOINT", "false"),
+                ("AWS_USE_DUALSTACK_ENDPOINT", "true"),
+            ],
+            expect: Ok(|p| assert!(!p.use_fips && p.use_dual_stack)),
+        },
+        Case {
+            name: "neither FIPS nor dual-stack by default",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\n",
+            args: args(Some("prod")),
+            env: &[],
+            expect: Ok(|p| assert!(!p.use_fips && !p.use_dual_stack)),
+        },
+        Case {
+            name: "AWS_DEFAULT_PROFILE names the profile",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\n",
+            args: args(None),
+            env: &[("AWS_DEFAULT_PROFILE", "prod")],
+            expect: Ok(|p| assert_eq!(p.profile.as_deref(), Some("prod"))),
+        },
+        Case {
+            name: "AWS_PROFILE beats AWS_DEFAULT_PROFILE (the CLI v2's order)",
+            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\n[profile other]\nrole_arn = arn:aws:iam::111111111111:role/other\nsource_profile = dev\n",
+            args: args(None),
+            env: &[("AWS_PROFILE", "prod"), ("AWS_DEFAULT_PROFILE", "other")],
+            expect: Ok(|p| assert_eq!(p.role.role_arn.name, "readonly")),
+        },
+        Case {
+            name: "an unknown AWS_DEFAULT_PROFILE is named as such",
+            config: "",
+            args: args(None),
+            env: &[("AWS_DEFAULT_PROFILE", "nope")],
+            expect: Err("profile nope (AWS_DEFAULT_PROFILE) is not defined"),
+        },
+        Case {
+            name: "nothing named: [default] if it holds a role, with its endpoint settings",
+            config: "[default]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nendpoint_url = http://127.0.0.1:5000\n",
+            args: args(None),
+            env: &[],
+            expect: Ok(|p| {
+                assert_eq!(p.profile.as_deref(), Some("default"));
+                assert_eq!(p.sts_endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+            }),
+        },
+        Case {
+            name: "nothing named and a [default] without a role",
+            config: "[default]\nregion = eu-west-1\n",
+            args: args(None),
+            env: &[],
+            expect: Err("give --profile NAME or --role-arn ARN"),
+        },
+        Case {
+            name: "--role-arn ignores AWS_PROFILE and [default]",
+            config: "[default]\nrole_arn = arn:aws:iam::111111111111:role/other\nsource_profile = dev\n",
+            args: RoleArgs {
+                role_arn: Some(ROLE.into()),
+                source_profile: Some("dev".into()),
+                ..RoleArgs::default()
+            },
+            env: &[("AWS_PROFILE", "nope")],
+            expect: Ok(|p| {
+                assert_eq!(p.profile, None);
+                assert_eq!(p.role.role_arn.arn, ROLE);
+            }),
         },
         Case {
             name: "endpoint: ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is set",
@@ -154,6 +297,53 @@ fn cases() -> Vec<Case> {
             args: args(Some("p")),
             env: &[],
             expect: Err("empty region field"),
+        },
+        Case {
+            name: "a self-sourced profile with static keys uses its own keys",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = p\naws_access_key_id = AKIAOWN\naws_secret_access_key = own-secret\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Ok(|p| {
+                assert_eq!(
+                    p.source,
+                    SourceSpec::StaticKeys {
+                        name: "p".into(),
+                        access_key_id: "AKIAOWN".into()
+                    }
+                );
+                assert!(!format!("{p:?}").contains("own-secret"), "{p:?}");
+            }),
+        },
+        Case {
+            name: "a source profile with static keys and a role_arn is used by its keys",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = hop\n[profile hop]\nrole_arn = arn:aws:iam::111111111111:role/hop\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Ok(|p| {
+                assert_eq!(
+                    p.source,
+                    SourceSpec::StaticKeys {
+                        name: "hop".into(),
+                        access_key_id: "AKIAHOP".into()
+                    }
+                )
+            }),
+        },
+        Case {
+            name: "a source profile with only one of the two keys goes through aws-config",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = half\n[profile half]\naws_access_key_id = AKIAHALF\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Ok(|p| {
+                assert!(matches!(&p.source, SourceSpec::Profile { name, .. } if name == "half"))
+            }),
+        },
+        Case {
+            name: "a web identity role profile without a source is refused with a hint",
+            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nweb_identity_token_file = /t\n",
+            args: args(Some("p")),
+            env: &[],
+            expect: Err("assumes its role with a web identity token"),
         },
         Case {
             name: "self-sourcing profile",

@@ -29,7 +29,8 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+from http_base import QuietHandler
 from xml.sax.saxutils import escape
 
 ROLE_ACTIONS = ("AssumeRole", "AssumeRoleWithWebIdentity")
@@ -164,23 +165,9 @@ class Recorder:
     def _handler(self, label):
         rec = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def reply(self, status, headers, body):
-                self.send_response(status)
-                for k, v in headers:
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(QuietHandler):
             def handle_any(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                body = self.read_body()
                 query = urllib.parse.urlsplit(self.path).query
                 params = dict(urllib.parse.parse_qsl(query))
                 params.update(urllib.parse.parse_qsl(body.decode(errors="replace")))
@@ -235,12 +222,7 @@ class Recorder:
     def _proxy_handler(self):
         rec = self
 
-        class Proxy(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
+        class Proxy(QuietHandler):
             def do_CONNECT(self):
                 host = self.path.rsplit(":", 1)[0].strip("[]")
                 with rec.lock:

@@ -15,7 +15,8 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+from http_base import QuietHandler
 
 
 def trusted_accounts(trust_policy):
@@ -41,23 +42,9 @@ class TrustCheck:
         self.lock = threading.Lock()
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def reply(self, status, headers, body):
-                self.send_response(status)
-                for k, v in headers:
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(QuietHandler):
             def handle_any(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                body = self.read_body()
                 params = dict(urllib.parse.parse_qsl(body.decode(errors="replace")))
                 if params.get("Action") == "AssumeRole":
                     with proxy.lock:

@@ -338,6 +338,43 @@ pub fn sts_error(status: u16, code: &str, message: &str) -> Reply {
     )
 }
 
+/// An STS error in moto's shape (moto 5.2.5's `_RESTError`, measured in FACTS.md): an extra
+/// `<Errors>` level, served as text/html. aws-sdk-sts cannot parse it and reports an
+/// "unhandled error" with no code.
+pub fn moto_error(status: u16, code: &str, message: &str) -> Reply {
+    let message = message
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    Reply::Respond {
+        status,
+        content_type: "text/html; charset=utf-8",
+        body: format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<ErrorResponse><Errors><Error><Code>{code}</Code><Message>{message}</Message><Type>Sender</Type></Error></Errors></ErrorResponse>"#
+        ),
+        headers: vec![],
+    }
+}
+
+/// What a corporate proxy or captive portal answers: an HTML page. The page carries a marker
+/// (`PROXY-PAGE-BODY`) that must never reach a message.
+pub fn html_page(status: u16) -> Reply {
+    Reply::Respond {
+        status,
+        content_type: "text/html",
+        body: format!(
+            "<!DOCTYPE html>\n<html><head><title>{status} Blocked</title></head><body><h1>PROXY-PAGE-BODY: this site is blocked by policy</h1><p>Code: 17</p></body></html>"
+        ),
+        headers: vec![],
+    }
+}
+
+/// A status and nothing else.
+pub fn empty(status: u16) -> Reply {
+    Reply::text(status, "")
+}
+
 pub fn caller_identity(arn: &str) -> Reply {
     Reply::xml(
         200,
@@ -414,4 +451,83 @@ pub fn imds_reply(req: &Request) -> Reply {
         }
         _ => Reply::text(404, "not found"),
     }
+}
+
+// ---- switchable faults ----
+
+/// A fault a switchable fake injects from the moment it is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Work as usual.
+    None,
+    /// Answer every request with this status (and an HTML page, as IMDS's own errors are).
+    Status(u16),
+    /// Only the role's credentials GET (IMDS) gets this status; the token and role name work.
+    CredentialsStatus(u16),
+    /// Accept, read the request, never answer (30 s).
+    Hang,
+}
+
+/// Turns a switchable fake's fault on and off.
+#[derive(Clone)]
+pub struct Switch(Arc<Mutex<Fault>>);
+
+impl Switch {
+    pub fn set(&self, fault: Fault) {
+        *self.0.lock().unwrap() = fault;
+    }
+    fn get(&self) -> Fault {
+        *self.0.lock().unwrap()
+    }
+}
+
+fn faulty(fault: Fault, req: &Request, ok: impl FnOnce(&Request) -> Reply) -> Reply {
+    let page = |s: u16| Reply::Respond {
+        status: s,
+        content_type: "text/html",
+        body: format!(
+            "<?xml version=\"1.0\"?>\n<html><head><title>{s} - Error</title></head><body><h1>{s} - Error</h1></body></html>"
+        ),
+        headers: vec![],
+    };
+    match fault {
+        Fault::None => ok(req),
+        Fault::Status(s) => page(s),
+        Fault::CredentialsStatus(s)
+            if req.method == "GET"
+                && req.path
+                    == format!("/latest/meta-data/iam/security-credentials/{IMDS_ROLE}") =>
+        {
+            page(s)
+        }
+        Fault::CredentialsStatus(_) => ok(req),
+        Fault::Hang => Reply::After(Duration::from_secs(30), Box::new(ok(req))),
+    }
+}
+
+/// The IMDSv2 of [`imds`], with a switch.
+pub fn imds_switchable() -> (FakeServer, Switch) {
+    let switch = Switch(Arc::new(Mutex::new(Fault::None)));
+    let s = switch.clone();
+    let server = FakeServer::start(move |req, _| faulty(s.get(), req, imds_reply));
+    (server, switch)
+}
+
+pub const ECS_AUTH_TOKEN: &str = "ecs-auth-token";
+pub const ECS_KEY_ID: &str = "ASIAECSEXAMPLE000001";
+
+/// An ECS container credentials endpoint (authorization `ECS_AUTH_TOKEN`), with a switch.
+pub fn ecs_switchable() -> (FakeServer, Switch) {
+    let switch = Switch(Arc::new(Mutex::new(Fault::None)));
+    let s = switch.clone();
+    let server = FakeServer::start(move |req, _| {
+        faulty(s.get(), req, |req| {
+            if req.header("authorization") == Some(ECS_AUTH_TOKEN) {
+                Reply::json(200, imds_credentials_json(ECS_KEY_ID, "ecs-secret-value"))
+            } else {
+                Reply::text(401, "no")
+            }
+        })
+    });
+    (server, switch)
 }

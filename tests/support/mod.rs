@@ -103,6 +103,29 @@ impl Scenario {
         files.into_iter().next().unwrap()
     }
 
+    /// Rewrites the one cache entry's expiration to `left` from now (an entry renewed long ago).
+    pub fn set_time_left(&self, left: std::time::Duration) {
+        let path = self.entry_file();
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let exp = (time::OffsetDateTime::now_utc() + left)
+            .replace_nanosecond(0)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        doc["credentials"]["Expiration"] = exp.into();
+        std::fs::write(&path, doc.to_string()).unwrap();
+    }
+
+    /// Expires the one cache entry.
+    pub fn expire_entry(&self) {
+        let path = self.entry_file();
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        doc["credentials"]["Expiration"] = "2020-01-01T00:00:00Z".into();
+        std::fs::write(&path, doc.to_string()).unwrap();
+    }
+
     pub fn entry_files(&self) -> Vec<PathBuf> {
         let Ok(rd) = std::fs::read_dir(self.cache_dir()) else {
             return Vec::new();

@@ -42,7 +42,7 @@ pub(super) fn diagnose(args: &DoctorArgs, env: &Environment) -> Report {
     let mut r = Report::default();
     const AFTER_CONFIG: &[&str] = &["plan", "source credential", "clock", "assume role", "cache"];
 
-    let config = match SharedConfig::load(env) {
+    let config = match SharedConfig::load(env, &args.role) {
         Ok(c) => c,
         Err(e) => {
             r.fail("config", &e);

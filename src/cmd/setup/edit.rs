@@ -144,7 +144,8 @@ fn same(existing: &[(String, String)], wanted: &[(String, String)]) -> bool {
 fn describe(keys: &[(String, String)]) -> String {
     keys.iter()
         .map(|(k, v)| {
-            if k.contains("secret") {
+            let k_lower = k.to_ascii_lowercase();
+            if k_lower.contains("secret") || k_lower.contains("token") {
                 format!("{k} = …")
             } else {
                 format!("{k} = {v}")

@@ -1,0 +1,240 @@
+//! `setup` edits the config file the way users keep it (issue 11, point 4): the file's mode on
+//! the new file and on its backup, a symlinked config edited at its target with the link kept,
+//! a binary path that survives upgrades, `~` in AWS_CONFIG_FILE, and no secret or token value
+//! on stderr.
+#![cfg(unix)]
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use support::*;
+
+const ARGS: [&str; 8] = [
+    "setup",
+    "--name",
+    "prodro",
+    "--role-arn",
+    ROLE_ARN,
+    "--source-profile",
+    "dev",
+    "--no-doctor",
+];
+
+fn scenario() -> Scenario {
+    let s = Scenario::new();
+    s.credentials(&format!(
+        "[dev]\naws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\n"
+    ));
+    s
+}
+
+fn mode(p: &Path) -> u32 {
+    fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+fn backups(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(".bak-"))
+        .collect()
+}
+
+fn leftovers(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("xacct-cred-tmp"))
+        .collect()
+}
+
+/// The credential_process line setup wrote into `config`.
+fn credential_process(config: &Path) -> String {
+    let text = fs::read_to_string(config).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("credential_process = "))
+        .unwrap_or_else(|| panic!("no credential_process in:\n{text}"));
+    line["credential_process = ".len()..].to_string()
+}
+
+#[test]
+fn the_config_and_its_backup_keep_the_files_mode() {
+    for original_mode in [0o600, 0o640] {
+        let s = scenario();
+        let config = s.home.path().join(".aws/config");
+        fs::write(&config, "[default]\nregion = eu-west-1\n").unwrap();
+        fs::set_permissions(&config, fs::Permissions::from_mode(original_mode)).unwrap();
+        s.run(&ARGS).ok();
+        assert_eq!(
+            mode(&config),
+            original_mode,
+            "the edited file keeps its mode"
+        );
+        let b = backups(&s.home.path().join(".aws"));
+        assert_eq!(b.len(), 1);
+        assert_eq!(mode(&b[0]), original_mode, "the backup has the file's mode");
+        assert!(leftovers(&s.home.path().join(".aws")).is_empty());
+    }
+    // A new file is 0600.
+    let s = scenario();
+    s.run(&ARGS).ok();
+    assert_eq!(mode(&s.home.path().join(".aws/config")), 0o600);
+}
+
+#[test]
+fn a_symlinked_config_is_edited_at_its_target_and_stays_a_link() {
+    let s = scenario();
+    let dotfiles = s.home.path().join("dotfiles/aws");
+    fs::create_dir_all(&dotfiles).unwrap();
+    let target = dotfiles.join("config");
+    fs::write(&target, "# kept in git\n[default]\nregion = eu-west-1\n").unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+    let link = s.home.path().join(".aws/config");
+    // A relative link, as stow makes them, through a second link.
+    let hop = s.home.path().join(".aws/config-hop");
+    symlink("../dotfiles/aws/config", &hop).unwrap();
+    symlink("config-hop", &link).unwrap();
+
+    s.run(&ARGS)
+        .ok()
+        .stderr_has(&["the target of the symlink", "which stays"]);
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(fs::read_link(&link).unwrap(), Path::new("config-hop"));
+    assert_eq!(
+        fs::read_link(&hop).unwrap(),
+        Path::new("../dotfiles/aws/config")
+    );
+    let edited = fs::read_to_string(&target).unwrap();
+    assert!(edited.starts_with("# kept in git\n"), "{edited}");
+    assert!(edited.contains("[profile prodro-role]"), "{edited}");
+    assert_eq!(mode(&target), 0o600);
+    assert_eq!(
+        backups(&dotfiles).len(),
+        1,
+        "the backup is beside the target"
+    );
+    assert!(backups(&s.home.path().join(".aws")).is_empty());
+}
+
+#[test]
+fn the_path_written_is_the_xacct_cred_on_path_when_it_is_this_binary() {
+    let s = scenario();
+    // Homebrew's layout: bin/xacct-cred -> ../Cellar/xacct-cred/1.2.3/bin/xacct-cred.
+    let prefix = s.home.path().join("brew");
+    let cellar = prefix.join("Cellar/xacct-cred/1.2.3/bin");
+    fs::create_dir_all(&cellar).unwrap();
+    fs::create_dir_all(prefix.join("bin")).unwrap();
+    fs::copy(BIN, cellar.join("xacct-cred")).unwrap();
+    symlink(
+        "../Cellar/xacct-cred/1.2.3/bin/xacct-cred",
+        prefix.join("bin/xacct-cred"),
+    )
+    .unwrap();
+    let mut s = s;
+    let path = format!(
+        "{}:{}",
+        prefix.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    s.set("PATH", &path);
+    // Run as the Cellar binary itself: the PATH entry is the same file, and it is chosen.
+    let out = Outcome::from(
+        s.command_for(cellar.join("xacct-cred").to_str().unwrap(), &ARGS)
+            .output()
+            .unwrap(),
+    );
+    out.ok().stderr_has(&["found on PATH"]);
+    let config = s.home.path().join(".aws/config");
+    assert_eq!(
+        credential_process(&config),
+        format!(
+            "{} --profile prodro-role",
+            prefix.join("bin/xacct-cred").display()
+        )
+    );
+}
+
+#[test]
+fn without_it_on_path_the_path_as_invoked_is_written_not_its_link_target() {
+    let mut s = scenario();
+    // An unrelated xacct-cred on PATH (another file) must not be chosen.
+    let other = s.home.path().join("other-bin");
+    fs::create_dir_all(&other).unwrap();
+    fs::write(other.join("xacct-cred"), "#!/bin/sh\nexit 1\n").unwrap();
+    fs::set_permissions(other.join("xacct-cred"), fs::Permissions::from_mode(0o755)).unwrap();
+    s.set(
+        "PATH",
+        &format!(
+            "{}:{}",
+            other.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let stable = s.home.path().join("opt/bin");
+    fs::create_dir_all(&stable).unwrap();
+    symlink(BIN, stable.join("xacct-cred")).unwrap();
+    // Invoked by a relative path through a link: made absolute, the link not resolved.
+    let mut c = s.command_for("./opt/bin/xacct-cred", &ARGS);
+    c.current_dir(s.home.path());
+    let out = Outcome::from(c.output().unwrap());
+    out.ok().stderr_has(&["the path it was run as"]);
+    assert_eq!(
+        credential_process(&s.home.path().join(".aws/config")),
+        format!(
+            "{} --profile prodro-role",
+            stable.join("xacct-cred").display()
+        )
+    );
+}
+
+#[test]
+fn a_tilde_in_aws_config_file_is_the_home_directory() {
+    let mut s = scenario();
+    s.set("AWS_CONFIG_FILE", "~/alt/config");
+    let cwd = tempfile::tempdir().unwrap();
+    let mut c = s.command(&ARGS);
+    c.current_dir(cwd.path());
+    Outcome::from(c.output().unwrap()).ok();
+    assert!(
+        fs::read_to_string(s.home.path().join("alt/config"))
+            .unwrap()
+            .contains("[profile prodro-role]")
+    );
+    assert!(!cwd.path().join("~").exists(), "no ./~ directory");
+    // And the default command reads the same file.
+    let out = s.run(&["--profile", "nope"]);
+    out.failed(2)
+        .stderr_has(&[&format!("{}", s.home.path().join("alt/config").display())]);
+}
+
+#[test]
+fn a_conflict_never_prints_a_secret_or_token_value() {
+    let s = scenario();
+    s.config("[profile prodro]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = SECRET-VALUE-1\naws_session_token = TOKEN-VALUE-2\nsso_token_hint = TOKEN-VALUE-3\n");
+    let out = s.run(&ARGS);
+    out.failed(2)
+        .stderr_has(&[
+            "already defines [profile prodro] differently",
+            "aws_session_token = …",
+        ])
+        .no_secrets_on_stderr();
+    for value in ["SECRET-VALUE-1", "TOKEN-VALUE-2", "TOKEN-VALUE-3"] {
+        assert!(
+            !out.stderr.contains(value),
+            "{value} on stderr:\n{}",
+            out.stderr
+        );
+    }
+    assert!(
+        out.stderr.contains("AKIAEXAMPLE"),
+        "a key id is not a secret"
+    );
+}
