@@ -25,6 +25,7 @@ build_flags=(--sanitizer "$sanitizer" --target-dir "$target_dir")
 mapfile -t targets < <(fuzz list)
 echo "building ${#targets[@]} targets (sanitizer $sanitizer)..." >&2
 fuzz build "${build_flags[@]}" >&2
+bin_dir=$target_dir/$(rustc +nightly -vV | sed -n 's/^host: //p')/release
 
 rm -rf "$work"
 mkdir -p "$work/logs"
@@ -32,8 +33,9 @@ run_one() {
   local t=$1 dict=()
   mkdir -p "$work/corpus/$t" "$work/artifacts/$t"
   [ -f "fuzz/dict/$t.dict" ] && dict=("-dict=fuzz/dict/$t.dict")
-  # The first corpus directory receives what the run finds; the seeds are only read.
-  fuzz run "${build_flags[@]}" "$t" "$work/corpus/$t" "fuzz/corpus/$t" -- \
+  # The binary itself, not `cargo fuzz run`, which would re-check the build per target. The
+  # first corpus directory receives what the run finds; the seeds are only read.
+  "$bin_dir/$t" "$work/corpus/$t" "fuzz/corpus/$t" \
     -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$work/artifacts/$t/" "${dict[@]}" > "$work/logs/$t.log" 2>&1 || true
 }
