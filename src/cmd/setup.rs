@@ -72,7 +72,7 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
     let edit::Edited { text, changed } = edit::apply(&original, &wanted, args.force, &config_path)?;
     // Validate the result exactly as the default command will read it, before writing anything.
     let credentials = std::fs::read_to_string(&credentials_path).unwrap_or_default();
-    edit::validate(&text, &credentials, &role_profile, env)?;
+    edit::validate(&text, &credentials, &wanted, env)?;
 
     if changed.is_empty() {
         eprintln!(

@@ -102,7 +102,7 @@ pub fn check_setup(original: &str, input: &SetupInput) {
         return; // setup refuses; nothing is written.
     };
     let env = Environment::default();
-    if edit::validate(&first.text, "", &wanted[0].profile, &env).is_err() {
+    if edit::validate(&first.text, "", &wanted, &env).is_err() {
         return; // setup refuses; nothing is written.
     }
     if first.changed.is_empty() {
