@@ -63,9 +63,13 @@ pub fn format_expiration(t: OffsetDateTime) -> String {
     )
 }
 
-/// Parses any RFC 3339 timestamp (the cache file and STS both use it).
+/// Parses any RFC 3339 timestamp (the cache file and STS both use it) whose UTC form has a
+/// four-digit year, so that [`format_expiration`] can always print it back.
 pub fn parse_expiration(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339).ok()
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()?
+        .checked_to_offset(time::UtcOffset::UTC)
+        .filter(|t| (0..=9999).contains(&t.year()))
 }
 
 #[cfg(test)]
@@ -90,5 +94,17 @@ mod tests {
         let t = parse_expiration("2026-11-23T17:04:05+02:00").unwrap();
         assert_eq!(format_expiration(t), "2026-11-23T15:04:05Z");
         assert_eq!(parse_expiration(&format_expiration(t)), Some(t));
+    }
+
+    /// Found by the cache entry property test (src/fuzzing/props.rs): a cache file whose
+    /// expiration is 9999-12-31 at a negative offset is year 10000 in UTC, and printing it
+    /// panicked (`to_offset` out of range) on every cache hit until the file was removed.
+    #[test]
+    fn an_expiration_outside_four_digit_years_in_utc_is_refused_not_a_panic() {
+        for s in ["9999-12-31T23:59:59-23:59", "0000-01-01T00:00:00+00:01"] {
+            assert_eq!(parse_expiration(s), None, "{s}");
+        }
+        let last = parse_expiration("9999-12-31T23:59:59Z").unwrap();
+        assert_eq!(format_expiration(last), "9999-12-31T23:59:59Z");
     }
 }

@@ -16,6 +16,11 @@ mod credentials;
 mod diag;
 mod env;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+#[cfg(all(test, not(feature = "fuzzing")))]
+mod fuzzing;
 mod http;
 mod loop_guard;
 mod mfa;

@@ -11,7 +11,7 @@ use std::io::Write;
 
 /// Writes the credentials to stdout; a closed stdout is an error, not a panic.
 pub fn print(creds: &SessionCredentials, format: Format) -> Result<()> {
-    let text = render(creds, format);
+    let text = render(creds, format)?;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
@@ -21,10 +21,11 @@ pub fn print(creds: &SessionCredentials, format: Format) -> Result<()> {
         })
 }
 
-/// Renders the credentials in the chosen format, ending with a newline.
-pub fn render(creds: &SessionCredentials, format: Format) -> String {
+/// Renders the credentials in the chosen format, ending with a newline; refuses a value the
+/// format cannot carry exactly rather than print one that reads back differently.
+pub fn render(creds: &SessionCredentials, format: Format) -> Result<String> {
     if format == Format::Json {
-        return process_json(creds);
+        return Ok(process_json(creds));
     }
     let expiration = format_expiration(creds.expiration);
     let vars = [
@@ -36,10 +37,18 @@ pub fn render(creds: &SessionCredentials, format: Format) -> String {
     render_vars(&vars, format)
 }
 
-/// Variable assignments in one of the shell formats (not json), one line each.
-pub fn render_vars(vars: &[(&str, &str)], format: Format) -> String {
+/// Variable assignments in one of the shell formats (not json), one line each; refuses a value
+/// the format cannot carry exactly.
+pub fn render_vars(vars: &[(&str, &str)], format: Format) -> Result<String> {
     let mut out = String::new();
     for &(name, value) in vars {
+        if let Some(why) = unrepresentable(value, format) {
+            return Err(Error::config(format!(
+                "{name} cannot be written in the {} format: {why}",
+                format_name(format)
+            ))
+            .hint("Use another --format (json carries any value), or check where the credentials came from."));
+        }
         let line = match format {
             Format::Sh => format!("export {name}={}", sh_quote(value)),
             Format::Fish => format!("set -gx {name} {}", fish_quote(value)),
@@ -50,7 +59,35 @@ pub fn render_vars(vars: &[(&str, &str)], format: Format) -> String {
         out.push_str(&line);
         out.push('\n');
     }
-    out
+    Ok(out)
+}
+
+/// Why a value cannot go out in this format exactly, if it cannot. The reason never quotes the
+/// value (a secret) and never contains what it refuses, so no refused value can show in it.
+fn unrepresentable(value: &str, format: Format) -> Option<&'static str> {
+    if value.contains('\0') {
+        return Some("it contains a NUL byte, which no environment variable can hold");
+    }
+    match format {
+        // PowerShell removes a variable that is set to ''.
+        Format::Powershell if value.is_empty() => Some("it is empty"),
+        // python-dotenv (and the parsers that interpolate) expand `${NAME}` even in quotes, with
+        // no escape for it.
+        Format::Dotenv if value.contains("${") => {
+            Some("it contains a dollar sign followed by a brace, which dotenv parsers expand")
+        }
+        _ => None,
+    }
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Sh => "sh",
+        Format::Fish => "fish",
+        Format::Powershell => "powershell",
+        Format::Dotenv => "dotenv",
+        Format::Json => "json",
+    }
 }
 
 /// The credential_process document, keys in the order and case the SDKs expect.
@@ -90,7 +127,8 @@ fn powershell_quote(v: &str) -> String {
     s
 }
 
-/// dotenv: bare when plainly safe, else double quotes with the escapes dotenv parsers share.
+/// dotenv: bare when plainly safe, else double quotes with the escapes python-dotenv decodes
+/// (`\\`, `\"`, `\n`, `\r`); a raw CR would not survive a file read in text mode.
 fn dotenv_quote(v: &str) -> String {
     if !v.is_empty()
         && v.chars()
@@ -104,8 +142,7 @@ fn dotenv_quote(v: &str) -> String {
             '\\' => s.push_str(r"\\"),
             '"' => s.push_str("\\\""),
             '\n' => s.push_str(r"\n"),
-            '$' => s.push_str(r"\$"),
-            '`' => s.push_str("\\`"),
+            '\r' => s.push_str(r"\r"),
             c => s.push(c),
         }
     }
@@ -172,7 +209,8 @@ mod tests {
     #[test]
     fn process_json_is_exactly_the_documented_shape() {
         let c = creds("sec/ret+KEY", "tok=en");
-        let v: serde_json::Value = serde_json::from_str(&render(&c, Format::Json)).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&render(&c, Format::Json).unwrap()).unwrap();
         let obj = v.as_object().unwrap();
         let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
         keys.sort();
@@ -197,7 +235,7 @@ mod tests {
             let c = creds(secret, token);
             let script = format!(
                 "{}printf '%s|%s|%s|%s|' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\" \"$AWS_CREDENTIAL_EXPIRATION\"",
-                render(&c, Format::Sh)
+                render(&c, Format::Sh).unwrap()
             );
             assert_eq!(eval_in(require("bash"), script.clone()), expected(&c));
             assert_eq!(eval_in(require("dash"), script), expected(&c));
@@ -210,7 +248,7 @@ mod tests {
             let c = creds(secret, token);
             let script = format!(
                 "{}printf '%s|%s|%s|%s|' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\" \"$AWS_CREDENTIAL_EXPIRATION\"",
-                render(&c, Format::Fish)
+                render(&c, Format::Fish).unwrap()
             );
             assert_eq!(eval_in(require("fish"), script), expected(&c));
         }
@@ -218,7 +256,7 @@ mod tests {
 
     #[test]
     fn powershell_doubles_quotes() {
-        let out = render(&creds("it's", "x"), Format::Powershell);
+        let out = render(&creds("it's", "x"), Format::Powershell).unwrap();
         assert!(
             out.contains("$Env:AWS_SECRET_ACCESS_KEY = 'it''s'\n"),
             "{out}"
@@ -228,11 +266,35 @@ mod tests {
 
     #[test]
     fn dotenv_is_bare_for_aws_values_and_escaped_otherwise() {
-        let out = render(&creds("abc+/=", NASTY), Format::Dotenv);
+        let token = "a'b\"c\\d$e`f g\n!h*$IFS;\r";
+        let out = render(&creds("abc+/=", token), Format::Dotenv).unwrap();
         assert!(out.contains("AWS_SECRET_ACCESS_KEY=abc+/=\n"), "{out}");
         assert!(
-            out.contains("AWS_SESSION_TOKEN=\"a'b\\\"c\\\\d\\$e\\`f g\\n!h*\\${IFS};rm -rf /'\"\n"),
+            out.contains("AWS_SESSION_TOKEN=\"a'b\\\"c\\\\d$e`f g\\n!h*$IFS;\\r\"\n"),
             "{out}"
         );
+    }
+
+    /// Found by the python-dotenv round trip (src/fuzzing/props.rs): python-dotenv expands `${NAME}` in
+    /// double quotes and reads `\$` as a backslash and a dollar, so the old `\$` escape changed
+    /// every value with a `$` in it, and no escape can carry `${`.
+    #[test]
+    fn a_value_a_format_cannot_carry_is_refused_without_quoting_it() {
+        let secret = "sec${HOME}ret-value";
+        for (format, value) in [
+            (Format::Dotenv, secret),
+            (Format::Sh, "nul\0inside-the-value"),
+            (Format::Fish, "nul\0inside-the-value"),
+            (Format::Powershell, ""),
+        ] {
+            let err = render(&creds(value, "t"), format).unwrap_err().to_string();
+            assert!(
+                err.contains("AWS_SECRET_ACCESS_KEY cannot be written"),
+                "{err}"
+            );
+            assert!(value.is_empty() || !err.contains(value), "{err}");
+        }
+        assert!(render(&creds(secret, "t"), Format::Sh).is_ok());
+        assert!(render(&creds(secret, "t"), Format::Json).is_ok());
     }
 }

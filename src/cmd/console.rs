@@ -134,17 +134,28 @@ fn federated_url(endpoint: &str, destination: &str, creds: &SessionCredentials) 
             "Check the network.",
         ));
     }
-    let body = String::from_utf8(reply.body)
-        .map_err(|_| unavailable("the reply is not UTF-8".into(), "Check the endpoint."))?;
-    let token = serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v.get("SigninToken")?.as_str().map(str::to_string))
+    if std::str::from_utf8(&reply.body).is_err() {
+        return Err(unavailable(
+            "the reply is not UTF-8".into(),
+            "Check the endpoint.",
+        ));
+    }
+    let token = signin_token(&reply.body)
         .ok_or_else(|| Error::new(Kind::Sts, format!("the federation endpoint {endpoint} answered without a SigninToken")).hint("The session may be too old or from role chaining longer than an hour; run with --refresh."))?;
     Ok(format!(
         "{endpoint}?Action=login&Issuer=xacct-cred&Destination={}&SigninToken={}",
         encode(destination),
         encode(&token)
     ))
+}
+
+/// The getSigninToken reply's token: `{"SigninToken": "…"}`, anything else `None`.
+pub(crate) fn signin_token(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()?
+        .get("SigninToken")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Opens the URL in the desktop's browser; prints it if there is none.

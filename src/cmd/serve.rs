@@ -63,7 +63,7 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         &regions,
         args.format,
         token_file.as_ref().map(|f| f.0.as_path()),
-    );
+    )?;
     let runtime = runtime()?;
     let result = runtime.block_on(async {
         let stop = shutdown_signals()?;
@@ -251,7 +251,7 @@ fn render(
     regions: &[Option<String>],
     format: Format,
     token_file: Option<&Path>,
-) -> String {
+) -> Result<String> {
     let token_file = token_file.map(|p| p.to_string_lossy().into_owned());
     let urls = endpoint.urls();
     let blocks = urls.iter().zip(regions).map(|((name, url), region)| {
@@ -278,7 +278,7 @@ fn render(
                 (name.clone(), serde_json::Value::Object(vars))
             })
             .collect();
-        return format!("{}\n", serde_json::Value::Object(doc));
+        return Ok(format!("{}\n", serde_json::Value::Object(doc)));
     }
     let several = urls.len() > 1;
     let mut out = String::new();
@@ -291,9 +291,9 @@ fn render(
                 .collect();
             out.push_str(&format!("# profile {shown}\n"));
         }
-        out.push_str(&output::render_vars(&vars, format));
+        out.push_str(&output::render_vars(&vars, format)?);
     }
-    out
+    Ok(out)
 }
 
 /// The `--token-file`: the token alone (no newline: the Rust SDK sends the file's bytes as the

@@ -2,12 +2,13 @@
 //! user's config file, keeping every other line and comment, after a backup; idempotent; never
 //! replaces a different definition without `--force`. Then runs the doctor on the new profile.
 
+pub(crate) mod edit;
+
 use crate::cli::{RoleArgs, SetupArgs};
-use crate::config::edit::{ConfigText, header, write_with_backup};
-use crate::config::{SharedConfig, file_paths};
+use crate::config::edit::{header, write_with_backup};
+use crate::config::file_paths;
 use crate::env::Environment;
 use crate::error::{Error, Result};
-use crate::plan::Plan;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
@@ -47,33 +48,15 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
             .hint("The role's settings and the credential_process live in two profiles."));
     }
 
-    let mut role_keys = vec![
-        ("role_arn".to_string(), role_arn),
-        (source.0.to_string(), source.1),
-    ];
-    let optional = [
-        ("role_session_name", args.role.role_session_name.clone()),
-        ("external_id", args.role.external_id.clone()),
-        (
-            "duration_seconds",
-            args.role.duration_seconds.map(|d| d.to_string()),
-        ),
-        ("mfa_serial", args.role.mfa_serial.clone()),
-        ("region", args.role.region.clone()),
-    ];
-    role_keys.extend(
-        optional
-            .into_iter()
-            .filter_map(|(k, v)| Some((k.to_string(), v?))),
-    );
     let (binary, why_binary) = self_path(env)?;
-    let mut process_keys = vec![(
-        "credential_process".to_string(),
-        format!("{} --profile {role_profile}", quoted(&binary)),
-    )];
-    if let Some(region) = &role.region {
-        process_keys.push(("region".into(), region.clone()));
-    }
+    let wanted = edit::wanted(
+        args,
+        &name,
+        role_arn,
+        source,
+        &role_profile,
+        &quoted(&binary),
+    );
 
     let (config_path, credentials_path) = file_paths(env);
     let original = match std::fs::read_to_string(&config_path) {
@@ -86,46 +69,10 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
             )));
         }
     };
-    let mut file = ConfigText::new(&original);
-    let mut changed = Vec::new();
-    for (profile, keys) in [(&role_profile, &role_keys), (&name, &process_keys)] {
-        match file.keys(profile) {
-            None => {
-                file.append(profile, keys);
-                changed.push(format!("added [{}]", header(profile)));
-            }
-            Some(existing) if same(&existing, keys) => {}
-            Some(existing) if args.force => {
-                file.replace(profile, keys);
-                changed.push(format!(
-                    "replaced [{}] (it had: {})",
-                    header(profile),
-                    describe(&existing)
-                ));
-            }
-            Some(existing) => {
-                return Err(Error::config(format!(
-                    "{} already defines [{}] differently ({}); nothing was written",
-                    config_path.display(),
-                    header(profile),
-                    describe(&existing)
-                ))
-                .hint("Pick another --name / --role-profile, or pass --force to replace it (a backup is made first)."));
-            }
-        }
-    }
-
+    let edit::Edited { text, changed } = edit::apply(&original, &wanted, args.force, &config_path)?;
     // Validate the result exactly as the default command will read it, before writing anything.
     let credentials = std::fs::read_to_string(&credentials_path).unwrap_or_default();
-    let parsed = SharedConfig::from_strings(&file.text(), &credentials)?;
-    Plan::build(
-        &parsed,
-        &RoleArgs {
-            profile: Some(role_profile.clone()),
-            ..RoleArgs::default()
-        },
-        env,
-    )?;
+    edit::validate(&text, &credentials, &wanted, env)?;
 
     if changed.is_empty() {
         eprintln!(
@@ -135,7 +82,7 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
             config_path.display()
         );
     } else {
-        let written = write_with_backup(&config_path, &original, &file.text())?;
+        let written = write_with_backup(&config_path, &original, &text)?;
         let target = if written.target == config_path {
             config_path.display().to_string()
         } else {
@@ -248,26 +195,4 @@ fn quoted(path: &Path) -> String {
     } else {
         s
     }
-}
-
-fn same(existing: &[(String, String)], wanted: &[(String, String)]) -> bool {
-    let mut a = existing.to_vec();
-    let mut b = wanted.to_vec();
-    a.sort();
-    b.sort();
-    a == b
-}
-
-fn describe(keys: &[(String, String)]) -> String {
-    keys.iter()
-        .map(|(k, v)| {
-            let k_lower = k.to_ascii_lowercase();
-            if k_lower.contains("secret") || k_lower.contains("token") {
-                format!("{k} = …")
-            } else {
-                format!("{k} = {v}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }

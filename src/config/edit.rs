@@ -147,13 +147,25 @@ fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
 /// The config file as lines, edited in place: sections found by their headers, everything else
 /// (comments, blank lines, other sections, sub-properties) kept byte for byte.
 pub struct ConfigText {
+    /// Split at each `\n` only, so a CRLF file's lines keep their `\r`.
     lines: Vec<String>,
+    /// What new lines end with: `\r` when the file's first line does (a CRLF file).
+    cr: &'static str,
 }
 
 impl ConfigText {
     pub fn new(text: &str) -> Self {
+        let body = text.strip_suffix('\n').unwrap_or(text);
         ConfigText {
-            lines: text.lines().map(str::to_string).collect(),
+            lines: match body {
+                "" => Vec::new(),
+                b => b.split('\n').map(str::to_string).collect(),
+            },
+            cr: if text.split('\n').next().is_some_and(|l| l.ends_with('\r')) {
+                "\r"
+            } else {
+                ""
+            },
         }
     }
 
@@ -210,25 +222,27 @@ impl ConfigText {
         )
     }
 
-    fn stanza(profile: &str, keys: &[(String, String)]) -> Vec<String> {
-        let mut v = vec![format!("[{}]", header(profile))];
-        v.extend(keys.iter().map(|(k, val)| format!("{k} = {val}")));
+    fn stanza(&self, profile: &str, keys: &[(String, String)]) -> Vec<String> {
+        let cr = self.cr;
+        let mut v = vec![format!("[{}]{cr}", header(profile))];
+        v.extend(keys.iter().map(|(k, val)| format!("{k} = {val}{cr}")));
         v
     }
 
+    /// Adds the section at the end, after a blank line; the file's own lines all stay,
+    /// trailing blank ones included.
     pub fn append(&mut self, profile: &str, keys: &[(String, String)]) {
-        while self.lines.last().is_some_and(|l| l.trim().is_empty()) {
-            self.lines.pop();
+        if self.lines.last().is_some_and(|l| !l.trim().is_empty()) {
+            self.lines.push(self.cr.to_string());
         }
-        if !self.lines.is_empty() {
-            self.lines.push(String::new());
-        }
-        self.lines.extend(Self::stanza(profile, keys));
+        let stanza = self.stanza(profile, keys);
+        self.lines.extend(stanza);
     }
 
     pub fn replace(&mut self, profile: &str, keys: &[(String, String)]) {
         if let Some((start, end)) = self.span(profile) {
-            self.lines.splice(start..end, Self::stanza(profile, keys));
+            let stanza = self.stanza(profile, keys);
+            self.lines.splice(start..end, stanza);
         }
     }
 }
@@ -238,6 +252,24 @@ mod tests {
     use super::*;
 
     const FILE: &str = "# my settings\n[default]\nregion = eu-west-1 # home\n\n[profile dev]\nregion = us-east-1\ns3 =\n  addressing_style = path\n\n# the next one is old\n[profile old]\nrole_arn = x\n";
+
+    /// Found by the setup property test (src/fuzzing/props.rs): a CRLF file came back with LF
+    /// line ends throughout, and trailing blank lines were dropped.
+    #[test]
+    fn a_crlf_file_keeps_its_line_ends_and_its_trailing_blank_lines() {
+        let mut f = ConfigText::new("[default]\r\nregion = eu-west-1\r\n\r\n\r\n");
+        f.append("new", &[("a".into(), "1".into())]);
+        assert_eq!(
+            f.text(),
+            "[default]\r\nregion = eu-west-1\r\n\r\n\r\n[profile new]\r\na = 1\r\n"
+        );
+        let mut f = ConfigText::new("[default]\nregion = x\n\n\n");
+        f.append("new", &[("a".into(), "1".into())]);
+        assert_eq!(
+            f.text(),
+            "[default]\nregion = x\n\n\n[profile new]\na = 1\n"
+        );
+    }
 
     #[test]
     fn finds_sections_and_keys_and_keeps_everything_else() {

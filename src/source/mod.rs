@@ -282,7 +282,7 @@ fn reply_detail(r: &HttpResponse) -> String {
     }
 }
 
-fn parse_imds_credentials(document: &str) -> std::result::Result<Credentials, String> {
+pub(crate) fn parse_imds_credentials(document: &str) -> std::result::Result<Credentials, String> {
     let v: serde_json::Value =
         serde_json::from_str(document).map_err(|_| "the document is not JSON".to_string())?;
     let field = |k: &str| v.get(k).and_then(|x| x.as_str()).filter(|s| !s.is_empty());

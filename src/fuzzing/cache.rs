@@ -1,0 +1,98 @@
+//! Cache entry bytes → a valid entry or a miss, never a panic, never a served entry whose
+//! recorded role differs from the plan's.
+
+use crate::cache::{self, CacheEntry};
+use crate::config::SharedConfig;
+use crate::env::Environment;
+use crate::plan::Plan;
+use crate::session::{Decision, Rules, decide};
+use std::sync::OnceLock;
+use time::OffsetDateTime;
+
+/// The plan every fuzzed entry is read for: role `r` in account 111111111111.
+fn fixed_plan() -> &'static Plan {
+    static PLAN: OnceLock<Plan> = OnceLock::new();
+    PLAN.get_or_init(|| {
+        let config = SharedConfig::from_strings(
+            "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\n",
+            "[dev]\naws_access_key_id = AKIA\naws_secret_access_key = s\n",
+        )
+        .expect("the fixed config parses");
+        let args = crate::cli::RoleArgs {
+            profile: Some("p".into()),
+            ..Default::default()
+        };
+        Plan::build(&config, &args, &Environment::default()).expect("the fixed plan builds")
+    })
+}
+
+/// What the hot path serves from these bytes at `now`, as `session::obtain` decides it.
+fn served(plan: &Plan, bytes: &[u8], now: OffsetDateTime) -> Option<CacheEntry> {
+    let entry = CacheEntry::from_json(bytes)?;
+    // The read path's own check (session::obtain): an entry recorded for another role,
+    // session name or source is a miss.
+    if !entry.is_for(plan) {
+        return None;
+    }
+    let store = cache::StoreSettings::from_args(&Default::default());
+    let (window, margin) = store.window_and_margin(plan.role.duration());
+    let rules = Rules {
+        window,
+        margin,
+        background: true,
+    };
+    match decide(Some(&entry), now, rules, || true) {
+        Decision::Serve
+        | Decision::ServeAndRenewInBackground
+        | Decision::ServeWhileBackingOff { .. } => Some(entry),
+        Decision::Renew => None,
+    }
+}
+
+pub fn check_cache_entry(bytes: &[u8]) {
+    let plan = fixed_plan();
+    let Some(entry) = CacheEntry::from_json(bytes) else {
+        return;
+    };
+    // A valid entry: complete, and what it says survives a write and a read.
+    let c = &entry.credentials;
+    assert!(!c.access_key_id.is_empty() && !c.secret_access_key.expose().is_empty());
+    assert!(!c.session_token.expose().is_empty() && !entry.role_arn.is_empty());
+    // What it says survives a write and a read, times to the second (the cache writes whole
+    // seconds, rounding down, so a session never looks longer than it is).
+    let written = entry.to_json();
+    let reread = CacheEntry::from_json(written.as_bytes())
+        .unwrap_or_else(|| panic!("an entry does not read back as written: {written}"));
+    for (was, is) in [
+        (c.expiration, reread.credentials.expiration),
+        (entry.created_at, reread.created_at),
+    ] {
+        assert!(
+            is <= was && was - is < time::Duration::SECOND,
+            "{was} became {is}"
+        );
+    }
+    let whole = |t: OffsetDateTime| t.replace_nanosecond(0).expect("0 is valid");
+    let mut truncated = entry.clone();
+    truncated.credentials.expiration = whole(c.expiration);
+    truncated.created_at = whole(entry.created_at);
+    assert_eq!(
+        reread, truncated,
+        "an entry does not read back as written: {written}"
+    );
+    assert_eq!(reread.to_json(), written, "a second write differs");
+    let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("a valid time");
+    for at in [
+        now,
+        entry.created_at,
+        c.expiration - time::Duration::hours(1),
+    ] {
+        if let Some(e) = served(plan, bytes, at) {
+            assert_eq!(
+                e.role_arn, plan.role.role_arn.arn,
+                "served another role's entry"
+            );
+            assert!(e.is_servable(at), "served an entry with no time left");
+        }
+    }
+}
