@@ -80,7 +80,8 @@ fn launch(mut cmd: Command, program: &str) -> Result<()> {
     std::process::exit(status.code().unwrap_or(1));
 }
 
-fn cannot_run(program: &str, e: &std::io::Error) -> Error {
+/// The shells' 127 / 126 for a command that is missing or cannot run (also `exec --server`'s).
+pub(crate) fn cannot_run(program: &str, e: &std::io::Error) -> Error {
     if e.kind() == std::io::ErrorKind::NotFound {
         Error::new(
             Kind::CommandNotFound,

@@ -8,7 +8,8 @@
 //! means "force quit" to terraform and others); otherwise (`kill -INT`, a supervisor, no
 //! terminal) they are forwarded too. Nothing here prints a secret or writes our own environment.
 
-use crate::error::{Error, Kind, Result};
+use crate::cmd::exec::cannot_run;
+use crate::error::Result;
 use std::process::ExitStatus;
 
 /// Variables an SDK would use before the endpoint (its default chain reads the environment's
@@ -61,22 +62,6 @@ pub fn exit_code(status: ExitStatus) -> i32 {
         }
     }
     1
-}
-
-fn cannot_run(program: &str, e: &std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        Error::new(
-            Kind::CommandNotFound,
-            format!("exec: {program}: command not found"),
-        )
-        .hint("Check the spelling and PATH.")
-    } else {
-        Error::new(
-            Kind::CommandNotRunnable,
-            format!("exec: could not run {program}: {e}"),
-        )
-        .hint("Check that it is an executable file.")
-    }
 }
 
 #[cfg(unix)]
