@@ -78,6 +78,9 @@ pub enum Command {
         after_help = "Example:\n  xacct-cred exec --profile prod-readonly -- aws s3 ls s3://my-bucket/\n  xacct-cred exec -p prod-readonly -- terraform plan\n\nSets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION\n(and AWS_REGION when configured), removes AWS_PROFILE, and replaces itself with the command,\nso signals reach it directly and its exit code is xacct-cred's."
     )]
     Exec(ExecArgs),
+    /// The detached renewal a call inside the refresh window starts (internal; see background.rs).
+    #[command(hide = true, name = "background-renewal")]
+    BackgroundRenewal(BackgroundArgs),
     /// Print the man page or a shell completion script (for packagers).
     #[command(hide = true)]
     Generate {
@@ -89,6 +92,44 @@ pub enum Command {
         after_help = "Example:\n  xacct-cred console --profile prod-readonly             # switch-role URL\n  xacct-cred console --profile prod-readonly --federated --open   # signed-in session"
     )]
     Console(ConsoleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackgroundArgs {
+    #[arg(long, value_enum)]
+    pub stage: BackgroundStage,
+    /// The cache key the caller computed; the renewal gives up unless its plan has the same.
+    #[arg(long)]
+    pub key: String,
+    /// The inherited descriptor of the key's lock, which the caller handed on.
+    #[arg(long)]
+    pub lock_fd: i32,
+    /// The caller's arguments, from which the renewal rebuilds the caller's plan.
+    #[arg(last = true, allow_hyphen_values = true)]
+    pub caller: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackgroundStage {
+    /// Leave the caller's session, start `renew`, exit.
+    Detach,
+    /// Renew the entry, then exit.
+    Renew,
+}
+
+impl Cli {
+    /// In a step of the detached renewal: `Some(descriptor to keep inheritable)`. `main` marks
+    /// every other inherited descriptor close-on-exec before anything else; `detach` keeps the
+    /// key's lock for `renew`, which keeps none (it holds the lock open until it exits).
+    pub fn background_renewal_keeps(&self) -> Option<Option<i32>> {
+        match &self.command {
+            Some(Command::BackgroundRenewal(a)) => Some(match a.stage {
+                BackgroundStage::Detach => Some(a.lock_fd),
+                BackgroundStage::Renew => None,
+            }),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -351,9 +392,41 @@ pub struct CacheStoreArgs {
     #[arg(long, value_name = "SECONDS", env = env::REFRESH_WINDOW, value_parser = seconds_of(env::REFRESH_WINDOW))]
     pub refresh_window: Option<Seconds>,
 
-    /// How long to wait for another xacct-cred renewing the same session (default 30).
+    /// Inside the window, a session with more than this many seconds left is printed at once
+    /// and renewed in the background; with less, the call renews it (default 300).
+    #[arg(long, value_name = "SECONDS", env = env::BLOCKING_MARGIN, value_parser = seconds_of(env::BLOCKING_MARGIN))]
+    pub blocking_margin: Option<Seconds>,
+
+    /// Renew sessions inside the window in a detached process (on, the default) or in the call
+    /// itself (off, 0, false).
+    #[arg(long, value_name = "on|off", env = env::BACKGROUND_REFRESH, value_parser = on_off)]
+    pub background_refresh: Option<Toggle>,
+
+    /// How long a call with no valid session waits for another xacct-cred renewing it (default 12).
     #[arg(long, value_name = "SECONDS", env = env::LOCK_TIMEOUT, value_parser = seconds_of(env::LOCK_TIMEOUT))]
     pub lock_timeout: Option<Seconds>,
+}
+
+/// On or off from a flag or its variable (`on|off|1|0|true|false|yes|no`); empty is unset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Toggle(Option<bool>);
+
+impl Toggle {
+    pub fn get(self) -> Option<bool> {
+        self.0
+    }
+}
+
+fn on_off(text: &str) -> Result<Toggle, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(Toggle(None)),
+        "on" | "1" | "true" | "yes" => Ok(Toggle(Some(true))),
+        "off" | "0" | "false" | "no" => Ok(Toggle(Some(false))),
+        _ => Err(format!(
+            "expected on or off (from the flag or {})",
+            env::BACKGROUND_REFRESH
+        )),
+    }
 }
 
 /// A number of seconds from a flag or its variable; an empty variable counts as unset, as the

@@ -7,6 +7,7 @@
 //! to the crate. The data's way through it: `config` (the files) → `plan` (validated, pure) →
 //! `session` (cache hit, or `renew`: `source` → `sts`) → `output`.
 
+mod background;
 mod cache;
 pub mod cli;
 mod cmd;
@@ -62,5 +63,6 @@ pub fn run(cli: &Cli, inherited: &dyn InheritedEnv) -> error::Result<()> {
         Some(Command::Exec(args)) => cmd::exec::run(args, &env, inherited),
         Some(Command::Console(args)) => cmd::console::run(args, &env, inherited),
         Some(Command::Generate { what }) => cmd::generate::run(*what),
+        Some(Command::BackgroundRenewal(args)) => background::run(args, &env),
     }
 }

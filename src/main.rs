@@ -12,13 +12,47 @@ impl xacct_cred::InheritedEnv for ProcessEnv {
         // SAFETY: xacct-cred calls this only on its renewal path, before it starts the async
         // runtime (and so before any thread of its own that could read the environment); the
         // only other thread that can exist then is a finished lock waiter, which reads no
-        // environment. Nothing else in this program starts threads.
+        // environment. Nothing else in this program starts threads (but the detached renewal's
+        // watchdog, in a process that never calls this: it renews with the chain it was
+        // started with).
         unsafe { std::env::set_var(name, value) };
+    }
+}
+
+/// In a step of the detached renewal: every descriptor but stdin, stdout and stderr (which
+/// are /dev/null) and `keep` (the key's lock, handed on) that this process inherited without
+/// close-on-exec — a caller's pipe, a make jobserver — is marked close-on-exec, so that what it
+/// starts holds none of them and no caller waits for it to let go.
+#[cfg(unix)]
+fn close_inherited_descriptors(keep: Option<i32>) {
+    use std::os::fd::{BorrowedFd, RawFd};
+    let dir = if cfg!(target_os = "linux") {
+        "/proc/self/fd"
+    } else {
+        "/dev/fd"
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let fds: Vec<RawFd> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|&fd| fd > 2 && Some(fd) != keep)
+        .collect();
+    for fd in fds {
+        // SAFETY: `fd` was listed as open a moment ago and nothing in this single-threaded
+        // process closes descriptors meanwhile; it is only borrowed for this one fcntl, which
+        // sets a flag and fails harmlessly (EBADF) if the descriptor is gone (the directory's).
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        let _ = rustix::io::fcntl_setfd(borrowed, rustix::io::FdFlags::CLOEXEC);
     }
 }
 
 fn main() -> ExitCode {
     let cli = xacct_cred::cli::Cli::parse();
+    #[cfg(unix)]
+    if let Some(keep) = cli.background_renewal_keeps() {
+        close_inherited_descriptors(keep);
+    }
     match xacct_cred::run(&cli, &ProcessEnv) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -2,8 +2,10 @@
 //!
 //! The only place the default command starts an async runtime or builds an SDK client, and it
 //! is reached only when the cache cannot serve (see `session`). [`Renew`] is the seam that lets
-//! the session logic be tested with a fake STS in-process.
+//! the session logic be tested with a fake STS in-process; it also starts the detached renewal
+//! (`background`) that renews a session inside the window while the caller serves it.
 
+use crate::cache::KeyLock;
 use crate::credentials::SessionCredentials;
 use crate::diag::debug;
 use crate::env::{self, Environment};
@@ -14,6 +16,10 @@ use crate::{InheritedEnv, loop_guard, mfa, source, sts};
 /// Obtains a new session for a plan (`key` is its cache key).
 pub trait Renew {
     fn renew(&self, plan: &Plan, key: &str) -> Result<SessionCredentials>;
+
+    /// Starts a detached process that renews `key`'s entry, handing it the key's `lock`, and
+    /// returns without waiting for the renewal.
+    fn start_background(&self, plan: &Plan, key: &str, lock: &KeyLock) -> Result<()>;
 }
 
 /// The real thing: source credential → MFA code → AssumeRole.
@@ -24,30 +30,54 @@ pub struct ViaSts<'a> {
 
 impl Renew for ViaSts<'_> {
     fn renew(&self, plan: &Plan, key: &str) -> Result<SessionCredentials> {
-        let token_code = mfa::token_code(plan)?;
         // aws-config starts a source profile's credential_process itself, with this process's
         // environment: the chain must be there before the runtime (and its threads) start.
         self.inherited
             .set(env::CHAIN, &loop_guard::chain_with(key, self.env));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::config(format!("could not start the I/O runtime: {e}")))?;
-        runtime.block_on(async {
-            let source = source::resolve(plan, self.env).await?;
-            debug(|| {
-                format!(
-                    "source: {}; AssumeRole {} via {}",
-                    source.description,
-                    plan.role.role_arn.arn,
-                    plan.sts_endpoint
-                        .as_deref()
-                        .unwrap_or("the regional endpoint")
-                )
-            });
-            sts::assume_role(plan, &source, token_code)
-                .await
-                .map(|assumed| assumed.credentials)
-        })
+        assume(plan, self.env)
     }
+
+    fn start_background(&self, _: &Plan, key: &str, lock: &KeyLock) -> Result<()> {
+        crate::background::start(key, &loop_guard::chain_with(key, self.env), lock)
+    }
+}
+
+/// In the detached renewal, whose environment already holds the chain (it was started with
+/// it): renews without writing any environment, and starts nothing further.
+pub struct Detached<'a> {
+    pub env: &'a Environment,
+}
+
+impl Renew for Detached<'_> {
+    fn renew(&self, plan: &Plan, _: &str) -> Result<SessionCredentials> {
+        assume(plan, self.env)
+    }
+
+    fn start_background(&self, _: &Plan, _: &str, _: &KeyLock) -> Result<()> {
+        Ok(())
+    }
+}
+
+fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
+    let token_code = mfa::token_code(plan)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::config(format!("could not start the I/O runtime: {e}")))?;
+    runtime.block_on(async {
+        let source = source::resolve(plan, env).await?;
+        debug(|| {
+            format!(
+                "source: {}; AssumeRole {} via {}",
+                source.description,
+                plan.role.role_arn.arn,
+                plan.sts_endpoint
+                    .as_deref()
+                    .unwrap_or("the regional endpoint")
+            )
+        });
+        sts::assume_role(plan, &source, token_code)
+            .await
+            .map(|assumed| assumed.credentials)
+    })
 }

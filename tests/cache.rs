@@ -286,18 +286,26 @@ fn a_directory_owned_by_another_user_is_refused() {
 
 #[test]
 fn an_entry_inside_the_refresh_window_is_renewed_and_the_window_is_configurable() {
-    // Ten minutes left is inside the default 16-minute window.
+    // Ten minutes left is inside the default 16-minute window (and above the 5-minute margin:
+    // served at once and renewed in the background; until issue 10 the call itself renewed).
     let sts = fake::sts_with(|req, n| assume_role_ok(req, n, Duration::from_secs(600)));
     let mut s = Scenario::with_role(&sts, "");
-    s.run(&["--profile", "prod"]).ok();
-    s.run(&["--profile", "prod"]).ok();
+    let first = s.run(&["--profile", "prod"]);
+    let second = s.run(&["--profile", "prod"]);
+    assert_eq!(second.ok().stdout, first.ok().stdout, "served at once");
+    assert!(s.eventually(Duration::from_secs(20), || sts.count("AssumeRole") == 2));
+    assert!(s.wait_until_no_processes(Duration::from_secs(20)));
     assert_eq!(
         sts.count("AssumeRole"),
         2,
         "renewed: less than 16 minutes left"
     );
-    s.run(&["--profile", "prod", "--refresh-window", "300"])
-        .ok();
+    let third = s.run(&["--profile", "prod", "--refresh-window", "300"]);
+    assert_ne!(
+        third.ok().stdout,
+        first.stdout,
+        "the background renewal's session"
+    );
     assert_eq!(
         sts.count("AssumeRole"),
         2,
@@ -310,6 +318,7 @@ fn an_entry_inside_the_refresh_window_is_renewed_and_the_window_is_configurable(
         2,
         "the variable sets the window too"
     );
+    assert!(s.processes().is_empty(), "fresh: nothing started");
     s.set("XACCT_CRED_REFRESH_WINDOW", "soon");
     s.run(&["--profile", "prod"])
         .failed(2)
@@ -340,9 +349,10 @@ fn short_sessions_are_reused_and_say_so_once() {
 
 #[test]
 fn sts_down_with_a_valid_entry_serves_it_with_a_warning() {
-    // Call 0 succeeds with 10 minutes left (stale by the window, still valid); then STS fails.
+    // Call 0 succeeds with 200 s left (below the 300 s margin, so the call renews it itself;
+    // before issue 10 this was 10 minutes, now renewed in the background); then STS fails.
     let sts = sts_once_then_failing(
-        Duration::from_secs(600),
+        Duration::from_secs(200),
         (503, "ServiceUnavailable", "down"),
     );
     let s = Scenario::with_role(&sts, "");
@@ -365,7 +375,7 @@ fn sts_down_with_a_valid_entry_serves_it_with_a_warning() {
 #[test]
 fn while_sts_is_down_a_failed_renewal_is_not_retried_for_a_minute() {
     let sts = sts_once_then_failing(
-        Duration::from_secs(600),
+        Duration::from_secs(200),
         (503, "ServiceUnavailable", "down"),
     );
     let s = Scenario::with_role(&sts, "");
@@ -419,7 +429,7 @@ fn an_expired_entry_is_never_printed_even_when_sts_is_down() {
 #[test]
 fn denial_is_not_papered_over_by_the_cache() {
     let sts = sts_once_then_failing(
-        Duration::from_secs(600),
+        Duration::from_secs(200),
         (403, "AccessDenied", "not authorized"),
     );
     let s = Scenario::with_role(&sts, "");

@@ -78,7 +78,11 @@ impl CacheDir {
             .join(format!("{key}.json.{}.tmp", std::process::id()));
         let result = (|| -> std::io::Result<()> {
             let mut f = platform::create_new(&tmp)?;
-            f.write_all(entry.to_json().as_bytes())?;
+            let json = entry.to_json();
+            let (head, tail) = json.as_bytes().split_at(json.len() / 2);
+            f.write_all(head)?;
+            test_hooks::pause_inside_write();
+            f.write_all(tail)?;
             f.sync_all()?;
             drop(f);
             fs::rename(&tmp, &target)?;
@@ -143,6 +147,24 @@ impl CacheDir {
             })
             .unwrap_or_default()
     }
+}
+
+/// A pause in the middle of writing the temp file, so that tests can SIGKILL a writer while its
+/// entry is half written. Compiled only into debug builds and `--features test-hooks` (the
+/// chaos run's release build); the release binary has none of it.
+mod test_hooks {
+    #[cfg(any(debug_assertions, feature = "test-hooks"))]
+    pub fn pause_inside_write() {
+        let ms = std::env::var("XACCT_CRED_TEST_WRITE_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok());
+        if let Some(ms) = ms {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+    }
+
+    #[cfg(not(any(debug_assertions, feature = "test-hooks")))]
+    pub fn pause_inside_write() {}
 }
 
 fn read_entry(path: &Path) -> Result<Option<CacheEntry>> {

@@ -18,27 +18,44 @@ pub struct KeyLock {
     pub waited: bool,
 }
 
+impl KeyLock {
+    /// Runs `spawn` with the lock's descriptor inheritable, so that the process it starts holds
+    /// the lock too (a `flock` belongs to the open file, shared by every descriptor of it) and
+    /// it passes on without a moment in which another process could take it. The descriptor is
+    /// close-on-exec again before this returns, whatever `spawn` did.
+    #[cfg(unix)]
+    pub fn pass_on<T>(&self, spawn: impl FnOnce(i32) -> T) -> T {
+        use rustix::io::{FdFlags, fcntl_setfd};
+        use std::os::fd::AsRawFd;
+        let _ = fcntl_setfd(&self._file, FdFlags::empty());
+        let result = spawn(self._file.as_raw_fd());
+        let _ = fcntl_setfd(&self._file, FdFlags::CLOEXEC);
+        result
+    }
+}
+
 impl CacheDir {
+    /// Takes the per-key lock if no other process holds it; `Ok(None)` if one does.
+    pub fn try_lock(&self, key: &str) -> Result<Option<KeyLock>> {
+        let path = self.lock_path(key);
+        let file = open(&path)?;
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => Ok(Some(KeyLock {
+                _file: file,
+                waited: false,
+            })),
+            Err(fs4::TryLockError::WouldBlock) => Ok(None),
+            Err(fs4::TryLockError::Error(e)) => Err(lock_failed(&path, &e.to_string())),
+        }
+    }
+
     /// Takes the exclusive per-key lock, waiting at most `timeout` for another process.
     pub fn lock(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
-        let path = self.lock_path(key);
-        let file = platform::open_lock(&path).map_err(|e| {
-            Error::cache(format!(
-                "could not open the lock file {}: {e}",
-                path.display()
-            ))
-            .hint("Check the cache directory's permissions, or pass --no-cache.")
-        })?;
-        match fs4::FileExt::try_lock(&file) {
-            Ok(()) => {
-                return Ok(KeyLock {
-                    _file: file,
-                    waited: false,
-                });
-            }
-            Err(fs4::TryLockError::WouldBlock) => {}
-            Err(fs4::TryLockError::Error(e)) => return Err(lock_failed(&path, &e.to_string())),
+        if let Some(lock) = self.try_lock(key)? {
+            return Ok(lock);
         }
+        let path = self.lock_path(key);
+        let file = open(&path)?;
         // Block in a helper thread so that the wait is bounded yet wakes the moment the holder
         // lets go (polling would add up to a poll interval to each of fifty waiters).
         let (tx, rx) = std::sync::mpsc::channel();
@@ -58,11 +75,21 @@ impl CacheDir {
                 path.display()
             ))
             .hint(format!(
-                "That process may be waiting for an MFA code or a slow STS. The lock is released when it exits; raise {} to wait longer.",
+                "That process may be waiting for an MFA code or an STS that does not answer. The lock is released when it exits; raise {} to wait longer.",
                 crate::env::LOCK_TIMEOUT
             ))),
         }
     }
+}
+
+fn open(path: &Path) -> Result<File> {
+    platform::open_lock(path).map_err(|e| {
+        Error::cache(format!(
+            "could not open the lock file {}: {e}",
+            path.display()
+        ))
+        .hint("Check the cache directory's permissions, or pass --no-cache.")
+    })
 }
 
 fn lock_failed(path: &Path, why: &str) -> Error {

@@ -6,7 +6,10 @@ use crate::error::{Error, Result};
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a caller with nothing valid waits for another process renewing the same session:
+/// one bounded STS attempt sequence (`sts`: 10 s) and a little, so that however many callers
+/// arrive, none waits much longer than the one renewing.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(12);
 
 /// Whether this call reads and writes the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +35,10 @@ pub struct StoreSettings {
     /// `--cache-dir` / XACCT_CRED_CACHE_DIR; `None`: the per-user cache directory.
     pub dir: Option<PathBuf>,
     pub refresh_window: Duration,
+    /// See [`super::DEFAULT_BLOCKING_MARGIN`]; applied through [`super::effective_margin`].
+    pub blocking_margin: Duration,
+    /// Whether a session inside the window (above the margin) is renewed by a detached process.
+    pub background: bool,
     pub lock_timeout: Duration,
 }
 
@@ -57,6 +64,14 @@ impl StoreSettings {
                 .refresh_window
                 .and_then(|s| s.get())
                 .unwrap_or(super::DEFAULT_REFRESH_WINDOW),
+            blocking_margin: args
+                .blocking_margin
+                .and_then(|s| s.get())
+                .unwrap_or(super::DEFAULT_BLOCKING_MARGIN),
+            background: args
+                .background_refresh
+                .and_then(|t| t.get())
+                .unwrap_or(true),
             lock_timeout: args
                 .lock_timeout
                 .and_then(|s| s.get())
@@ -64,9 +79,28 @@ impl StoreSettings {
         }
     }
 
-    /// The directory: the configured one, else the per-user cache directory.
+    /// The window and the margin that apply to sessions of `duration`.
+    pub fn window_and_margin(&self, duration: Duration) -> (Duration, Duration) {
+        let window = super::effective_window(self.refresh_window, duration);
+        (
+            window,
+            super::effective_margin(self.blocking_margin, window),
+        )
+    }
+
+    /// The directory: the configured one, else the per-user cache directory. A relative one is
+    /// refused: a credential_process runs in whatever directory its caller is in, so each
+    /// would get a cache of its own, or plant one in a directory another user shares.
     pub fn locate(&self) -> Result<PathBuf> {
         if let Some(dir) = &self.dir {
+            if dir.is_relative() {
+                return Err(Error::config(format!(
+                    "the cache directory {} (--cache-dir or {}) is a relative path",
+                    dir.display(),
+                    crate::env::CACHE_DIR
+                ))
+                .hint("Give an absolute path, e.g. \"$HOME/.cache/xacct-cred\", or unset it to use the default."));
+            }
             return Ok(dir.clone());
         }
         directories::ProjectDirs::from("", "", "xacct-cred")

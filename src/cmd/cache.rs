@@ -1,4 +1,5 @@
-//! `xacct-cred cache list|clear`: what is cached, without the secrets, and removing it.
+//! `xacct-cred cache list|clear`: what is cached (and the last failed renewal of each entry),
+//! without the secrets, and removing it.
 
 use crate::cache::{self, CacheDir, StoreSettings};
 use crate::cli::{CacheAction, CacheStoreArgs, RoleArgs};
@@ -32,7 +33,7 @@ fn list(dir: &CacheDir) -> Result<()> {
         "PROFILE", "EXPIRES IN", "ENTRY", "ROLE"
     ));
     for (key, entry) in dir.entries() {
-        match entry {
+        let line = match entry {
             Some(e) => {
                 let left = e.time_left(now);
                 let expires = if left.is_negative() {
@@ -40,18 +41,21 @@ fn list(dir: &CacheDir) -> Result<()> {
                 } else {
                     format!("{}m{:02}s", left.whole_minutes(), left.whole_seconds() % 60)
                 };
-                out.push_str(&format!(
-                    "{:<24} {:<14} {:<40} {}\n",
-                    e.profile.as_deref().unwrap_or("-"),
-                    expires,
-                    key,
-                    e.role_arn
-                ));
+                let profile = e.profile.unwrap_or_else(|| "-".into());
+                format!("{profile:<24} {expires:<14} {key:<40} {}\n", e.role_arn)
             }
-            None => out.push_str(&format!(
+            None => format!(
                 "{:<24} {:<14} {:<40} {}\n",
                 "-", "unreadable", key, "(replaced on next use)"
-            )),
+            ),
+        };
+        out.push_str(&line);
+        if let Some(failure) = dir.last_failure(&key) {
+            out.push_str(&format!(
+                "{:<24} last failed renewal: {}\n",
+                "",
+                failure.describe(now)
+            ));
         }
     }
     let _ = std::io::stdout().lock().write_all(out.as_bytes());

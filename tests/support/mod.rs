@@ -139,6 +139,66 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// Every live process started in this scenario (its environment names this HOME): the
+    /// callers, and the background renewals they started. Linux only (/proc); elsewhere empty.
+    /// (A zombie has no environment to read; tests that care look for zombies themselves.)
+    pub fn processes(&self) -> Vec<u32> {
+        let needle = format!("HOME={}", self.home.path().display());
+        let Ok(rd) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+                environ.split(|b| *b == 0).any(|kv| kv == needle.as_bytes())
+            })
+            .collect()
+    }
+
+    /// The background renewals among [`Scenario::processes`].
+    pub fn background_renewals(&self) -> Vec<u32> {
+        self.processes()
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| c.windows(18).any(|w| w == b"background-renewal"))
+            })
+            .collect()
+    }
+
+    /// Waits (at most `limit`) until no process of this scenario is left; true if none is.
+    pub fn wait_until_no_processes(&self, limit: std::time::Duration) -> bool {
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            if self.processes().is_empty() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        self.processes().is_empty()
+    }
+
+    /// SIGKILLs whatever this scenario left running (tests stop what they start).
+    pub fn kill_processes(&self) {
+        for pid in self.processes() {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    }
+
+    /// Polls `what` every 20 ms for at most `limit`.
+    pub fn eventually(&self, limit: std::time::Duration, what: impl Fn() -> bool) -> bool {
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            if what() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        what()
+    }
+}
+
 /// No controlling terminal, as under CI, a daemon or an SDK: /dev/tty cannot be opened.
 fn detach_from_terminal(c: &mut Command) {
     #[cfg(unix)]

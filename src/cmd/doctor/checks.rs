@@ -208,29 +208,30 @@ fn cache_step(r: &mut Report, plan: &Plan, store: &StoreSettings) {
     };
     let key = cache::key(plan);
     let now = OffsetDateTime::now_utc();
-    let window = cache::effective_window(store.refresh_window, plan.role.duration());
-    let detail = match dir.read(&key) {
+    let (window, margin) = store.window_and_margin(plan.role.duration());
+    let mut detail = match dir.read(&key) {
         Err(e) => return r.fail("cache", &e),
         Ok(None) => format!(
             "{} is private; no session cached for this role yet",
             dir.path().display()
         ),
         Ok(Some(entry)) => {
-            let left = entry.time_left(now);
-            let state = if entry.is_fresh(now, window) {
-                "will be used"
-            } else if entry.is_servable(now) {
-                "will be renewed on the next call"
-            } else {
-                "expired; will be renewed"
+            let state = match entry.state(now, window, margin) {
+                _ if !entry.is_for(plan) => "written for another role or source; will be replaced",
+                state => state.describe(),
             };
             format!(
-                "{} is private; session cached, {} min left ({state})",
+                "{} is private; session cached, {} min left ({state}; window {} s, margin {} s)",
                 dir.path().display(),
-                left.whole_minutes()
+                entry.time_left(now).whole_minutes(),
+                window.as_secs(),
+                margin.as_secs()
             )
         }
     };
+    if let Some(failure) = dir.last_failure(&key) {
+        detail.push_str(&format!("; last failed renewal {}", failure.describe(now)));
+    }
     r.pass("cache", detail);
 }
 

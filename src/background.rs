@@ -1,0 +1,215 @@
+//! The detached renewal: a session inside the refresh window but above the blocking margin is
+//! printed at once, and a process of its own renews it. The caller never waits for it.
+//!
+//! It is this binary run again, in two steps. `detach` starts in the caller's process group,
+//! gives itself a session of its own (`setsid`: no terminal, no Ctrl-C or hang-up from the
+//! caller's), starts `renew` and exits at once; the caller waits only for that (milliseconds).
+//! So the renewal is never the caller's child — never a zombie of a long-lived caller (`exec`
+//! replaces itself with the command) — and holds none of its pipes: stdin, stdout and stderr
+//! are /dev/null, and `main` marks every other inherited descriptor close-on-exec before
+//! `detach` starts `renew` (the CLIs read credential_process's stdout to EOF).
+//!
+//! The key's lock passes from the caller through `detach` to `renew` as the one descriptor
+//! they inherit on purpose (a `flock` belongs to the open file, so it stays held, with no moment
+//! in which a second caller could take it and start a second renewal); `renew` holds it until
+//! it exits. It rebuilds the caller's plan from the caller's arguments and environment (and
+//! gives up unless it has the same cache key), re-reads the entry,
+//! renews with jittered back-off while the session stays above the margin, writes atomically,
+//! records its last failure for `--debug`, `doctor` and `cache list`, and exits; a watchdog
+//! ends it at [`DEADLINE`] and a grace whatever it is doing. It prints nothing and never asks
+//! for an MFA code (MFA plans always renew in the call).
+
+use crate::cache::{self, Attempt, CacheDir, CacheEntry, CacheSettings, Failure, KeyLock, State};
+use crate::cli::{BackgroundArgs, BackgroundStage, Cli, Command as Sub};
+use crate::config::SharedConfig;
+use crate::env::{self, Environment};
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::renew::{Detached, Renew};
+use clap::Parser;
+use std::ffi::OsString;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+/// The subcommand (hidden from `--help`) that runs the two steps.
+pub const SUBCOMMAND: &str = "background-renewal";
+/// How long a background renewal may keep trying; the watchdog allows [`GRACE`] more for an
+/// attempt that is under way, then ends the process.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+const GRACE: Duration = Duration::from_secs(15);
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const MAX_RETRY: Duration = Duration::from_secs(8);
+
+/// Starts the detached renewal of `key`, handing it `lock`, and waits only for `detach` to
+/// exit. `chain` is the loop-detection chain the renewal's own children must see, passed in
+/// its environment.
+#[cfg(unix)]
+pub fn start(key: &str, chain: &str, lock: &KeyLock) -> Result<()> {
+    let status = lock.pass_on(|fd| {
+        let mut cmd = step(
+            BackgroundStage::Detach,
+            key,
+            fd,
+            std::env::args_os().skip(1),
+        )?;
+        cmd.env(env::CHAIN, chain)
+            .status()
+            .map_err(|e| cannot_start(&e.to_string()))
+    })?;
+    if !status.success() {
+        return Err(cannot_start(&status.to_string()));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn start(_: &str, _: &str, _: &KeyLock) -> Result<()> {
+    Err(cannot_start("not supported on this platform"))
+}
+
+/// `xacct-cred background-renewal --stage S --key K --lock-fd N -- CALLER-ARGS…`, null stdio.
+fn step(
+    stage: BackgroundStage,
+    key: &str,
+    lock_fd: i32,
+    caller: impl IntoIterator<Item = OsString>,
+) -> Result<Command> {
+    let exe = std::env::current_exe().map_err(|e| cannot_start(&e.to_string()))?;
+    let stage = match stage {
+        BackgroundStage::Detach => "detach",
+        BackgroundStage::Renew => "renew",
+    };
+    let mut cmd = Command::new(exe);
+    let fd = lock_fd.to_string();
+    cmd.args([
+        SUBCOMMAND,
+        "--stage",
+        stage,
+        "--key",
+        key,
+        "--lock-fd",
+        &fd,
+        "--",
+    ])
+    .args(caller)
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    Ok(cmd)
+}
+
+fn cannot_start(why: &str) -> Error {
+    Error::cache(format!("could not start the background renewal: {why}"))
+}
+
+/// Runs one step. Nobody reads what `renew` says, so it reports nothing.
+pub fn run(args: &BackgroundArgs, env: &Environment) -> Result<()> {
+    match args.stage {
+        BackgroundStage::Detach => {
+            #[cfg(unix)]
+            let _ = rustix::process::setsid();
+            // Spawned, not waited for: this process exits now and `renew` is re-parented.
+            step(
+                BackgroundStage::Renew,
+                &args.key,
+                args.lock_fd,
+                args.caller.iter().cloned(),
+            )?
+            .spawn()
+            .map_err(|e| cannot_start(&e.to_string()))?;
+            Ok(())
+        }
+        BackgroundStage::Renew => {
+            std::thread::spawn(|| {
+                std::thread::sleep(DEADLINE + GRACE);
+                std::process::exit(0);
+            });
+            let _ = renew(args, env);
+            Ok(())
+        }
+    }
+}
+
+fn renew(args: &BackgroundArgs, env: &Environment) -> Result<()> {
+    let argv = std::iter::once(OsString::from("xacct-cred")).chain(args.caller.iter().cloned());
+    let caller = Cli::try_parse_from(argv).map_err(|e| Error::config(e.to_string()))?;
+    let (role, cache_args) = match &caller.command {
+        None => (&caller.role, &caller.cache),
+        Some(Sub::Exec(a)) => (&a.role, &a.cache),
+        Some(Sub::Console(a)) => (&a.role, &a.cache),
+        Some(_) => return Ok(()),
+    };
+    let plan = Plan::build(&SharedConfig::load(env, role)?, role, env)?;
+    let key = args.key.as_str();
+    if cache::key(&plan) != key || plan.role.mfa_serial.is_some() {
+        return Ok(());
+    }
+    let settings = CacheSettings::from_args(cache_args);
+    let (window, margin) = settings.store.window_and_margin(plan.role.duration());
+    let dir = CacheDir::open(settings.store.locate()?)?;
+    // The key's lock is held through the inherited descriptor `args.lock_fd`, which `main`
+    // made close-on-exec (so that no source credential_process this starts holds it) and
+    // which stays open until this process exits.
+    let deadline = Instant::now() + DEADLINE;
+    let renewer = Detached { env };
+    let mut delay = FIRST_RETRY;
+    loop {
+        let now = OffsetDateTime::now_utc();
+        // Renewed meanwhile, gone, or now so close to expiry that callers renew it: done.
+        let Some(entry) = dir.read(key)?.filter(|e| e.is_for(&plan)) else {
+            return Ok(());
+        };
+        if entry.state(now, window, margin) != State::RenewingInBackground {
+            return Ok(());
+        }
+        dir.remove_stale_temp_files(key);
+        match renewer.renew(&plan, key) {
+            Ok(creds) => {
+                let entry = CacheEntry::new(&plan, creds, OffsetDateTime::now_utc());
+                dir.clear_failed_renewal(key);
+                return dir.write(key, &entry);
+            }
+            Err(e) => {
+                let failure = Failure::new(&e, Attempt::Background, OffsetDateTime::now_utc());
+                dir.note_failed_renewal(key, &failure);
+                let pause = jittered(delay);
+                let then = OffsetDateTime::now_utc() + pause;
+                if !e.kind().is_transient()
+                    || Instant::now() + pause >= deadline
+                    || entry.state(then, window, margin) != State::RenewingInBackground
+                {
+                    return Err(e);
+                }
+                std::thread::sleep(pause);
+                delay = (delay * 2).min(MAX_RETRY);
+            }
+        }
+    }
+}
+
+/// `base` scaled by a random factor in [0.5, 1.5), so that renewals of many keys (or many
+/// machines) do not retry in step.
+fn jittered(base: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    base.mul_f64(0.5 + (random % 1000) as f64 / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_within_half_and_one_and_a_half() {
+        for _ in 0..200 {
+            let d = jittered(Duration::from_secs(2));
+            assert!(
+                d >= Duration::from_secs(1) && d < Duration::from_secs(3),
+                "{d:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! The one decision: serve the cached session, serve it and renew it in the background, or
+//! renew it in the call — and that renewal, single flight under the key's lock.
+//!
+//! [`obtain`] is the hot path and reads top to bottom: key, loop check, one file read, expiry
+//! check, done. No runtime, no SDK client, no socket and no lock unless that file is missing,
+//! stale or not for this plan. Inside the window but above the blocking margin the session is
+//! served at once and the [`Renew`]er starts one detached renewal (`background`); only below the
+//! margin, expired or missing does [`renew_locked`] renew in the call — and a caller that finds
+//! another process renewing serves a still-valid session at once instead of queueing behind
+//! STS. [`decide`] is the rule, pure; the clock and the renewer are parameters, so the rules are
+//! tested in-process. Never prints to stdout.
+
+use crate::cache::{self, Attempt, CacheDir, CacheEntry, CacheMode, CacheSettings, Failure, State};
+use crate::credentials::SessionCredentials;
+use crate::diag::debug;
+use crate::env::Environment;
+use crate::error::{Error, Result};
+use crate::loop_guard;
+use crate::plan::Plan;
+use crate::renew::Renew;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+#[cfg(test)]
+mod tests;
+
+/// The time, injectable.
+pub trait Clock {
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system's clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// What to do with the entry the cache holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// More than the refresh window left: print it.
+    Serve,
+    /// Inside the window, above the margin: print it, and start one detached renewal.
+    ServeAndRenewInBackground,
+    /// Due for renewal, but a renewal failed a moment ago: print it (with a warning when the
+    /// call would otherwise have renewed it itself).
+    ServeWhileBackingOff { warn: bool },
+    /// Below the margin, expired or missing: renew in the call, under the lock.
+    Renew,
+}
+
+/// The window, the margin, and whether a detached renewal may do the work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    pub window: Duration,
+    pub margin: Duration,
+    pub background: bool,
+}
+
+impl Rules {
+    /// MFA sessions renew in the call: a detached process cannot ask for a code. (So does
+    /// everything off Unix, where there is no detached renewal yet.)
+    pub fn for_plan(plan: &Plan, settings: &CacheSettings) -> Rules {
+        let (window, margin) = settings.store.window_and_margin(plan.role.duration());
+        Rules {
+            window,
+            margin,
+            background: settings.store.background
+                && cfg!(unix)
+                && settings.mode == CacheMode::Use
+                && plan.role.mfa_serial.is_none(),
+        }
+    }
+}
+
+/// The rule, pure: `backing_off` is asked only for an entry that is due but still valid.
+pub fn decide(
+    entry: Option<&CacheEntry>,
+    now: OffsetDateTime,
+    rules: Rules,
+    backing_off: impl FnOnce() -> bool,
+) -> Decision {
+    let Some(entry) = entry else {
+        return Decision::Renew;
+    };
+    match entry.state(now, rules.window, rules.margin) {
+        State::Fresh => Decision::Serve,
+        State::RenewingInBackground if rules.background => match backing_off() {
+            true => Decision::ServeWhileBackingOff { warn: false },
+            false => Decision::ServeAndRenewInBackground,
+        },
+        State::RenewingInBackground | State::MustRenew => match backing_off() {
+            true => Decision::ServeWhileBackingOff { warn: true },
+            false => Decision::Renew,
+        },
+        State::Expired => Decision::Renew,
+    }
+}
+
+/// The role's session credentials, from the cache when it can.
+pub fn obtain(
+    plan: &Plan,
+    settings: &CacheSettings,
+    env: &Environment,
+    clock: &dyn Clock,
+    renewer: &dyn Renew,
+) -> Result<SessionCredentials> {
+    let key = cache::key(plan);
+    loop_guard::refuse_loop(plan, &key, env)?;
+    if settings.mode == CacheMode::Off {
+        return renewer.renew(plan, &key);
+    }
+    let rules = Rules::for_plan(plan, settings);
+    let dir = CacheDir::open(settings.store.locate()?)?;
+    // The hot path: one file read, an expiry check, done.
+    let cached = match settings.mode {
+        CacheMode::Refresh => None,
+        _ => read_for(&dir, &key, plan)?,
+    };
+    if let Some(entry) = &cached {
+        let now = clock.now();
+        match decide(Some(entry), now, rules, || {
+            dir.renewal_backing_off(&key, now, cache::retry_backoff(rules.window))
+        }) {
+            Decision::Serve => {
+                debug(|| format!("cache hit {}", dir.entry_path(&key).display()));
+                return Ok(entry.credentials.clone());
+            }
+            Decision::ServeAndRenewInBackground => {
+                debug_last_failure(&dir, &key, now);
+                start_background_renewal(&dir, &key, plan, rules.window, renewer, clock);
+                return Ok(entry.credentials.clone());
+            }
+            Decision::ServeWhileBackingOff { warn } => {
+                debug_last_failure(&dir, &key, now);
+                if warn {
+                    warn_serving_cached(plan, entry, now, "renewal failed less than a minute ago");
+                }
+                return Ok(entry.credentials.clone());
+            }
+            Decision::Renew => {}
+        }
+    }
+    renew_locked(&dir, &key, plan, settings, rules, clock, renewer, cached)
+}
+
+/// The entry for `key` if it was written for this plan's role, session name and source; any
+/// other is a miss, which the renewal that follows repairs.
+fn read_for(dir: &CacheDir, key: &str, plan: &Plan) -> Result<Option<CacheEntry>> {
+    Ok(dir.read(key)?.filter(|e| {
+        let ok = e.is_for(plan);
+        if !ok {
+            debug(|| {
+                format!(
+                    "{} was written for another role, session name or source ({}, {}): a miss",
+                    dir.entry_path(key).display(),
+                    e.role_arn,
+                    e.source
+                )
+            });
+        }
+        ok
+    }))
+}
+
+/// Starts one detached renewal unless another process holds the key's lock (a renewal is
+/// already under way). Never fails the call: the session it serves is valid.
+fn start_background_renewal(
+    dir: &CacheDir,
+    key: &str,
+    plan: &Plan,
+    window: Duration,
+    renewer: &dyn Renew,
+    clock: &dyn Clock,
+) {
+    // Any failure a moment ago (a refusal too, which does not back off callers) waits the
+    // back-off (a minute, less for short windows):
+    // otherwise every call inside the window would start one more doomed renewal.
+    if let Some(f) = dir.last_failure(key) {
+        let now = clock.now();
+        if f.is_recent(now, cache::retry_backoff(window)) {
+            return debug(|| {
+                format!(
+                    "inside the window; renewal failed {}: not retrying yet",
+                    f.describe(now)
+                )
+            });
+        }
+    }
+    // Handed to the detached renewal, which holds it until it exits: callers arriving meanwhile
+    // start none.
+    let lock = match dir.try_lock(key) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => return debug(|| "inside the window; another process is renewing it".into()),
+        Err(e) => return debug(|| format!("inside the window; not renewing: {}", e.what())),
+    };
+    match renewer.start_background(plan, key, &lock) {
+        Ok(()) => debug(|| "inside the window: served, and renewing in the background".into()),
+        Err(e) => {
+            debug(|| format!("could not start the background renewal: {}", e.what()));
+            let failure = Failure::new(&e, Attempt::Caller, clock.now());
+            dir.note_failed_renewal(key, &failure);
+        }
+    }
+    drop(lock);
+}
+
+/// The miss path: under the key's lock, re-check the entry, then renew and store it.
+#[allow(clippy::too_many_arguments)]
+fn renew_locked(
+    dir: &CacheDir,
+    key: &str,
+    plan: &Plan,
+    settings: &CacheSettings,
+    rules: Rules,
+    clock: &dyn Clock,
+    renewer: &dyn Renew,
+    cached: Option<CacheEntry>,
+) -> Result<SessionCredentials> {
+    debug(|| {
+        format!(
+            "renewing {}; taking the lock",
+            dir.entry_path(key).display()
+        )
+    });
+    let refresh = settings.mode == CacheMode::Refresh;
+    let lock = match dir.try_lock(key)? {
+        Some(lock) => lock,
+        None => {
+            // Another process is renewing. A valid session is served at once: queueing behind
+            // its STS call is what made twelve parallel callers wait out each other's timeouts.
+            let now = clock.now();
+            if let Some(entry) = cached.as_ref().filter(|e| e.is_servable(now) && !refresh) {
+                let state = entry.state(now, rules.window, rules.margin);
+                if state == State::MustRenew {
+                    eprintln!(
+                        "xacct-cred: warning: another xacct-cred is renewing the session for {}; using the cached one, which expires in {} min.",
+                        plan.role.role_arn.arn,
+                        entry.time_left(now).whole_minutes()
+                    );
+                }
+                debug(|| "another process holds the lock: serving the valid session".into());
+                return Ok(entry.credentials.clone());
+            }
+            return wait_for_holder(dir, key, plan, settings, rules, clock, renewer);
+        }
+    };
+    renew_holding(dir, key, plan, settings, rules, clock, renewer, lock)
+}
+
+/// Nothing valid to serve: wait (bounded) for the holder, then use what it wrote. If it let go
+/// at once without a session (it died, or was refused), renew here; if it spent its STS
+/// attempts and failed, say so rather than spend as long again.
+fn wait_for_holder(
+    dir: &CacheDir,
+    key: &str,
+    plan: &Plan,
+    settings: &CacheSettings,
+    rules: Rules,
+    clock: &dyn Clock,
+    renewer: &dyn Renew,
+) -> Result<SessionCredentials> {
+    /// A holder that let go sooner than this did not spend an STS attempt sequence.
+    const QUICK: Duration = Duration::from_secs(2);
+    let started = Instant::now();
+    let since = clock.now();
+    let lock = dir.lock(key, settings.store.lock_timeout)?;
+    let waited = started.elapsed();
+    debug(|| {
+        format!(
+            "waited {} ms for another process renewing it",
+            waited.as_millis()
+        )
+    });
+    let refresh = settings.mode == CacheMode::Refresh;
+    if !refresh
+        && let Some(entry) = read_for(dir, key, plan)?
+        && entry.is_servable(clock.now())
+    {
+        return Ok(entry.credentials);
+    }
+    if refresh || waited < QUICK {
+        return renew_holding(dir, key, plan, settings, rules, clock, renewer, lock);
+    }
+    let what = match dir
+        .last_failure(key)
+        .filter(|f| f.at >= since - time::Duration::seconds(1))
+    {
+        Some(f) => Error::new(
+            f.kind,
+            format!(
+                "another xacct-cred renewing the session for {} failed after {} s: {}",
+                plan.role.role_arn.arn,
+                waited.as_secs(),
+                f.message
+            ),
+        ),
+        None => Error::cache(format!(
+            "another xacct-cred renewing the session for {} let go after {} s without a session",
+            plan.role.role_arn.arn,
+            waited.as_secs()
+        )),
+    };
+    Err(what.hint(
+        "Retry in a moment; run with --debug, or `xacct-cred doctor`, to see where it fails.",
+    ))
+}
+
+/// Renewal proper, with the lock held: re-check, renew, store; serve a still-valid session if
+/// renewing fails for a passing reason.
+#[allow(clippy::too_many_arguments)]
+fn renew_holding(
+    dir: &CacheDir,
+    key: &str,
+    plan: &Plan,
+    settings: &CacheSettings,
+    rules: Rules,
+    clock: &dyn Clock,
+    renewer: &dyn Renew,
+    lock: cache::KeyLock,
+) -> Result<SessionCredentials> {
+    let configured_window = settings.store.refresh_window;
+    let cached = read_for(dir, key, plan)?;
+    if let Some(entry) = &cached {
+        // Another process may have renewed it while we waited for the lock.
+        if settings.mode != CacheMode::Refresh && entry.is_fresh(clock.now(), rules.window) {
+            debug(|| format!("renewed by another process (waited: {})", lock.waited));
+            return Ok(entry.credentials.clone());
+        }
+    }
+    dir.remove_stale_temp_files(key);
+    match renewer.renew(plan, key) {
+        Ok(creds) => {
+            let entry = CacheEntry::new(plan, creds, clock.now());
+            dir.clear_failed_renewal(key);
+            if let Some(note) = cache::short_session_note(configured_window, plan.role.duration()) {
+                eprintln!("{note}");
+            }
+            if let Err(e) = dir.write(key, &entry) {
+                eprintln!(
+                    "xacct-cred: warning: the new session was not cached: {}",
+                    e.what()
+                );
+            }
+            Ok(entry.credentials)
+        }
+        Err(e) => {
+            let now = clock.now();
+            dir.note_failed_renewal(key, &Failure::new(&e, Attempt::Caller, now));
+            match cached {
+                Some(entry) if e.kind().is_transient() && entry.is_servable(now) => {
+                    warn_serving_cached(plan, &entry, now, e.what());
+                    Ok(entry.credentials)
+                }
+                _ => Err(e),
+            }
+        }
+    }
+}
+
+fn debug_last_failure(dir: &CacheDir, key: &str, now: OffsetDateTime) {
+    debug(|| match dir.last_failure(key) {
+        Some(f) => format!("last failed renewal: {}", f.describe(now)),
+        None => "no failed renewal recorded".into(),
+    });
+}
+
+fn warn_serving_cached(plan: &Plan, entry: &CacheEntry, now: OffsetDateTime, why: &str) {
+    eprintln!(
+        "xacct-cred: warning: could not renew the session for {} ({why}); using the cached one, which expires in {} min.",
+        plan.role.role_arn.arn,
+        entry.time_left(now).whole_minutes()
+    );
+}
