@@ -2,6 +2,7 @@
 # bench/fuzz.sh [SECONDS]: runs every cargo-fuzz target in fuzz/ for SECONDS (default 600), from
 # its committed seeds (fuzz/corpus/TARGET/seed-*), FUZZ_JOBS targets at a time (default 2), and
 # prints a table: target, executions, corpus size, coverage (cov = edges, ft = features), crashes.
+# FUZZ_TARGETS="a b" runs only those targets.
 # Exits non-zero if any target crashed; the crashing inputs are in $work/artifacts/TARGET/.
 #
 # The grown corpus goes to $work (default target/fuzz-run), never into fuzz/corpus: the
@@ -22,7 +23,11 @@ rustup toolchain list | grep -q '^nightly' || {
 
 fuzz() { cargo +nightly fuzz "$@"; }
 build_flags=(--sanitizer "$sanitizer" --target-dir "$target_dir")
-mapfile -t targets < <(fuzz list)
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+  read -ra targets <<<"$FUZZ_TARGETS"
+else
+  mapfile -t targets < <(fuzz list)
+fi
 echo "building ${#targets[@]} targets (sanitizer $sanitizer)..." >&2
 fuzz build "${build_flags[@]}" >&2
 bin_dir=$target_dir/$(rustc +nightly -vV | sed -n 's/^host: //p')/release
@@ -50,8 +55,8 @@ crashed=0
 printf '%-12s %12s %9s %8s %8s %8s %8s\n' target executions exec/s corpus cov ft crashes
 for t in "${targets[@]}"; do
   log=$work/logs/$t.log
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$' || true)
-  rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | grep -o '[0-9]*$' || true)
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
   last=$(grep -E '^#[0-9]+' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' <<<"$last" | grep -o '[0-9]*' || true)
   ft=$(grep -o 'ft: [0-9]*' <<<"$last" | grep -o '[0-9]*' || true)

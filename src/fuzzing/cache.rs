@@ -1,7 +1,7 @@
 //! Cache entry bytes → a valid entry or a miss, never a panic, never a served entry whose
-//! recorded role differs from the plan's.
+//! recorded role differs from the plan's (nor one with less than `MIN_SERVE_LEFT` left).
 
-use crate::cache::{self, CacheEntry};
+use crate::cache::{CacheEntry, StoreSettings};
 use crate::config::SharedConfig;
 use crate::env::Environment;
 use crate::plan::Plan;
@@ -26,26 +26,21 @@ fn fixed_plan() -> &'static Plan {
     })
 }
 
-/// What the hot path serves from these bytes at `now`, as `session::obtain` decides it.
-fn served(plan: &Plan, bytes: &[u8], now: OffsetDateTime) -> Option<CacheEntry> {
-    let entry = CacheEntry::from_json(bytes)?;
-    // The read path's own check (session::obtain): an entry recorded for another role,
-    // session name or source is a miss.
-    if !entry.is_for(plan) {
-        return None;
-    }
-    let store = cache::StoreSettings::from_args(&Default::default());
+/// What the hot path serves from these bytes at `now`, as `session::obtain` decides it: the
+/// entry only if it was written for this plan (`CacheEntry::is_for`, which `session::read_for`
+/// applies to every read), then the freshness rules, with background renewal on and off.
+fn served(plan: &Plan, bytes: &[u8], now: OffsetDateTime, background: bool) -> Option<CacheEntry> {
+    let entry = CacheEntry::from_json(bytes).filter(|e| e.is_for(plan))?;
+    let store = StoreSettings::from_args(&Default::default());
     let (window, margin) = store.window_and_margin(plan.role.duration());
     let rules = Rules {
         window,
         margin,
-        background: true,
+        background,
     };
     match decide(Some(&entry), now, rules, || true) {
-        Decision::Serve
-        | Decision::ServeAndRenewInBackground
-        | Decision::ServeWhileBackingOff { .. } => Some(entry),
         Decision::Renew => None,
+        _ => Some(entry),
     }
 }
 
@@ -87,12 +82,14 @@ pub fn check_cache_entry(bytes: &[u8]) {
         entry.created_at,
         c.expiration - time::Duration::hours(1),
     ] {
-        if let Some(e) = served(plan, bytes, at) {
-            assert_eq!(
-                e.role_arn, plan.role.role_arn.arn,
-                "served another role's entry"
-            );
-            assert!(e.is_servable(at), "served an entry with no time left");
+        for background in [false, true] {
+            if let Some(e) = served(plan, bytes, at, background) {
+                assert_eq!(
+                    e.role_arn, plan.role.role_arn.arn,
+                    "served another role's entry"
+                );
+                assert!(e.is_servable(at), "served an entry with no time left");
+            }
         }
     }
 }
