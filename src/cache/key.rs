@@ -254,4 +254,21 @@ mod tests {
         let plan = Plan::build(&looped, &args(Some("p")), &Environment::default()).unwrap();
         assert_eq!(key(&plan).len(), 40);
     }
+
+    #[test]
+    fn a_chain_ending_in_a_named_source_keys_on_what_that_source_is_here() {
+        // Review finding: rc → hop (credential_source = Environment) keyed only on the text,
+        // so job B's AWS_ACCESS_KEY_ID got job A's session from a shared cache.
+        let config = SharedConfig::from_strings(
+            "[profile rc]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = hop\n[profile hop]\nrole_arn = arn:aws:iam::111111111111:role/hop\ncredential_source = Environment\n",
+            "",
+        )
+        .unwrap();
+        let key_with = |id: &str| {
+            let env = Environment::from_pairs([("AWS_ACCESS_KEY_ID", id)]);
+            key(&Plan::build(&config, &args(Some("rc")), &env).unwrap())
+        };
+        assert_eq!(key_with("AKIAJOBA"), key_with("AKIAJOBA"));
+        assert_ne!(key_with("AKIAJOBA"), key_with("AKIAJOBB"));
+    }
 }

@@ -7,6 +7,7 @@
 //! and the tests cannot drift apart. Nothing here touches the network or the real files.
 
 mod cache;
+mod endpoint;
 mod export;
 mod fields;
 mod input;
@@ -20,6 +21,7 @@ mod props;
 mod shells;
 
 pub use cache::check_cache_entry;
+pub use endpoint::check_request;
 pub use export::check_export;
 pub use fields::check_fields;
 pub use input::{check_export_input, check_plan_input, check_reply_input, check_setup_input};

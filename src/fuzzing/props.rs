@@ -141,6 +141,28 @@ proptest! {
     #![proptest_config(config(256))]
 
     #[test]
+    fn endpoint_request_heads_parse_or_are_refused_and_never_show_the_token(
+        method in prop_oneof![Just("GET".to_string()), Just("POST".to_string()), "[A-Za-z]{0,8}"],
+        path in prop_oneof![Just("/credentials/prod".to_string()), "/[ -~]{0,40}"],
+        version in prop_oneof![
+            Just("HTTP/1.1".to_string()),
+            Just("HTTP/1.0".to_string()),
+            "[ -~]{0,10}"
+        ],
+        headers in prop::collection::vec(("[A-Za-z-]{0,16}", "[ -~]{0,48}"), 0..40),
+        cut in 0usize..400,
+    ) {
+        let mut head = format!("{method} {path} {version}\r\n");
+        for (k, v) in &headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        check_request(head.as_bytes());
+        let bytes = head.as_bytes();
+        check_request(&bytes[..cut.min(bytes.len())]);
+    }
+
+    #[test]
     fn cache_entries_read_as_valid_or_a_miss_and_only_for_their_role(
         role in prop_oneof![Just(ARN.to_string()), value()],
         times in prop::collection::vec(prop_oneof![
@@ -252,13 +274,14 @@ proptest! {
 fn the_committed_fuzz_seeds_pass_their_checks() {
     let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
     type Check = fn(&[u8]);
-    let targets: [(&str, Check); 6] = [
+    let targets: [(&str, Check); 7] = [
         ("cache_entry", check_cache_entry),
         ("plan", check_plan_input),
         ("setup_edit", check_setup_input),
         ("export", check_export_input),
         ("fields", |b| check_fields(&String::from_utf8_lossy(b))),
         ("replies", check_reply_input),
+        ("endpoint_request", check_request),
     ];
     for (target, check) in targets {
         let dir = corpus.join(target);

@@ -130,7 +130,7 @@ fn static_key_id<'a>(config: &'a SharedConfig, name: &str) -> Option<&'a str> {
 /// profile from `name` along each `source_profile` link, its name and identity keys. It stops
 /// at a profile with static keys (the end of a chain, as botocore resolves it) and at a profile
 /// already seen (a loop, which resolving reports).
-fn chain_identity(config: &SharedConfig, name: &str) -> Vec<String> {
+fn chain_identity(config: &SharedConfig, name: &str, env: &Environment) -> Vec<String> {
     let mut identity = vec![
         config.config_file.display().to_string(),
         config.credentials_file.display().to_string(),
@@ -143,6 +143,15 @@ fn chain_identity(config: &SharedConfig, name: &str) -> Vec<String> {
             if let Some(v) = config.get(p, k) {
                 identity.push(format!("{k}={v}"));
             }
+        }
+        // A hop that ends in a named source: what that source resolves to here (the access key
+        // id in the environment, the metadata or container endpoint), or two identities behind
+        // the same profile text would share an entry.
+        if let Some(kind) = config
+            .get(p, "credential_source")
+            .and_then(CredentialSource::from_profile)
+        {
+            identity.push(format!("{:?}", SourceSpec::named(kind, env)));
         }
         next = match static_key_id(config, p) {
             Some(_) => None,
@@ -204,7 +213,7 @@ pub(super) fn build(
             }
             Ok(SourceSpec::Profile {
                 name: name.to_string(),
-                identity: chain_identity(config, name),
+                identity: chain_identity(config, name, env),
             })
         }
         (None, Some(value)) => match CredentialSource::from_profile(value) {
