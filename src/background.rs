@@ -121,8 +121,21 @@ pub fn run(args: &BackgroundArgs, env: &Environment) -> Result<()> {
             Ok(())
         }
         BackgroundStage::Renew => {
-            std::thread::spawn(|| {
+            // A session (and process group) of its own, holding only this process and what it
+            // starts, so that the watchdog can end all of it.
+            #[cfg(unix)]
+            let own_group = rustix::process::setsid().is_ok();
+            #[cfg(not(unix))]
+            let own_group = false;
+            std::thread::spawn(move || {
                 std::thread::sleep(DEADLINE + GRACE);
+                // Whatever this renewal started (a hung source credential_process) ends with it.
+                #[cfg(unix)]
+                if own_group {
+                    let _ =
+                        rustix::process::kill_current_process_group(rustix::process::Signal::KILL);
+                }
+                let _ = own_group;
                 std::process::exit(0);
             });
             let _ = renew(args, env);

@@ -58,6 +58,22 @@ impl Renew for Detached<'_> {
     }
 }
 
+/// How long the source credential may take: longer than IMDS's and the ECS endpoint's own
+/// bounds (~4 s), short enough that a caller returns well before the SDKs give up on it.
+pub const SOURCE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+fn source_timed_out(plan: &Plan) -> Error {
+    Error::new(
+        crate::error::Kind::SourceUnavailable,
+        format!(
+            "the source credential ({}) did not come within {} s",
+            plan.source.describe(),
+            SOURCE_TIMEOUT.as_secs()
+        ),
+    )
+    .hint("Check the source profile on its own (aws sts get-caller-identity --profile SOURCE): a credential_process that waits for input, or an STS that does not answer, would hang every call.")
+}
+
 fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
     let token_code = mfa::token_code(plan)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -65,7 +81,12 @@ fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
         .build()
         .map_err(|e| Error::config(format!("could not start the I/O runtime: {e}")))?;
     runtime.block_on(async {
-        let source = source::resolve(plan, env).await?;
+        // aws-config bounds none of a profile source's own steps (a credential_process, a
+        // chained role's STS call): bound them here, so that a hung source is a passing
+        // failure (a still-valid session is served) rather than a caller that never returns.
+        let source = tokio::time::timeout(SOURCE_TIMEOUT, source::resolve(plan, env))
+            .await
+            .map_err(|_| source_timed_out(plan))??;
         debug(|| {
             format!(
                 "source: {}; AssumeRole {} via {}",

@@ -352,3 +352,40 @@ fn a_web_identity_source_failing_transiently_serves_the_cached_session_and_a_ref
     let out = s.run(&["--profile", "prod", "--refresh"]);
     out.failed(3).stderr_has(&["source_profile ci"]);
 }
+
+#[test]
+fn a_source_credential_process_that_hangs_is_bounded_and_serves_the_cached_session() {
+    // Review finding: aws-config bounds none of a profile source's steps, so a hung helper hung
+    // every caller. Now it is a passing failure after renew::SOURCE_TIMEOUT (15 s).
+    let sts = fake::sts();
+    let (s, helper) = with_helper(&sts);
+    let key = warm(&s);
+    let pid_file = s.home.path().join("helper.pid");
+    std::fs::write(
+        &helper,
+        format!("echo $$ >> {}; exec sleep 40\n", pid_file.display()),
+    )
+    .unwrap();
+    let started = Instant::now();
+    served_from_cache(&s, &key, &["did not come within 15 s"]);
+    let took = started.elapsed();
+    s.expire_entry();
+    let started = Instant::now();
+    s.run(&["--profile", "prod"])
+        .failed(3)
+        .stderr_has(&["source_profile helper", "did not come within 15 s"]);
+    let took_expired = started.elapsed();
+    // The helpers are still sleeping: end them (the test stops what it started).
+    for pid in std::fs::read_to_string(&pid_file)
+        .unwrap_or_default()
+        .lines()
+    {
+        let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+    }
+    assert!(took < Duration::from_secs(30), "bounded: {took:?}");
+    assert!(
+        took_expired < Duration::from_secs(30),
+        "bounded: {took_expired:?}"
+    );
+    assert_eq!(sts.count("AssumeRole"), 1);
+}
