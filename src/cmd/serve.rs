@@ -44,10 +44,15 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         let config = SharedConfig::load(env, &role)?;
         plans.push((name.clone(), Plan::build(&config, &role, env)?));
     }
-    let settings = CacheSettings {
+    let mut settings = CacheSettings {
         mode: CacheMode::Use,
         store: StoreSettings::from_args(&args.store),
     };
+    // A detached renewal is handed its key's lock as an inheritable descriptor for the moment
+    // it starts; with several profiles, another worker thread could start a process (a source
+    // credential_process) in that moment and hold the lock with it. So several profiles renew
+    // in their worker (requests for that profile wait; the others do not).
+    settings.store.background &= plans.len() == 1;
     let regions: Vec<Option<String>> = plans
         .iter()
         .map(|(_, p)| p.region_configured.then(|| p.region.clone()))

@@ -34,6 +34,9 @@ pub const MAX_CONNECTIONS: usize = 64;
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// The time a client has to take the reply.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request waits for its profile's session (a renewal is bounded by the source's
+/// 15 s and STS's 10 s; the SDKs' own container-credential timeouts are shorter still).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The `--address` value as a loopback address, or why not.
 pub fn loopback_address(text: &str) -> Result<IpAddr> {
@@ -273,7 +276,21 @@ async fn answer(head: &[u8], shared: &Shared) -> Vec<u8> {
             &http::error_body("NotFound", "no profile is served on this path"),
         );
     };
-    match profile.credentials().await {
+    let Ok(answer) = tokio::time::timeout(ANSWER_TIMEOUT, profile.credentials()).await else {
+        // A renewal that hangs (a stuck source) must not hold this connection's slot for ever.
+        return http::response(
+            503,
+            &http::error_body(
+                "CredentialsUnavailable",
+                &format!(
+                    "the session for {} did not come within {} s",
+                    profile.name,
+                    ANSWER_TIMEOUT.as_secs()
+                ),
+            ),
+        );
+    };
+    match answer {
         Ok(creds) => {
             debug(|| {
                 format!(
