@@ -186,13 +186,57 @@ fn same_file(a: &Path, b: &Path) -> bool {
     matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
 
-/// Quoted if it has spaces (botocore's splitter and the SDKs' `sh -c` both honour double
-/// quotes).
+/// Bare when plainly safe, else in POSIX single quotes (`'` written as `'\''`): botocore splits
+/// credential_process with shlex (POSIX rules) and the SDKs run it with `sh -c`, and both read
+/// single quotes the same way, whatever the path holds (spaces, `$`, quotes, backslashes).
 fn quoted(path: &Path) -> String {
     let s = path.display().to_string();
-    if s.contains(' ') {
-        format!("\"{s}\"")
-    } else {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._+-@%:,=".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
         s
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod quoting_tests {
+    use super::quoted;
+    use std::path::Path;
+
+    /// What `sh -c` and botocore's shlex split make of `credential_process = PATH --x`.
+    #[test]
+    fn the_path_written_reads_back_through_sh_and_shlex() {
+        for path in [
+            "/usr/local/bin/xacct-cred",
+            "/Users/Jane Doe/bin/xacct-cred",
+            "/opt/it's/$HOME/`x`/\\n\"q\"/xacct-cred",
+        ] {
+            let line = format!("{} --x", quoted(Path::new(path)));
+            let sh = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf '%s\\n' {line}"))
+                .output()
+                .unwrap();
+            let words: Vec<String> = String::from_utf8(sh.stdout)
+                .unwrap()
+                .lines()
+                .map(str::to_string)
+                .collect();
+            assert_eq!(words, [path, "--x"], "sh: {line}");
+            let py = std::process::Command::new("python3")
+                .args([
+                    "-c",
+                    "import shlex,sys; print(shlex.split(sys.argv[1])[0])",
+                    &line,
+                ])
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8(py.stdout).unwrap().trim_end_matches('\n'),
+                path,
+                "shlex: {line}"
+            );
+        }
     }
 }
