@@ -3,10 +3,11 @@ CLI v1 and v2, boto3, the JS SDK v3 and the Rust SDK, and `xacct-cred serve --to
 through AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, against a recording STS whose sessions expire
 in 60 s and which refuses an expired session (short_sts.py).
 
-xacct-cred renews once fewer than 50 s remain (XACCT_CRED_REFRESH_WINDOW), so a session is
-renewed 10 s after it was issued: two calls 12 s apart (57 s for the Rust SDK, which keeps
-credentials until 5-10 s before they expire) must use two different keys, from one command
-that was never restarted (62 s for the JS SDK, see GAP).
+xacct-cred renews once fewer than 50 s remain (XACCT_CRED_REFRESH_WINDOW): in the background
+while more than the margin (16 s) remains, in the call below it. Two calls 45 s apart (57 s for
+the Rust SDK, which keeps credentials until 5-10 s before they expire; 62 s for the JS SDK, see
+GAP) must use two different keys, from one command that was never restarted; the boto3 loop
+crosses three renewals, most of them in the background.
 """
 import concurrent.futures
 import json
@@ -97,7 +98,11 @@ CLIENTS = {
 # The Rust SDK keeps credentials until 5-10 s before they expire (a jittered buffer); the JS SDK v3's default chain
 # refreshes in the background once fewer than 5 minutes remain and signs with the old, still
 # valid, credentials meanwhile, so only a call after they expired is sure to use new ones.
+# The others ask the endpoint on every call: 45 s is past the blocking margin (16 s left of 60),
+# so the second call's request renews in the call. (At 12 s it would be answered at once with
+# the old session while a detached renewal fetched the next one: that path is the boto3 loop's.)
 GAP = {"rust-sdk": 57, "js-sdk-v3": 62}
+DEFAULT_GAP = 45
 
 
 def keys_of(output):
@@ -111,7 +116,7 @@ def test_every_client_renews_through_exec_server_without_a_restart(binary, sts, 
 
     def one(name):
         env = new_env(sts, str(tmp_path), name)
-        cmd = [binary, "exec", "--server", "-p", "endpoint", "--", *CLIENTS[name](2, GAP.get(name, 12))]
+        cmd = [binary, "exec", "--server", "-p", "endpoint", "--", *CLIENTS[name](2, GAP.get(name, DEFAULT_GAP))]
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
         return name, p
 
@@ -135,7 +140,9 @@ def test_a_boto3_client_lives_through_three_renewals(binary, sts, tmp_path):
     assert len(keys) == 17
     distinct = list(dict.fromkeys(keys))
     assert len(distinct) >= 4, f"three renewals in ~48 s: {distinct}"
-    assert sts.assume_role_calls == len(distinct), "one AssumeRole per renewal"
+    # One AssumeRole per renewal; a last detached renewal, started by one of the last calls,
+    # may finish after the loop has ended, so its session is never seen.
+    assert len(distinct) <= sts.assume_role_calls <= len(distinct) + 1, "one AssumeRole per renewal"
 
 
 UNAUTHENTICATED = """
