@@ -25,7 +25,7 @@ pub fn check_request(head: &[u8]) {
     );
     if let Some(auth) = request.authorization {
         assert!(
-            head.windows(auth.len().max(1)).any(|w| w == auth),
+            auth.is_empty() || head.windows(auth.len()).any(|w| w == auth),
             "the Authorization value comes from the head"
         );
         let shown = format!("{request:?}");
