@@ -28,15 +28,13 @@ pub fn check_request(head: &[u8]) {
             auth.is_empty() || head.windows(auth.len()).any(|w| w == auth),
             "the Authorization value comes from the head"
         );
-        // Debug shows the method, path and host, never the Authorization value (unless the same
-        // bytes are also in one of those, which Debug may then show as what they are there).
+        // Debug never depends on the Authorization value: the same request with another
+        // value shows exactly the same.
         let shown = format!("{request:?}");
-        let auth = String::from_utf8_lossy(auth);
-        let elsewhere = [request.method, request.path, request.host.unwrap_or_default()]
-            .iter()
-            .any(|part| format!("{part:?}").contains(&*auth) || part.contains(&*auth));
-        if auth.len() >= 8 && !elsewhere {
-            assert!(!shown.contains(&*auth), "Debug shows the token: {shown}");
-        }
+        let other = crate::server::http::Request {
+            authorization: Some(b"another value"),
+            ..request
+        };
+        assert_eq!(shown, format!("{other:?}"), "Debug shows the token");
     }
 }
