@@ -127,24 +127,30 @@ pub fn run(args: &BackgroundArgs, env: &Environment) -> Result<()> {
             let own_group = rustix::process::setsid().is_ok();
             #[cfg(not(unix))]
             let own_group = false;
-            std::thread::spawn(move || {
-                std::thread::sleep(DEADLINE + GRACE);
-                // Whatever this renewal started (a hung source credential_process) ends with it.
-                #[cfg(unix)]
-                if own_group {
-                    let _ =
-                        rustix::process::kill_current_process_group(rustix::process::Signal::KILL);
-                }
-                let _ = own_group;
-                std::process::exit(0);
-            });
-            let _ = renew(args, env);
+            let end = move |after: Duration| {
+                std::thread::spawn(move || {
+                    std::thread::sleep(after);
+                    // Whatever this renewal started (a hung source credential_process) ends
+                    // with it.
+                    #[cfg(unix)]
+                    if own_group {
+                        let _ = rustix::process::kill_current_process_group(
+                            rustix::process::Signal::KILL,
+                        );
+                    }
+                    let _ = own_group;
+                    std::process::exit(0);
+                });
+            };
+            end(DEADLINE + GRACE);
+            let _ = renew(args, env, end);
             Ok(())
         }
     }
 }
 
-fn renew(args: &BackgroundArgs, env: &Environment) -> Result<()> {
+/// `end(after)` starts a watchdog that ends this process `after` from now.
+fn renew(args: &BackgroundArgs, env: &Environment, end: impl Fn(Duration)) -> Result<()> {
     let argv = std::iter::once(OsString::from("xacct-cred")).chain(args.caller.iter().cloned());
     let caller = Cli::try_parse_from(argv).map_err(|e| Error::config(e.to_string()))?;
     // The callers that read the cache: each names the role arguments of one plan, or (serve)
@@ -183,12 +189,23 @@ fn renew(args: &BackgroundArgs, env: &Environment) -> Result<()> {
     let settings = CacheSettings::from_args(cache_args);
     let (window, margin) = settings.store.window_and_margin(plan.role.duration());
     let dir = CacheDir::open(settings.store.locate()?)?;
-    // The key's lock is held through the inherited descriptor `args.lock_fd`, which `main`
-    // made close-on-exec (so that no source credential_process this starts holds it) and
-    // which stays open until this process exits.
+    // The key's lock, inherited as `args.lock_fd` (which `main` made close-on-exec, so that no
+    // source credential_process this starts holds it) and held until this process exits. No
+    // lock (a descriptor that is not this key's lock file, or a lock another process holds):
+    // no renewal.
+    #[cfg(unix)]
+    let Some(_lock) = args
+        .handed_lock
+        .as_ref()
+        .and_then(|f| f.try_clone().ok())
+        .and_then(|f| dir.adopt_lock(key, f))
+    else {
+        return Ok(());
+    };
     let deadline = Instant::now() + DEADLINE;
     let renewer = Detached { env };
     let mut delay = FIRST_RETRY;
+    let mut first = true;
     loop {
         let now = OffsetDateTime::now_utc();
         // Renewed meanwhile, gone, or now so close to expiry that callers renew it: done.
@@ -197,6 +214,11 @@ fn renew(args: &BackgroundArgs, env: &Environment) -> Result<()> {
         };
         if entry.state(now, window, margin) != State::RenewingInBackground {
             return Ok(());
+        }
+        if std::mem::take(&mut first) {
+            // Below the margin callers renew in the call, and they must find the lock free:
+            // whatever attempt is then under way ends with this process.
+            end(until_margin(&entry, now, margin));
         }
         dir.remove_stale_temp_files(key);
         match renewer.renew(&plan, key) {
@@ -221,6 +243,12 @@ fn renew(args: &BackgroundArgs, env: &Environment) -> Result<()> {
             }
         }
     }
+}
+
+/// How long until `entry` has only `margin` left (zero if it already has).
+fn until_margin(entry: &CacheEntry, now: OffsetDateTime, margin: Duration) -> Duration {
+    let left = entry.time_left(now) - margin;
+    Duration::try_from(left).unwrap_or(Duration::ZERO)
 }
 
 /// `base` scaled by a random factor in [0.5, 1.5), so that renewals of many keys (or many

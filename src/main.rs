@@ -1,7 +1,6 @@
 //! Parse → run → report. And the one write to the process environment, which only the binary
 //! can make soundly.
 
-use clap::Parser;
 use std::process::ExitCode;
 
 /// The process environment, written only where xacct-cred knows no other thread reads it.
@@ -23,8 +22,9 @@ impl xacct_cred::InheritedEnv for ProcessEnv {
 /// are /dev/null) and `keep` (the key's lock, handed on) that this process inherited without
 /// close-on-exec — a caller's pipe, a make jobserver — is marked close-on-exec, so that what it
 /// starts holds none of them and no caller waits for it to let go.
+/// Returns the descriptors that were open (but 0, 1 and 2).
 #[cfg(unix)]
-fn close_inherited_descriptors(keep: Option<i32>) {
+fn close_inherited_descriptors(keep: Option<i32>) -> Vec<i32> {
     use std::os::fd::{BorrowedFd, RawFd};
     let dir = if cfg!(target_os = "linux") {
         "/proc/self/fd"
@@ -32,26 +32,36 @@ fn close_inherited_descriptors(keep: Option<i32>) {
         "/dev/fd"
     };
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return Vec::new();
     };
-    let fds: Vec<RawFd> = entries
+    let open: Vec<RawFd> = entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|&fd| fd > 2 && Some(fd) != keep)
+        .filter(|&fd| fd > 2)
         .collect();
-    for fd in fds {
+    for &fd in open.iter().filter(|&&fd| Some(fd) != keep) {
         // SAFETY: `fd` was listed as open a moment ago and nothing in this single-threaded
         // process closes descriptors meanwhile; it is only borrowed for this one fcntl, which
         // sets a flag and fails harmlessly (EBADF) if the descriptor is gone (the directory's).
         let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
         let _ = rustix::io::fcntl_setfd(borrowed, rustix::io::FdFlags::CLOEXEC);
     }
+    open
 }
 
 fn main() -> ExitCode {
-    let cli = xacct_cred::cli::Cli::parse();
+    #[allow(unused_mut)]
+    let mut cli = xacct_cred::cli::Cli::parse_args();
     #[cfg(unix)]
     if let Some(keep) = cli.background_renewal_keeps() {
-        close_inherited_descriptors(keep);
+        let open = close_inherited_descriptors(keep);
+        if let Some(fd) = cli.handed_lock_fd().filter(|fd| open.contains(fd)) {
+            use std::os::fd::FromRawFd;
+            // SAFETY: `fd` is open in this process (listed a moment ago, and nothing here has
+            // closed a descriptor since) and owned by nothing else in it: `detach` handed it on
+            // as the key's lock and this process has not used it. The renewal checks that it
+            // is the lock file of the key it renews before relying on it.
+            cli.hand_lock(unsafe { std::fs::File::from_raw_fd(fd) });
+        }
     }
     match xacct_cred::run(&cli, &ProcessEnv) {
         Ok(()) => ExitCode::SUCCESS,

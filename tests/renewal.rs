@@ -1,4 +1,4 @@
-//! Renewal through the real binary (issue 10): inside the window a session is printed at once
+//! Renewal through the real binary: inside the window a session is printed at once
 //! and renewed by one detached process that no caller waits for; callers never queue behind an
 //! STS that hangs; the last failure is shown; entries are served only to their plan.
 #![cfg(target_os = "linux")]
@@ -416,4 +416,121 @@ fn a_back_off_record_dated_in_the_future_is_ignored() {
         .ok()
         .stderr_has(&["renewal failed less than a minute ago"]);
     assert_eq!(sts.count("AssumeRole"), 2);
+}
+
+/// The renewal step run with a descriptor as its lock: `Some(fd)` is the lock file opened
+/// afresh (another open file than any caller's), `None` a descriptor that is not open.
+fn run_renew_step(s: &Scenario, lock_file: Option<&std::path::Path>) -> Outcome {
+    let entry = s.entry_file();
+    let key = entry.file_stem().unwrap().to_str().unwrap().to_string();
+    let mut cmd = s.command(&[
+        "background-renewal",
+        "--stage",
+        "renew",
+        "--key",
+        &key,
+        "--lock-fd",
+        "7",
+        "--",
+        "--profile",
+        "prod",
+    ]);
+    if let Some(path) = lock_file {
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .unwrap();
+        let fd = std::os::fd::IntoRawFd::into_raw_fd(file);
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::dup2(fd, 7);
+                Ok(())
+            });
+        }
+        let out = Outcome::from(cmd.output().unwrap());
+        unsafe { libc::close(fd) };
+        out
+    } else {
+        Outcome::from(cmd.output().unwrap())
+    }
+}
+
+#[test]
+fn the_renewal_renews_only_holding_the_keys_lock() {
+    let sts = fake::sts_with(|req, n| assume_role_ok(req, n, IN_WINDOW));
+    let s = Scenario::with_role(&sts, "");
+    s.run(&["--profile", "prod"]).ok();
+    let entry = s.entry_file();
+    let lock = entry.with_extension("lock");
+    assert!(lock.exists(), "{lock:?}");
+
+    // No descriptor handed on (fd 7 is not open): nothing.
+    run_renew_step(&s, None);
+    assert_eq!(sts.count("AssumeRole"), 1, "renewed with no lock");
+    // The descriptor is a file, but not this key's lock file: nothing.
+    let other = s.cache_dir().join("not-a-lock");
+    fs::write(&other, "").unwrap();
+    run_renew_step(&s, Some(&other));
+    assert_eq!(sts.count("AssumeRole"), 1, "renewed on another file");
+    // The key's lock file, but another process holds the lock (as on NFS, where the lock did
+    // not pass with the descriptor and a caller took it meanwhile): nothing.
+    let holder = fs::OpenOptions::new().write(true).open(&lock).unwrap();
+    assert_eq!(
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&holder), libc::LOCK_EX) },
+        0
+    );
+    run_renew_step(&s, Some(&lock));
+    assert_eq!(
+        sts.count("AssumeRole"),
+        1,
+        "renewed while another held the lock"
+    );
+    drop(holder);
+    // The key's lock file, free: this is the step's real case, and it renews.
+    run_renew_step(&s, Some(&lock));
+    assert_eq!(sts.count("AssumeRole"), 2, "the control case renews");
+    s.kill_processes();
+}
+
+#[test]
+fn a_hung_background_renewal_ends_when_the_session_reaches_the_margin() {
+    // A 60-second window gives a 20-second margin, and a session with 25 s left is renewed in
+    // the background. Its source (a credential_process) then hangs, which only the 15-second
+    // source bound would end. The renewal must let go of the lock when the session reaches the
+    // margin (after ~5 s), for callers below the margin renew in the call and must find it free.
+    let sts = fake::sts_with(|req, n| assume_role_ok(req, n, Duration::from_secs(25)));
+    let mut s = Scenario::with_role(&sts, "");
+    let helper = s.home.path().join("helper.sh");
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = helper\nregion = eu-west-1\n\n[profile helper]\ncredential_process = /bin/sh {}\n",
+        helper.display()
+    ));
+    fs::write(
+        &helper,
+        "echo '{\"Version\":1,\"AccessKeyId\":\"AKIAHELPER0000000001\",\"SecretAccessKey\":\"helper-secret\"}'\n",
+    )
+    .unwrap();
+    s.set("XACCT_CRED_REFRESH_WINDOW", "60");
+    let started = Instant::now();
+    s.run(&["--profile", "prod"]).ok();
+    fs::write(&helper, "exec sleep 60\n").unwrap();
+    s.run(&["--profile", "prod"]).ok();
+    assert!(
+        s.eventually(Duration::from_secs(5), || s.background_renewals().len()
+            == 1)
+    );
+    assert!(
+        s.wait_until_no_processes(Duration::from_secs(30)),
+        "the renewal still runs {:?} after the warm-up",
+        started.elapsed()
+    );
+    let ended = started.elapsed();
+    assert!(ended >= Duration::from_secs(3), "it ended early: {ended:?}");
+    assert!(
+        ended < Duration::from_secs(11),
+        "it held the lock below the margin: it ended {ended:?} after a 25 s session was written"
+    );
+    assert_eq!(sts.count("AssumeRole"), 1);
+    s.kill_processes();
 }

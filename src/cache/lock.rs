@@ -49,6 +49,27 @@ impl CacheDir {
         }
     }
 
+    /// The lock a caller handed on to the detached renewal (an open file of `key`'s lock file),
+    /// made this process's own: `None` unless `file` is that lock file (same device and inode)
+    /// and locking it again succeeds. On a local file system the handed-on `flock` is already
+    /// held by this open file and relocking it changes nothing; where the OS emulates `flock`
+    /// with per-process locks (NFS), the lock did not pass with the descriptor, and this takes
+    /// it anew — or finds that another process took it meanwhile and renews, so this one must not.
+    #[cfg(unix)]
+    pub fn adopt_lock(&self, key: &str, file: File) -> Option<KeyLock> {
+        use std::os::unix::fs::MetadataExt;
+        let handed = file.metadata().ok()?;
+        let on_disk = std::fs::symlink_metadata(self.lock_path(key)).ok()?;
+        if (handed.dev(), handed.ino()) != (on_disk.dev(), on_disk.ino()) {
+            return None;
+        }
+        fs4::FileExt::try_lock(&file).ok()?;
+        Some(KeyLock {
+            _file: file,
+            waited: false,
+        })
+    }
+
     /// Takes the exclusive per-key lock, waiting at most `timeout` for another process.
     pub fn lock(&self, key: &str, timeout: Duration) -> Result<KeyLock> {
         if let Some(lock) = self.try_lock(key)? {

@@ -105,7 +105,89 @@ pub enum Command {
     Console(ConsoleArgs),
 }
 
+/// The names (and aliases) of [`Command`]'s subcommands, and `help`: a command line that
+/// contains none of them as a word cannot mean a subcommand. A unit test keeps this equal to
+/// the definition.
+const SUBCOMMAND_WORDS: &[&str] = &[
+    "cache",
+    "doctor",
+    "setup",
+    "policy",
+    "exec",
+    "background-renewal",
+    "generate",
+    "serve",
+    "console",
+    "help",
+];
+
+/// [`Cli`] without its subcommands: the same top-level arguments, which the cache hit parses
+/// without building the definitions of ten subcommands it does not use (a third of its CPU
+/// time). Only [`Cli::parse_args`] uses it, and only for a command line it parses without error.
+#[derive(Parser)]
+#[command(name = "xacct-cred")]
+struct TopLevel {
+    #[command(flatten)]
+    role: RoleArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+    #[command(flatten)]
+    cache: CacheArgs,
+    /// Trace each step on stderr (keys shown by their last four characters).
+    #[arg(long, global = true, env = env::DEBUG, value_parser = clap::builder::FalseyValueParser::new())]
+    debug: bool,
+}
+
 impl Cli {
+    /// Parses this process's command line, as `Cli::parse()` does (exiting with clap's message
+    /// on an error, `--help` or `--version`).
+    ///
+    /// A command line that names no subcommand is first parsed by [`TopLevel`] alone; when that
+    /// succeeds the result is the one the full definition gives (a test compares the two
+    /// definitions' top-level arguments). Anything else — a subcommand word anywhere, even as a
+    /// value, `--help`, `--version`, any error — goes to the full definition, so messages,
+    /// help and usage are always its own.
+    pub fn parse_args() -> Cli {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        Self::top_level_only(&args).unwrap_or_else(|| Cli::parse_from(args))
+    }
+
+    fn top_level_only(args: &[std::ffi::OsString]) -> Option<Cli> {
+        let names_subcommand = args
+            .iter()
+            .skip(1)
+            .any(|a| a.to_str().is_none_or(|a| SUBCOMMAND_WORDS.contains(&a)));
+        if names_subcommand {
+            return None;
+        }
+        let top = TopLevel::try_parse_from(args).ok()?;
+        Some(Cli {
+            command: None,
+            role: top.role,
+            output: top.output,
+            cache: top.cache,
+            debug: top.debug,
+        })
+    }
+
+    /// In the detached renewal's `renew` step: the descriptor the caller handed on as the key's
+    /// lock, which `main` checks is open and gives back with [`Cli::hand_lock`].
+    pub fn handed_lock_fd(&self) -> Option<i32> {
+        match &self.command {
+            Some(Command::BackgroundRenewal(a)) if a.stage == BackgroundStage::Renew => {
+                Some(a.lock_fd)
+            }
+            _ => None,
+        }
+    }
+
+    /// Gives the `renew` step the lock file it inherited (see [`Cli::handed_lock_fd`]).
+    pub fn hand_lock(&mut self, lock: std::fs::File) {
+        if let Some(Command::BackgroundRenewal(a)) = &mut self.command {
+            a.handed_lock = Some(lock);
+        }
+    }
+
     /// In a step of the detached renewal: `Some(descriptor to keep inheritable)`. `main` marks
     /// every other inherited descriptor close-on-exec before anything else; `detach` keeps the
     /// key's lock for `renew`, which keeps none (it holds the lock open until it exits).
@@ -132,4 +214,132 @@ pub enum Generated {
 /// The definition itself, for the man page and completions.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+    use std::ffi::OsString;
+
+    #[test]
+    fn the_subcommand_words_are_the_definitions_names_and_aliases() {
+        let full = Cli::command();
+        let mut defined: Vec<String> = full
+            .get_subcommands()
+            .flat_map(|c| {
+                std::iter::once(c.get_name().to_string())
+                    .chain(c.get_all_aliases().map(str::to_string))
+            })
+            .chain(["help".to_string()])
+            .collect();
+        let mut listed: Vec<String> = SUBCOMMAND_WORDS.iter().map(|s| s.to_string()).collect();
+        defined.sort();
+        listed.sort();
+        assert_eq!(listed, defined);
+    }
+
+    #[test]
+    fn the_top_level_arguments_are_the_full_definitions() {
+        let full = Cli::command();
+        let top = TopLevel::command();
+        // Everything but the display order, which only help uses (and help is the full one's).
+        let show = |c: &clap::Command| -> Vec<String> {
+            c.get_arguments()
+                .map(|a| {
+                    let shown = format!("{a:?}");
+                    let (before, after) = shown.split_once("disp_ord: ").expect("a display order");
+                    let after = after.split_once(", ").map_or("", |(_, rest)| rest);
+                    format!("{before}{after}")
+                })
+                .collect()
+        };
+        assert_eq!(show(&top), show(&full));
+        assert!(show(&full).len() > 10, "the comparison saw the arguments");
+    }
+
+    /// For command lines the top-level parse accepts, the full definition gives the same
+    /// result; the others (a subcommand, help, an error) are left to the full definition.
+    #[test]
+    fn the_top_level_parse_agrees_with_the_full_one() {
+        let lines: &[&[&str]] = &[
+            &[],
+            &["--profile", "prod"],
+            &["-p", "prod", "--export"],
+            &["--profile=prod", "--format", "dotenv", "--no-cache"],
+            &[
+                "--role-arn",
+                "arn:aws:iam::111111111111:role/r",
+                "--source-profile",
+                "dev",
+            ],
+            &["--profile", "prod", "--refresh-window", "600", "--debug"],
+            &["--profile", "prod", "--background-refresh", "off"],
+            &[
+                "--profile",
+                "prod",
+                "--cache-dir",
+                "/tmp/x",
+                "--lock-timeout",
+                "3",
+            ],
+            &[
+                "--profile",
+                "prod",
+                "--duration-seconds",
+                "900",
+                "--role-session-name",
+                "s",
+            ],
+            &[
+                "--credential-source",
+                "Ec2InstanceMetadata",
+                "--role-arn",
+                "arn:aws:iam::1:role/r",
+            ],
+            &[
+                "-p",
+                "prod",
+                "--token-code",
+                "123456",
+                "--mfa-serial",
+                "arn:aws:iam::1:mfa/u",
+            ],
+            &["--profile", "exec"],
+            &["exec", "-p", "prod", "--", "true"],
+            &["cache", "list"],
+            &["--help"],
+            &["-h"],
+            &["--version"],
+            &["--profile"],
+            &["--no-such-flag"],
+            &["stray"],
+            &["--", "x"],
+            &["--profile", "prod", "--format", "nonsense"],
+        ];
+        let mut fast = 0;
+        for line in lines {
+            let argv: Vec<OsString> = std::iter::once("xacct-cred")
+                .chain(line.iter().copied())
+                .map(OsString::from)
+                .collect();
+            let full = Cli::try_parse_from(&argv);
+            match Cli::top_level_only(&argv) {
+                Some(top) => {
+                    fast += 1;
+                    let full =
+                        full.unwrap_or_else(|e| panic!("{line:?}: the full parse failed: {e}"));
+                    assert_eq!(format!("{top:?}"), format!("{full:?}"), "{line:?}");
+                }
+                None => {
+                    let words = line.iter().any(|w| SUBCOMMAND_WORDS.contains(w));
+                    assert!(
+                        words || full.is_err(),
+                        "{line:?} was left to the full parse"
+                    );
+                }
+            }
+        }
+        assert!(fast >= 11, "the top-level parse took {fast} lines");
+    }
 }

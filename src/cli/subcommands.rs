@@ -17,6 +17,10 @@ pub struct BackgroundArgs {
     /// The caller's arguments, from which the renewal rebuilds the caller's plan.
     #[arg(last = true, allow_hyphen_values = true)]
     pub caller: Vec<std::ffi::OsString>,
+    /// In `renew`: the lock file `--lock-fd` names, when that descriptor was open in this
+    /// process (`main` adopts it; see [`crate::cli::Cli::hand_lock`]).
+    #[arg(skip)]
+    pub handed_lock: Option<std::fs::File>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
