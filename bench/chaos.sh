@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The chaos run (issue 10): 640 invocations (or $1), 32 at a time, against the in-process fake STS
+# The chaos run: 640 invocations (or $1), 32 at a time, against the in-process fake STS
 # with faults injected in phases, callers and background renewals SIGKILLed — inside the cache
 # write too — while a reader checks every entry. Prints the figures; fails if a caller failed
 # while a valid session was cached, a reader saw a torn entry, an AssumeRole was redundant, a

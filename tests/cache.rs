@@ -122,7 +122,7 @@ fn different_sources_never_share_an_entry() {
     }
     assert_eq!(sts.count("AssumeRole"), 6);
     assert_eq!(s.entry_files().len(), 6);
-    // The region alone does not (issue 11): the endpoint is the same, and a session is valid
+    // The region alone does not: the endpoint is the same, and a session is valid
     // in every region. tests/conformance.rs covers the endpoint side.
     let args = ["--role-arn", ROLE_ARN, "--source-profile", "dev"];
     s.run(&[&args[..], &["--region", "eu-central-1"]].concat())
@@ -287,7 +287,7 @@ fn a_directory_owned_by_another_user_is_refused() {
 #[test]
 fn an_entry_inside_the_refresh_window_is_renewed_and_the_window_is_configurable() {
     // Ten minutes left is inside the default 16-minute window (and above the 5-minute margin:
-    // served at once and renewed in the background; until issue 10 the call itself renewed).
+    // served at once and renewed in the background).
     let sts = fake::sts_with(|req, n| assume_role_ok(req, n, Duration::from_secs(600)));
     let mut s = Scenario::with_role(&sts, "");
     let first = s.run(&["--profile", "prod"]);
@@ -350,7 +350,7 @@ fn short_sessions_are_reused_and_say_so_once() {
 #[test]
 fn sts_down_with_a_valid_entry_serves_it_with_a_warning() {
     // Call 0 succeeds with 200 s left (below the 300 s margin, so the call renews it itself;
-    // before issue 10 this was 10 minutes, now renewed in the background); then STS fails.
+    // ten minutes would be renewed in the background); then STS fails.
     let sts = sts_once_then_failing(
         Duration::from_secs(200),
         (503, "ServiceUnavailable", "down"),

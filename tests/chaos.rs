@@ -1,4 +1,4 @@
-//! The chaos run (issue 10, point 7): the real binary, 32 callers at a time, against the fake STS
+//! The chaos run: the real binary, 32 callers at a time, against the fake STS
 //! with faults injected in phases (throttling, 500s, hangs, connections closed unanswered, slow
 //! replies), with callers and background renewals SIGKILLed at random — and inside the cache
 //! write, which a test-only pause makes last 40 ms — while a reader thread reads the entries

@@ -1,4 +1,4 @@
-//! Issue 11 through the real binary: the config read as the AWS tools read it (one test per
+//! Config conformance through the real binary: the config read as the AWS tools read it (one test per
 //! fix of the differential suite), and the cache key on the endpoint actually used.
 #![cfg(unix)]
 

@@ -645,8 +645,7 @@ fn sts_endpoint_precedence_follows_the_sdks() {
     let mut s = Scenario::with_role(&good, &format!("endpoint_url = {bad}"));
     s.set("AWS_ENDPOINT_URL", bad);
     s.run(&["--profile", "prod", "--no-cache"]).ok();
-    // AWS_ENDPOINT_URL beats the services section (issue 11: this step used to pin the
-    // opposite, which is not the SDKs' order).
+    // AWS_ENDPOINT_URL beats the services section, as in the SDKs.
     s.unset("AWS_ENDPOINT_URL_STS");
     s.set("AWS_ENDPOINT_URL", &good.url());
     s.config(&format!(

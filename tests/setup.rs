@@ -1,4 +1,4 @@
-//! `setup` edits the config file the way users keep it (issue 11, point 4): the file's mode on
+//! `setup` edits the config file the way users keep it: the file's mode on
 //! the new file and on its backup, a symlinked config edited at its target with the link kept,
 //! a binary path that survives upgrades, `~` in AWS_CONFIG_FILE, and no secret or token value
 //! on stderr.

@@ -109,8 +109,7 @@ fn cases() -> Vec<Case> {
                 )
             }),
         },
-        // Issue 11: this case used to pin the services section before AWS_ENDPOINT_URL; the
-        // SDKs' and botocore's order is the other way round.
+        // The SDKs' and botocore's order (tests/e2e/test_differential.py checks it).
         Case {
             name: "endpoint: AWS_ENDPOINT_URL beats the services section",
             config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nservices = s\n[services s]\nsts =\n  endpoint_url = http://127.0.0.1:5000\n",

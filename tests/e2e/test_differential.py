@@ -1,4 +1,4 @@
-"""The differential config suite (issue 11): botocore's own role assumption vs xacct-cred.
+"""The differential config suite: botocore's own role assumption vs xacct-cred.
 
 Every row is a pair of AWS config files plus an environment. It is run
 

@@ -1,4 +1,4 @@
-"""Real clients while STS hangs (issue 10): the AWS CLI v1, its credential_process xacct-cred,
+"""Real clients while STS hangs: the AWS CLI v1, its credential_process xacct-cred,
 a session cached with 13 of 60 minutes left (inside the 16-minute window, above the 5-minute
 margin), and an STS that accepts connections and never answers. Twelve parallel commands all
 succeed at once; a command run while the background renewal is in flight returns without
@@ -24,7 +24,7 @@ PROFILE = "readonlys3crossaccount-timed"
 
 def add_timed_profile(world, home):
     """The usual credential_process profile, with xacct-cred's own time (ms) logged per call:
-    on a loaded machine the CLI's start-up dominates its wall time, and what the issue is about
+    on a loaded machine the CLI's start-up dominates its wall time, and what matters
     is the credential_process the CLI waits for."""
     log = os.path.join(home, "xacct-cred-ms.log")
     script = f's=$(date +%s%N); {world.binary} --profile prod-readonly; r=$?; echo $(( ($(date +%s%N) - s) / 1000000 )) >> {log}; exit $r'
