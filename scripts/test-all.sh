@@ -10,8 +10,14 @@ t0=$(date +%s)
 echo "== tier 1: unit and integration tests (cargo test)"
 cargo test --locked
 if [ "$(id -u)" = 0 ]; then
-  # The tests that need root (chown to another user) are #[ignore]d for everyone else.
+  # The tests that need root (chown to another user, a mount namespace) are #[ignore]d for
+  # everyone else.
   cargo test --locked -q --test cache -- --ignored
+  if unshare -m true 2>/dev/null; then
+    cargo test --locked -q --test setup -- --ignored
+  else
+    echo "NOT RUN: tests/setup.rs's bind-mount test (unshare -m is refused here)" >&2
+  fi
 fi
 t1=$(date +%s)
 

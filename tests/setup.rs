@@ -1,7 +1,7 @@
-//! `setup` edits the config file the way users keep it: the file's mode on
-//! the new file and on its backup, a symlinked config edited at its target with the link kept,
-//! a binary path that survives upgrades, `~` in AWS_CONFIG_FILE, and no secret or token value
-//! on stderr.
+//! `setup` edits the config file the way users keep it: the file's mode on the new file and on
+//! its backup, a symlinked config edited at its target with the link kept, a hard-linked or
+//! bind-mounted config rewritten in place, a binary path that survives upgrades, `~` in
+//! AWS_CONFIG_FILE, and no secret or token value on stderr.
 #![cfg(unix)]
 
 mod support;
@@ -237,4 +237,56 @@ fn a_conflict_never_prints_a_secret_or_token_value() {
         out.stderr.contains("AKIAEXAMPLE"),
         "a key id is not a secret"
     );
+}
+
+#[test]
+fn a_hard_linked_config_is_rewritten_in_place_and_keeps_its_links() {
+    use std::os::unix::fs::MetadataExt;
+    let s = scenario();
+    let config = s.home.path().join(".aws/config");
+    fs::write(&config, "[default]\nregion = eu-west-1\n").unwrap();
+    fs::set_permissions(&config, fs::Permissions::from_mode(0o640)).unwrap();
+    let other = s.home.path().join("config-elsewhere");
+    fs::hard_link(&config, &other).unwrap();
+    let inode = fs::metadata(&config).unwrap().ino();
+    s.run(&ARGS).ok();
+    assert_eq!(fs::metadata(&config).unwrap().ino(), inode, "same inode");
+    assert_eq!(fs::metadata(&config).unwrap().nlink(), 2, "the link stays");
+    let edited = fs::read_to_string(&other).unwrap();
+    assert!(edited.contains("[profile prodro-role]"), "{edited}");
+    assert!(
+        edited.starts_with("[default]\nregion = eu-west-1\n"),
+        "{edited}"
+    );
+    assert_eq!(mode(&config), 0o640);
+    assert_eq!(backups(&s.home.path().join(".aws")).len(), 1);
+    assert!(leftovers(&s.home.path().join(".aws")).is_empty());
+}
+
+#[test]
+#[ignore = "needs root for a mount namespace (unshare -m); scripts/test-all.sh runs it as root"]
+fn a_bind_mounted_config_is_rewritten_in_place() {
+    // As in a container started with `-v ~/.aws/config:/root/.aws/config`: renaming over a
+    // mount point fails with EBUSY, so the file is rewritten where it is.
+    let s = scenario();
+    let config = s.home.path().join(".aws/config");
+    let host = s.home.path().join("host-config");
+    fs::write(&config, "").unwrap();
+    fs::write(&host, "[default]\nregion = eu-west-1\n").unwrap();
+    let script = format!(
+        "mount --bind {} {} && exec \"$0\" \"$@\"",
+        host.display(),
+        config.display()
+    );
+    let mut argv = vec!["-m", "sh", "-c", &script, BIN];
+    argv.extend(ARGS);
+    let out = Outcome::from(s.command_for("unshare", &argv).output().unwrap());
+    out.ok();
+    let edited = fs::read_to_string(&host).unwrap();
+    assert!(edited.contains("[profile prodro-role]"), "{edited}");
+    assert!(
+        edited.starts_with("[default]\nregion = eu-west-1\n"),
+        "{edited}"
+    );
+    assert!(leftovers(&s.home.path().join(".aws")).is_empty());
 }

@@ -31,7 +31,8 @@ pub struct Written {
 /// users keep their files: a symlink (stow, chezmoi, home-manager) is followed to its target,
 /// which is replaced atomically while the link stays; the new file, the backup and the temp
 /// file all get the target's mode (0600 for a new file), set when each is created, before any
-/// byte is written. The temp file is created exclusively in the target's directory.
+/// byte is written. The temp file is created exclusively in the target's directory. A target
+/// with other hard links or bind-mounted into place is rewritten in place instead.
 pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Written> {
     let target = follow_links(path).map_err(|e| {
         Error::config(format!(
@@ -66,14 +67,61 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
         }
         None => None,
     };
+    // A file with other hard links, or one bind-mounted into place (a container's
+    // `-v ~/.aws/config:…`, where rename fails with EBUSY), must keep its inode: it is
+    // rewritten in place (the backup is already on disk). Everything else is replaced atomically.
+    if existing.as_ref().is_some_and(has_other_links) {
+        overwrite(&target, text).map_err(fail)?;
+        return Ok(Written { target, backup });
+    }
     let (file, tmp) = create_unique(dir, &format!(".{name}.xacct-cred-tmp"), mode).map_err(fail)?;
+    if let Some(meta) = &existing {
+        keep_owner(&file, meta);
+    }
     let written = fill(file, text).and_then(|()| std::fs::rename(&tmp, &target));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e));
+        let pinned = matches!(
+            e.kind(),
+            std::io::ErrorKind::ResourceBusy | std::io::ErrorKind::CrossesDevices
+        );
+        if !(pinned && existing.is_some()) {
+            return Err(fail(e));
+        }
+        overwrite(&target, text).map_err(fail)?;
     }
     Ok(Written { target, backup })
 }
+
+/// Rewrites the existing file `path` itself: same inode, links, mode and owner.
+fn overwrite(path: &Path, text: &str) -> std::io::Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)?;
+    fill(file, text)
+}
+
+#[cfg(unix)]
+fn has_other_links(meta: &std::fs::Metadata) -> bool {
+    std::os::unix::fs::MetadataExt::nlink(meta) > 1
+}
+
+#[cfg(not(unix))]
+fn has_other_links(_: &std::fs::Metadata) -> bool {
+    false
+}
+
+/// The replacement keeps the replaced file's owner and group when this process may give them
+/// (root editing a user's file); otherwise it is this user's, as any file this user writes.
+#[cfg(unix)]
+fn keep_owner(file: &File, meta: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    let _ = std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid()));
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_: &File, _: &std::fs::Metadata) {}
 
 /// The mode of a file that does not exist yet: the config holds no secret itself, but its
 /// neighbour does and `aws configure` makes both 0600.
