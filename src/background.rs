@@ -16,7 +16,9 @@
 //! gives up unless it has the same cache key), re-reads the entry,
 //! renews with jittered back-off while the session stays above the margin, writes atomically,
 //! records its last failure for `--debug`, `doctor` and `cache list`, and exits; a watchdog
-//! ends it at [`DEADLINE`] and a grace whatever it is doing. It prints nothing and never asks
+//! ends it, whatever it is doing, when the session reaches the blocking margin (below which
+//! callers renew in the call and need the lock) or at [`DEADLINE`] and a grace. It renews only
+//! holding the lock: the handed-on descriptor must be the key's lock file and lock again. It prints nothing and never asks
 //! for an MFA code (MFA plans always renew in the call).
 
 use crate::cache::{self, Attempt, CacheDir, CacheEntry, CacheSettings, Failure, KeyLock, State};
@@ -29,6 +31,8 @@ use crate::renew::{Detached, Renew};
 use clap::Parser;
 use std::ffi::OsString;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -40,6 +44,7 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 const GRACE: Duration = Duration::from_secs(15);
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const MAX_RETRY: Duration = Duration::from_secs(8);
+const WATCHDOG_POLL: Duration = Duration::from_millis(250);
 
 /// Starts the detached renewal of `key`, handing it `lock`, and waits only for `detach` to
 /// exit. `chain` is the loop-detection chain the renewal's own children must see, passed in
@@ -127,30 +132,36 @@ pub fn run(args: &BackgroundArgs, env: &Environment) -> Result<()> {
             let own_group = rustix::process::setsid().is_ok();
             #[cfg(not(unix))]
             let own_group = false;
-            let end = move |after: Duration| {
-                std::thread::spawn(move || {
-                    std::thread::sleep(after);
-                    // Whatever this renewal started (a hung source credential_process) ends
-                    // with it.
-                    #[cfg(unix)]
-                    if own_group {
-                        let _ = rustix::process::kill_current_process_group(
-                            rustix::process::Signal::KILL,
-                        );
-                    }
-                    let _ = own_group;
-                    std::process::exit(0);
-                });
-            };
-            end(DEADLINE + GRACE);
-            let _ = renew(args, env, end);
+            // The watchdog: it ends this process (and what it started, e.g. a hung source
+            // credential_process) after DEADLINE and a grace, or once the wall clock reaches
+            // the time `margin_at` holds (set when the entry is read). It polls rather than
+            // sleeps to a time, so that a clock stepped forward (a VM resumed from a snapshot,
+            // a laptop from sleep) counts.
+            let margin_at = Arc::new(AtomicI64::new(i64::MAX));
+            let at = margin_at.clone();
+            let started = Instant::now();
+            std::thread::spawn(move || {
+                while started.elapsed() < DEADLINE + GRACE
+                    && OffsetDateTime::now_utc().unix_timestamp() < at.load(Ordering::Relaxed)
+                {
+                    std::thread::sleep(WATCHDOG_POLL);
+                }
+                #[cfg(unix)]
+                if own_group {
+                    let _ =
+                        rustix::process::kill_current_process_group(rustix::process::Signal::KILL);
+                }
+                let _ = own_group;
+                std::process::exit(0);
+            });
+            let _ = renew(args, env, &margin_at);
             Ok(())
         }
     }
 }
 
-/// `end(after)` starts a watchdog that ends this process `after` from now.
-fn renew(args: &BackgroundArgs, env: &Environment, end: impl Fn(Duration)) -> Result<()> {
+/// `margin_at`: the watchdog ends this process when the wall clock reaches it (Unix seconds).
+fn renew(args: &BackgroundArgs, env: &Environment, margin_at: &AtomicI64) -> Result<()> {
     let argv = std::iter::once(OsString::from("xacct-cred")).chain(args.caller.iter().cloned());
     let caller = Cli::try_parse_from(argv).map_err(|e| Error::config(e.to_string()))?;
     // The callers that read the cache: each names the role arguments of one plan, or (serve)
@@ -205,7 +216,6 @@ fn renew(args: &BackgroundArgs, env: &Environment, end: impl Fn(Duration)) -> Re
     let deadline = Instant::now() + DEADLINE;
     let renewer = Detached { env };
     let mut delay = FIRST_RETRY;
-    let mut first = true;
     loop {
         let now = OffsetDateTime::now_utc();
         // Renewed meanwhile, gone, or now so close to expiry that callers renew it: done.
@@ -215,11 +225,9 @@ fn renew(args: &BackgroundArgs, env: &Environment, end: impl Fn(Duration)) -> Re
         if entry.state(now, window, margin) != State::RenewingInBackground {
             return Ok(());
         }
-        if std::mem::take(&mut first) {
-            // Below the margin callers renew in the call, and they must find the lock free:
-            // whatever attempt is then under way ends with this process.
-            end(until_margin(&entry, now, margin));
-        }
+        // Below the margin callers renew in the call, and they must find the lock free:
+        // whatever attempt is then under way ends with this process.
+        margin_at.store(margin_reached_at(&entry, margin), Ordering::Relaxed);
         dir.remove_stale_temp_files(key);
         match renewer.renew(&plan, key) {
             Ok(creds) => {
@@ -245,10 +253,10 @@ fn renew(args: &BackgroundArgs, env: &Environment, end: impl Fn(Duration)) -> Re
     }
 }
 
-/// How long until `entry` has only `margin` left (zero if it already has).
-fn until_margin(entry: &CacheEntry, now: OffsetDateTime, margin: Duration) -> Duration {
-    let left = entry.time_left(now) - margin;
-    Duration::try_from(left).unwrap_or(Duration::ZERO)
+/// When `entry` has only `margin` left, in Unix seconds.
+fn margin_reached_at(entry: &CacheEntry, margin: Duration) -> i64 {
+    let margin = time::Duration::try_from(margin).unwrap_or(time::Duration::ZERO);
+    (entry.credentials.expiration - margin).unix_timestamp()
 }
 
 /// `base` scaled by a random factor in [0.5, 1.5), so that renewals of many keys (or many

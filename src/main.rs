@@ -21,11 +21,10 @@ impl xacct_cred::InheritedEnv for ProcessEnv {
 /// In a step of the detached renewal: every descriptor but stdin, stdout and stderr (which
 /// are /dev/null) and `keep` (the key's lock, handed on) that this process inherited without
 /// close-on-exec — a caller's pipe, a make jobserver — is marked close-on-exec, so that what it
-/// starts holds none of them and no caller waits for it to let go.
-/// Returns the descriptors that were open (but 0, 1 and 2).
+/// starts holds none of them and no caller waits for it to let go. Returns the descriptors
+/// (but 0, 1 and 2) that are open.
 #[cfg(unix)]
 fn close_inherited_descriptors(keep: Option<i32>) -> Vec<i32> {
-    use std::os::fd::{BorrowedFd, RawFd};
     let dir = if cfg!(target_os = "linux") {
         "/proc/self/fd"
     } else {
@@ -34,16 +33,21 @@ fn close_inherited_descriptors(keep: Option<i32>) -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let open: Vec<RawFd> = entries
+    let listed: Vec<i32> = entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .filter(|&fd| fd > 2)
         .collect();
+    // The listing includes the descriptor that read it, closed by now (and its number may be
+    // the one a caller named): only what is still open counts.
+    // SAFETY: fcntl on a descriptor number reads or sets its flags and touches no memory; on a
+    // number that is not open it fails with EBADF.
+    let open: Vec<i32> = listed
+        .into_iter()
+        .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1)
+        .collect();
     for &fd in open.iter().filter(|&&fd| Some(fd) != keep) {
-        // SAFETY: `fd` was listed as open a moment ago and nothing in this single-threaded
-        // process closes descriptors meanwhile; it is only borrowed for this one fcntl, which
-        // sets a flag and fails harmlessly (EBADF) if the descriptor is gone (the directory's).
-        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-        let _ = rustix::io::fcntl_setfd(borrowed, rustix::io::FdFlags::CLOEXEC);
+        // SAFETY: as above.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
     }
     open
 }
@@ -56,8 +60,8 @@ fn main() -> ExitCode {
         let open = close_inherited_descriptors(keep);
         if let Some(fd) = cli.handed_lock_fd().filter(|fd| open.contains(fd)) {
             use std::os::fd::FromRawFd;
-            // SAFETY: `fd` is open in this process (listed a moment ago, and nothing here has
-            // closed a descriptor since) and owned by nothing else in it: `detach` handed it on
+            // SAFETY: `fd` is open in this process (checked a moment ago, and nothing here has
+            // opened or closed a descriptor since) and owned by nothing else in it: `detach` handed it on
             // as the key's lock and this process has not used it. The renewal checks that it
             // is the lock file of the key it renews before relying on it.
             cli.hand_lock(unsafe { std::fs::File::from_raw_fd(fd) });

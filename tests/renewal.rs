@@ -418,9 +418,9 @@ fn a_back_off_record_dated_in_the_future_is_ignored() {
     assert_eq!(sts.count("AssumeRole"), 2);
 }
 
-/// The renewal step run with a descriptor as its lock: `Some(fd)` is the lock file opened
-/// afresh (another open file than any caller's), `None` a descriptor that is not open.
-fn run_renew_step(s: &Scenario, lock_file: Option<&std::path::Path>) -> Outcome {
+/// The renewal step run with descriptor `fd` as its lock: `Some(path)` opened afresh there
+/// (another open file than any caller's), `None` for nothing open there.
+fn run_renew_step(s: &Scenario, fd: i32, lock_file: Option<&std::path::Path>) -> Outcome {
     let entry = s.entry_file();
     let key = entry.file_stem().unwrap().to_str().unwrap().to_string();
     let mut cmd = s.command(&[
@@ -430,7 +430,7 @@ fn run_renew_step(s: &Scenario, lock_file: Option<&std::path::Path>) -> Outcome 
         "--key",
         &key,
         "--lock-fd",
-        "7",
+        &fd.to_string(),
         "--",
         "--profile",
         "prod",
@@ -441,15 +441,15 @@ fn run_renew_step(s: &Scenario, lock_file: Option<&std::path::Path>) -> Outcome 
             .write(true)
             .open(path)
             .unwrap();
-        let fd = std::os::fd::IntoRawFd::into_raw_fd(file);
+        let opened = std::os::fd::IntoRawFd::into_raw_fd(file);
         unsafe {
             cmd.pre_exec(move || {
-                libc::dup2(fd, 7);
+                libc::dup2(opened, fd);
                 Ok(())
             });
         }
         let out = Outcome::from(cmd.output().unwrap());
-        unsafe { libc::close(fd) };
+        unsafe { libc::close(opened) };
         out
     } else {
         Outcome::from(cmd.output().unwrap())
@@ -465,13 +465,15 @@ fn the_renewal_renews_only_holding_the_keys_lock() {
     let lock = entry.with_extension("lock");
     assert!(lock.exists(), "{lock:?}");
 
-    // No descriptor handed on (fd 7 is not open): nothing.
-    run_renew_step(&s, None);
+    // No descriptor handed on (nothing open at 7; nor at 3, the number the step's own
+    // listing of its descriptors takes): nothing.
+    run_renew_step(&s, 7, None).ok();
+    run_renew_step(&s, 3, None).ok();
     assert_eq!(sts.count("AssumeRole"), 1, "renewed with no lock");
     // The descriptor is a file, but not this key's lock file: nothing.
     let other = s.cache_dir().join("not-a-lock");
     fs::write(&other, "").unwrap();
-    run_renew_step(&s, Some(&other));
+    run_renew_step(&s, 7, Some(&other)).ok();
     assert_eq!(sts.count("AssumeRole"), 1, "renewed on another file");
     // The key's lock file, but another process holds the lock (as on NFS, where the lock did
     // not pass with the descriptor and a caller took it meanwhile): nothing.
@@ -480,7 +482,7 @@ fn the_renewal_renews_only_holding_the_keys_lock() {
         unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&holder), libc::LOCK_EX) },
         0
     );
-    run_renew_step(&s, Some(&lock));
+    run_renew_step(&s, 7, Some(&lock)).ok();
     assert_eq!(
         sts.count("AssumeRole"),
         1,
@@ -488,7 +490,7 @@ fn the_renewal_renews_only_holding_the_keys_lock() {
     );
     drop(holder);
     // The key's lock file, free: this is the step's real case, and it renews.
-    run_renew_step(&s, Some(&lock));
+    run_renew_step(&s, 7, Some(&lock)).ok();
     assert_eq!(sts.count("AssumeRole"), 2, "the control case renews");
     s.kill_processes();
 }

@@ -232,4 +232,26 @@ mod tests {
         dir.clear_failed_renewal("k");
         assert!(dir.last_failure("k").is_none());
     }
+
+    #[test]
+    fn a_killed_writers_temp_files_of_the_key_are_removed_and_no_others() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = CacheDir::open(tmp.path().join("c")).unwrap();
+        let names = [
+            "k.json.41.tmp",
+            "k.backoff.42.tmp",
+            "other.backoff.43.tmp",
+            "k.json",
+        ];
+        for name in names {
+            std::fs::write(tmp.path().join("c").join(name), "").unwrap();
+        }
+        dir.remove_stale_temp_files("k");
+        let mut left: Vec<String> = std::fs::read_dir(tmp.path().join("c"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["k.json", "other.backoff.43.tmp"]);
+    }
 }

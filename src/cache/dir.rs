@@ -100,9 +100,10 @@ impl CacheDir {
 
     /// Removes temp files a killed writer of this key left behind. Call with the lock held.
     pub fn remove_stale_temp_files(&self, key: &str) {
-        let prefix = format!("{key}.json.");
+        let entry = format!("{key}.json.");
+        let backoff = format!("{key}.backoff.");
         for name in self.file_names() {
-            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+            if (name.starts_with(&entry) || name.starts_with(&backoff)) && name.ends_with(".tmp") {
                 let _ = fs::remove_file(self.path.join(name));
             }
         }

@@ -51,10 +51,10 @@ impl CacheDir {
 
     /// The lock a caller handed on to the detached renewal (an open file of `key`'s lock file),
     /// made this process's own: `None` unless `file` is that lock file (same device and inode)
-    /// and locking it again succeeds. On a local file system the handed-on `flock` is already
-    /// held by this open file and relocking it changes nothing; where the OS emulates `flock`
-    /// with per-process locks (NFS), the lock did not pass with the descriptor, and this takes
-    /// it anew — or finds that another process took it meanwhile and renews, so this one must not.
+    /// and locking it again succeeds. Where the lock belongs to the open file (`flock` on local
+    /// file systems) it is already held and relocking changes nothing; where a file system
+    /// emulates `flock` otherwise (NFS, FUSE) and the lock did not pass with the descriptor,
+    /// this takes it anew — or finds that another process holds it, renewing, so this one must not.
     #[cfg(unix)]
     pub fn adopt_lock(&self, key: &str, file: File) -> Option<KeyLock> {
         use std::os::unix::fs::MetadataExt;
