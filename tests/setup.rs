@@ -290,3 +290,31 @@ fn a_bind_mounted_config_is_rewritten_in_place() {
     );
     assert!(leftovers(&s.home.path().join(".aws")).is_empty());
 }
+
+#[test]
+#[ignore = "needs root to chown a directory to another user; scripts/test-all.sh runs it as root"]
+fn as_root_it_refuses_a_directory_another_user_controls() {
+    // Root editing a user's config in a directory the user owns could be made to write into a
+    // file of the user's choosing (a link swapped in between checks and writes).
+    let s = scenario();
+    let aws = s.home.path().join(".aws");
+    let config = aws.join("config");
+    fs::write(&config, "[default]\nregion = eu-west-1\n").unwrap();
+    std::os::unix::fs::chown(&aws, Some(65534), Some(65534)).unwrap();
+    s.run(&ARGS)
+        .failed(2)
+        .stderr_has(&["as root", "owned by uid 65534", "sudo -u"]);
+    assert_eq!(
+        fs::read_to_string(&config).unwrap(),
+        "[default]\nregion = eu-west-1\n"
+    );
+    assert!(backups(&aws).is_empty());
+    // Owned by root again: it edits.
+    std::os::unix::fs::chown(&aws, Some(0), Some(0)).unwrap();
+    s.run(&ARGS).ok();
+    assert!(
+        fs::read_to_string(&config)
+            .unwrap()
+            .contains("[profile prodro-role]")
+    );
+}

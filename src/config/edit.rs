@@ -50,6 +50,7 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(fail)?;
+    refuse_a_directory_others_control_as_root(dir)?;
     let existing = std::fs::metadata(&target).ok();
     let mode = existing.as_ref().map_or(NEW_FILE_MODE, mode_of);
     let name = target
@@ -70,14 +71,23 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
     // A file with other hard links, or one bind-mounted into place (a container's
     // `-v ~/.aws/config:…`, where rename fails with EBUSY), must keep its inode: it is
     // rewritten in place (the backup is already on disk). Everything else is replaced atomically.
-    if existing.as_ref().is_some_and(has_other_links) {
-        overwrite(&target, text).map_err(fail)?;
+    let in_place = |existing: &std::fs::Metadata| {
+        overwrite(&target, existing, text).map_err(|e| {
+            Error::config(format!(
+                "could not rewrite {} in place: {e}",
+                target.display()
+            ))
+            .hint(match &backup {
+                Some(b) => format!("Its previous content is in {}.", b.display()),
+                None => "Nothing was changed.".to_string(),
+            })
+        })
+    };
+    if let Some(meta) = existing.as_ref().filter(|m| has_other_links(m)) {
+        in_place(meta)?;
         return Ok(Written { target, backup });
     }
     let (file, tmp) = create_unique(dir, &format!(".{name}.xacct-cred-tmp"), mode).map_err(fail)?;
-    if let Some(meta) = &existing {
-        keep_owner(&file, meta);
-    }
     let written = fill(file, text).and_then(|()| std::fs::rename(&tmp, &target));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
@@ -85,21 +95,38 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
             e.kind(),
             std::io::ErrorKind::ResourceBusy | std::io::ErrorKind::CrossesDevices
         );
-        if !(pinned && existing.is_some()) {
-            return Err(fail(e));
+        match &existing {
+            Some(meta) if pinned => in_place(meta)?,
+            _ => return Err(fail(e)),
         }
-        overwrite(&target, text).map_err(fail)?;
     }
     Ok(Written { target, backup })
 }
 
-/// Rewrites the existing file `path` itself: same inode, links, mode and owner.
-fn overwrite(path: &Path, text: &str) -> std::io::Result<()> {
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(path)?;
+/// Rewrites the file at `path` itself (same inode, links, mode and owner) — only if it is still
+/// the file `seen` describes, opened without following a symlink: nothing swapped in since.
+fn overwrite(path: &Path, seen: &std::fs::Metadata, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let file = options.open(path)?;
+    if !same_file(&file.metadata()?, seen) {
+        return Err(std::io::Error::other("it was replaced while setup ran"));
+    }
+    file.set_len(0)?;
     fill(file, text)
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    true
 }
 
 #[cfg(unix)]
@@ -112,16 +139,47 @@ fn has_other_links(_: &std::fs::Metadata) -> bool {
     false
 }
 
-/// The replacement keeps the replaced file's owner and group when this process may give them
-/// (root editing a user's file); otherwise it is this user's, as any file this user writes.
+/// As root, setup writes only where no other user can move things: every directory from `/`
+/// to `dir` owned by root and not writable by others (or sticky). In a directory another user
+/// controls, that user could swap the file or a directory for a link between setup's checks
+/// and its writes, and have root write into a file of their choosing.
 #[cfg(unix)]
-fn keep_owner(file: &File, meta: &std::fs::Metadata) {
-    use std::os::unix::fs::MetadataExt;
-    let _ = std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid()));
+fn refuse_a_directory_others_control_as_root(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if !rustix::process::geteuid().is_root() {
+        return Ok(());
+    }
+    let real = std::fs::canonicalize(dir).map_err(|e| {
+        Error::config(format!("could not resolve {}: {e}", dir.display()))
+            .hint("Nothing was changed.")
+    })?;
+    for d in real.ancestors() {
+        let Ok(meta) = std::fs::metadata(d) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        let others_write = mode & 0o022 != 0 && mode & 0o1000 == 0;
+        if meta.uid() != 0 || others_write {
+            return Err(Error::config(format!(
+                "as root, setup does not write into {}: {} is {}",
+                real.display(),
+                d.display(),
+                if meta.uid() != 0 {
+                    format!("owned by uid {}", meta.uid())
+                } else {
+                    "writable by others".to_string()
+                }
+            ))
+            .hint("Run setup as the user whose config it is (e.g. sudo -u USER xacct-cred setup …). Nothing was changed."));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(not(unix))]
-fn keep_owner(_: &File, _: &std::fs::Metadata) {}
+fn refuse_a_directory_others_control_as_root(_: &Path) -> Result<()> {
+    Ok(())
+}
 
 /// The mode of a file that does not exist yet: the config holds no secret itself, but its
 /// neighbour does and `aws configure` makes both 0600.
