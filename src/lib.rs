@@ -22,6 +22,7 @@ pub mod fuzzing;
 #[cfg(all(test, not(feature = "fuzzing")))]
 mod fuzzing;
 mod http;
+mod leftovers;
 mod loop_guard;
 mod mfa;
 mod output;

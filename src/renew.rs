@@ -84,9 +84,14 @@ fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
         // aws-config bounds none of a profile source's own steps (a credential_process, a
         // chained role's STS call): bound them here, so that a hung source is a passing
         // failure (a still-valid session is served) rather than a caller that never returns.
+        // What aws-config started for the source and would leave running once given up.
+        let before = crate::leftovers::children();
         let source = tokio::time::timeout(SOURCE_TIMEOUT, source::resolve(plan, env))
             .await
-            .map_err(|_| source_timed_out(plan))??;
+            .map_err(|_| {
+                crate::leftovers::end_children_started_since(&before);
+                source_timed_out(plan)
+            })??;
         debug(|| {
             format!(
                 "source: {}; AssumeRole {} via {}",

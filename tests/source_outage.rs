@@ -355,8 +355,8 @@ fn a_web_identity_source_failing_transiently_serves_the_cached_session_and_a_ref
 
 #[test]
 fn a_source_credential_process_that_hangs_is_bounded_and_serves_the_cached_session() {
-    // Review finding: aws-config bounds none of a profile source's steps, so a hung helper hung
-    // every caller. Now it is a passing failure after renew::SOURCE_TIMEOUT (15 s).
+    // aws-config bounds none of a profile source's steps, so a hung helper would hang every
+    // caller: it is a passing failure after renew::SOURCE_TIMEOUT (15 s), and the helper ends.
     let sts = fake::sts();
     let (s, helper) = with_helper(&sts);
     let key = warm(&s);
@@ -375,12 +375,32 @@ fn a_source_credential_process_that_hangs_is_bounded_and_serves_the_cached_sessi
         .failed(3)
         .stderr_has(&["source_profile helper", "did not come within 15 s"]);
     let took_expired = started.elapsed();
-    // The helpers are still sleeping: end them (the test stops what it started).
-    for pid in std::fs::read_to_string(&pid_file)
+    // aws-config leaves a given-up helper running; xacct-cred ends it (and what it started).
+    let pids: Vec<String> = std::fs::read_to_string(&pid_file)
         .unwrap_or_default()
         .lines()
-    {
-        let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+        .map(|p| p.trim().to_string())
+        .collect();
+    let running: Vec<&String> = pids
+        .iter()
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .next();
+            state.is_some_and(|s| s != "Z")
+        })
+        .collect();
+    for pid in &running {
+        let _ = std::process::Command::new("kill").arg(pid).status();
+    }
+    assert_eq!(pids.len(), 2, "two calls, two helpers: {pids:?}");
+    // (Linux only: elsewhere xacct-cred has no /proc to find them by, nor has this test.)
+    if cfg!(target_os = "linux") {
+        assert!(running.is_empty(), "helpers left running: {running:?}");
     }
     assert!(took < Duration::from_secs(30), "bounded: {took:?}");
     assert!(
