@@ -376,31 +376,47 @@ fn a_source_credential_process_that_hangs_is_bounded_and_serves_the_cached_sessi
         .stderr_has(&["source_profile helper", "did not come within 15 s"]);
     let took_expired = started.elapsed();
     // aws-config leaves a given-up helper running; xacct-cred ends it (and what it started).
-    let pids: Vec<String> = std::fs::read_to_string(&pid_file)
-        .unwrap_or_default()
-        .lines()
-        .map(|p| p.trim().to_string())
-        .collect();
-    let running: Vec<&String> = pids
-        .iter()
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let state = stat
-                .rsplit(')')
-                .next()
-                .unwrap_or("")
-                .split_whitespace()
-                .next();
-            state.is_some_and(|s| s != "Z")
-        })
-        .collect();
+    let pids = || -> Vec<String> {
+        std::fs::read_to_string(&pid_file)
+            .unwrap_or_default()
+            .lines()
+            .map(|p| p.trim().to_string())
+            .collect()
+    };
+    let helpers = pids();
+    let running = || -> Vec<String> { helpers.iter().filter(|p| alive(p)).cloned().collect() };
+    // (A SIGKILL is delivered asynchronously: a moment for it.)
+    s.eventually(Duration::from_secs(3), || running().is_empty());
+    let running = running();
     for pid in &running {
         let _ = std::process::Command::new("kill").arg(pid).status();
     }
-    assert_eq!(pids.len(), 2, "two calls, two helpers: {pids:?}");
+    assert_eq!(helpers.len(), 2, "two calls, two helpers: {helpers:?}");
     // (Linux only: elsewhere xacct-cred has no /proc to find them by, nor has this test.)
     if cfg!(target_os = "linux") {
         assert!(running.is_empty(), "helpers left running: {running:?}");
+    }
+    // At a terminal the helper may be waiting for the person (a browser login, a push
+    // prompt) and fill its own cache for the next call: it is left to finish.
+    // (Checked while the terminal is still open: its hang-up would end the helper anyway.)
+    let marker = s.home.path().join("returned");
+    let inner = format!("{BIN} --profile prod; touch {}; sleep 5", marker.display());
+    let mut terminal = s
+        .command_for("script", &["-qec", &inner, "/dev/null"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(s.eventually(Duration::from_secs(40), || marker.exists()));
+    let at_terminal = pids();
+    assert_eq!(at_terminal.len(), 3, "{at_terminal:?}");
+    let left = alive(&at_terminal[2]);
+    let _ = std::process::Command::new("kill")
+        .arg(&at_terminal[2])
+        .status();
+    let _ = terminal.kill();
+    let _ = terminal.wait();
+    if cfg!(target_os = "linux") {
+        assert!(left, "the helper started at a terminal was killed");
     }
     assert!(took < Duration::from_secs(30), "bounded: {took:?}");
     assert!(
@@ -408,4 +424,16 @@ fn a_source_credential_process_that_hangs_is_bounded_and_serves_the_cached_sessi
         "bounded: {took_expired:?}"
     );
     assert_eq!(sts.count("AssumeRole"), 1);
+}
+
+/// Whether process `pid` runs (exists and is not a zombie; Linux /proc).
+fn alive(pid: &str) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .next();
+    state.is_some_and(|s| s != "Z")
 }
