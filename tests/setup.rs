@@ -317,4 +317,27 @@ fn as_root_it_refuses_a_directory_another_user_controls() {
             .unwrap()
             .contains("[profile prodro-role]")
     );
+
+    // A link another user owns, even to a root-owned place: refused, the target untouched
+    // (setup follows links itself, so the kernel's protected_symlinks never sees them).
+    let elsewhere = s.home.path().join("root-file");
+    fs::write(&elsewhere, "precious\n").unwrap();
+    fs::remove_file(&config).unwrap();
+    symlink(&elsewhere, &config).unwrap();
+    std::os::unix::fs::lchown(&config, Some(65534), Some(65534)).unwrap();
+    s.run(&ARGS)
+        .failed(2)
+        .stderr_has(&["as root", "owned by uid 65534"]);
+    assert_eq!(fs::read_to_string(&elsewhere).unwrap(), "precious\n");
+
+    // A config directly in a directory others may write to (sticky or not): refused.
+    let shared = s.home.path().join("shared");
+    fs::create_dir(&shared).unwrap();
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
+    let mut s = s;
+    s.set("AWS_CONFIG_FILE", shared.join("config").to_str().unwrap());
+    s.run(&ARGS)
+        .failed(2)
+        .stderr_has(&["as root", "writable by other users"]);
+    assert!(!shared.join("config").exists());
 }

@@ -5,7 +5,7 @@
 pub(crate) mod edit;
 
 use crate::cli::{RoleArgs, SetupArgs};
-use crate::config::edit::{header, write_with_backup};
+use crate::config::edit::{header, refuse_paths_others_control_as_root, write_with_backup};
 use crate::config::file_paths;
 use crate::env::Environment;
 use crate::error::{Error, Result};
@@ -59,6 +59,7 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
     );
 
     let (config_path, credentials_path) = file_paths(env);
+    refuse_paths_others_control_as_root(&config_path)?;
     let original = match std::fs::read_to_string(&config_path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),

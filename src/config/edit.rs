@@ -49,8 +49,8 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    refuse_paths_others_control_as_root(path)?;
     std::fs::create_dir_all(dir).map_err(fail)?;
-    refuse_a_directory_others_control_as_root(dir)?;
     let existing = std::fs::metadata(&target).ok();
     let mode = existing.as_ref().map_or(NEW_FILE_MODE, mode_of);
     let name = target
@@ -109,10 +109,16 @@ fn overwrite(path: &Path, seen: &std::fs::Metadata, text: &str) -> std::io::Resu
     let mut options = std::fs::OpenOptions::new();
     options.write(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NOFOLLOW | libc::O_NONBLOCK,
+    );
     let file = options.open(path)?;
-    if !same_file(&file.metadata()?, seen) {
-        return Err(std::io::Error::other("it was replaced while setup ran"));
+    let opened = file.metadata()?;
+    if !opened.is_file() || !same_file(&opened, seen) {
+        return Err(std::io::Error::other(
+            "it is not the regular file first seen (replaced while setup ran?)",
+        ));
     }
     file.set_len(0)?;
     fill(file, text)
@@ -139,45 +145,102 @@ fn has_other_links(_: &std::fs::Metadata) -> bool {
     false
 }
 
-/// As root, setup writes only where no other user can move things: every directory from `/`
-/// to `dir` owned by root and not writable by others (or sticky). In a directory another user
-/// controls, that user could swap the file or a directory for a link between setup's checks
-/// and its writes, and have root write into a file of their choosing.
+/// As root, setup touches `path` only if no other user can move anything on the way to it:
+/// every component, and every symlink met (followed here, component by component), is root's;
+/// a directory others may write to must be sticky (as /tmp) and must not be the one that holds,
+/// or will hold, the file — there another user could plant the file or a link first. Otherwise
+/// a user could swap in a link between setup's checks and its writes, or point one at a file of
+/// their choosing, and have root write into it. Checked before anything is read or created.
 #[cfg(unix)]
-fn refuse_a_directory_others_control_as_root(dir: &Path) -> Result<()> {
+pub fn refuse_paths_others_control_as_root(path: &Path) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::path::Component;
     if !rustix::process::geteuid().is_root() {
         return Ok(());
     }
-    let real = std::fs::canonicalize(dir).map_err(|e| {
-        Error::config(format!("could not resolve {}: {e}", dir.display()))
+    let refuse = |at: &Path, why: String| {
+        Err(Error::config(format!(
+            "as root, setup does not edit {}: {} {why}",
+            path.display(),
+            at.display()
+        ))
+        .hint("Another user could redirect what root writes. Run setup as the user whose config it is (e.g. sudo -u USER xacct-cred setup …, or setpriv --reuid UID --regid GID --init-groups in a container). Nothing was changed."))
+    };
+    let others_write = |m: &std::fs::Metadata| m.permissions().mode() & 0o022 != 0;
+    let sticky = |m: &std::fs::Metadata| m.permissions().mode() & 0o1000 != 0;
+    let absolute = std::path::absolute(path).map_err(|e| {
+        Error::config(format!("could not resolve {}: {e}", path.display()))
             .hint("Nothing was changed.")
     })?;
-    for d in real.ancestors() {
-        let Ok(meta) = std::fs::metadata(d) else {
-            continue;
+    // Components still to walk, last first.
+    let mut pending: Vec<std::ffi::OsString> = absolute
+        .components()
+        .rev()
+        .map(|c| c.as_os_str().to_os_string())
+        .collect();
+    let mut current = PathBuf::from("/");
+    let mut hops = 0;
+    while let Some(part) = pending.pop() {
+        let here = std::fs::symlink_metadata(&current);
+        let Ok(here) = here else {
+            return refuse(&current, "cannot be read".into());
         };
-        let mode = meta.permissions().mode();
-        let others_write = mode & 0o022 != 0 && mode & 0o1000 == 0;
-        if meta.uid() != 0 || others_write {
-            return Err(Error::config(format!(
-                "as root, setup does not write into {}: {} is {}",
-                real.display(),
-                d.display(),
-                if meta.uid() != 0 {
-                    format!("owned by uid {}", meta.uid())
-                } else {
-                    "writable by others".to_string()
+        if here.uid() != 0 {
+            return refuse(&current, format!("is owned by uid {}", here.uid()));
+        }
+        let last = pending.is_empty();
+        match Path::new(&part).components().next() {
+            Some(Component::RootDir) => {
+                current = PathBuf::from("/");
+                continue;
+            }
+            Some(Component::CurDir) | None => continue,
+            Some(Component::ParentDir) => {
+                current.pop();
+                continue;
+            }
+            _ => {}
+        }
+        if others_write(&here) && (last || !sticky(&here)) {
+            return refuse(&current, "is writable by other users".into());
+        }
+        let next = current.join(&part);
+        match std::fs::symlink_metadata(&next) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Created by root from here on, in a directory only root may write to.
+                if others_write(&here) {
+                    return refuse(&current, "is writable by other users".into());
                 }
-            ))
-            .hint("Run setup as the user whose config it is (e.g. sudo -u USER xacct-cred setup …). Nothing was changed."));
+                return Ok(());
+            }
+            Err(e) => return refuse(&next, format!("cannot be read: {e}")),
+            Ok(m) if m.uid() != 0 => {
+                return refuse(&next, format!("is owned by uid {}", m.uid()));
+            }
+            Ok(m) if m.file_type().is_symlink() => {
+                hops += 1;
+                let target = std::fs::read_link(&next).map_err(|e| {
+                    Error::config(format!("could not read the link {}: {e}", next.display()))
+                })?;
+                if hops > 40 || target.as_os_str().as_bytes().is_empty() {
+                    return refuse(&next, "is a link that does not resolve".into());
+                }
+                pending.extend(
+                    target
+                        .components()
+                        .rev()
+                        .map(|c| c.as_os_str().to_os_string()),
+                );
+            }
+            Ok(_) if last => return Ok(()),
+            Ok(_) => current = next,
         }
     }
     Ok(())
 }
-
 #[cfg(not(unix))]
-fn refuse_a_directory_others_control_as_root(_: &Path) -> Result<()> {
+pub fn refuse_paths_others_control_as_root(_: &Path) -> Result<()> {
     Ok(())
 }
 
