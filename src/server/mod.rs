@@ -5,8 +5,8 @@
 //! What it guarantees: it listens on loopback addresses only; a request without the exact
 //! token gets 401 before anything else is looked at (so paths cannot be probed), and is
 //! counted; only `GET` on a served profile's path is answered; request heads are bounded in
-//! bytes, header lines and read time ([`http`]), and connections in number (more wait in the
-//! kernel's backlog); a `Host` that is not a loopback name is refused (DNS rebinding). Secrets
+//! bytes, header lines and read time ([`http`]), and connections in number (a new one closes
+//! the connection silent longest; if none is silent it waits for a slot); a `Host` that is not a loopback name is refused (DNS rebinding). Secrets
 //! leave only in the body of a 200 to a request that carried the token — never in a log line,
 //! an error or a `Debug`. [`sessions`] owns how a request gets its session; [`token`] the token.
 
@@ -28,7 +28,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
-/// Connections handled at once; more wait, unanswered, in the listen backlog.
+/// Connections handled at once. One more arriving closes the one that has been silent longest
+/// (connected, no request yet); when none is silent, it waits for a slot.
 pub const MAX_CONNECTIONS: usize = 64;
 /// The time a client has to send its whole request head (a silent client holds a slot no longer).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
@@ -161,30 +162,93 @@ impl RefusedCount {
 
 async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let silent = Arc::new(Silent::default());
     loop {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        match listener.accept().await {
-            Ok((stream, _peer)) => {
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    handle(stream, &shared).await;
-                    drop(slot);
-                });
-            }
+        let stream = match listener.accept().await {
+            Ok((stream, _peer)) => stream,
             Err(e) => {
                 // Out of descriptors, or a connection reset before it was accepted: pause a
                 // moment rather than spin.
                 debug(|| format!("accept failed: {e}"));
                 tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
             }
+        };
+        // Every slot taken: the connection that has been silent longest gives up its slot
+        // (a client that connects and sends nothing must not keep the SDKs out); with none
+        // silent, every slot is answering, and this one waits for the first to finish.
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                silent.evict_oldest();
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                slot
+            }
+        };
+        let (shared, silent) = (shared.clone(), silent.clone());
+        tokio::spawn(async move {
+            handle(stream, &shared, &silent).await;
+            drop(slot);
+        });
+    }
+}
+
+/// The connections still waiting for their request head, oldest first, each with the signal
+/// that closes it.
+#[derive(Default)]
+struct Silent {
+    waiting: std::sync::Mutex<std::collections::VecDeque<(u64, Arc<tokio::sync::Notify>)>>,
+    next: AtomicU64,
+}
+
+impl Silent {
+    fn enter(&self) -> (u64, Arc<tokio::sync::Notify>) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let close = Arc::new(tokio::sync::Notify::new());
+        if let Ok(mut w) = self.waiting.lock() {
+            w.push_back((id, close.clone()));
+        }
+        (id, close)
+    }
+
+    fn leave(&self, id: u64) {
+        if let Ok(mut w) = self.waiting.lock() {
+            w.retain(|(i, _)| *i != id);
+        }
+    }
+
+    fn evict_oldest(&self) {
+        let oldest = self.waiting.lock().ok().and_then(|mut w| w.pop_front());
+        if let Some((_, close)) = oldest {
+            debug(|| "every connection slot taken: closed the one silent longest".into());
+            close.notify_one();
         }
     }
 }
 
-async fn handle(mut stream: TcpStream, shared: &Shared) {
-    let reply = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
+async fn handle(mut stream: TcpStream, shared: &Shared, silent: &Silent) {
+    let (id, close) = silent.enter();
+    // The head, unless the connection is closed for a newer one first.
+    let head = {
+        let mut read = std::pin::pin!(tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)));
+        let mut closed = std::pin::pin!(close.notified());
+        std::future::poll_fn(|cx| {
+            use std::future::Future;
+            use std::task::Poll;
+            if let Poll::Ready(head) = read.as_mut().poll(cx) {
+                return Poll::Ready(Some(head));
+            }
+            closed.as_mut().poll(cx).map(|()| None)
+        })
+        .await
+    };
+    silent.leave(id);
+    let Some(head) = head else {
+        return;
+    };
+    let reply = match head {
         Err(_) => http::response(
             408,
             &http::error_body("RequestTimeout", "the request was not sent in time"),
