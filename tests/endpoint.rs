@@ -650,13 +650,36 @@ fn request_size_headers_time_and_connections_are_bounded() {
         }
     });
     std::thread::sleep(Duration::from_millis(300));
-    let answered = (0..10)
-        .filter(|_| endpoint_get(&url, Some(&token)).0 == 200)
-        .count();
+    let timed: Vec<(u16, Duration)> = (0..10)
+        .map(|_| {
+            let start = Instant::now();
+            (endpoint_get(&url, Some(&token)).0, start.elapsed())
+        })
+        .collect();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     flood.join().unwrap();
     drop(held);
-    assert_eq!(answered, 10, "requests answered during the flood");
+    assert!(
+        timed
+            .iter()
+            .all(|(st, t)| *st == 200 && *t < Duration::from_secs(3)),
+        "requests during the flood: {timed:?}"
+    );
+    // A burst larger than the slots, accepted in one go before any is read from: still served.
+    std::thread::sleep(Duration::from_millis(300));
+    let burst: Vec<TcpStream> = (0..130)
+        .filter_map(|_| TcpStream::connect(&addr).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let start = Instant::now();
+    let (st, _) = endpoint_get(&url, Some(&token));
+    let took = start.elapsed();
+    drop(burst);
+    assert_eq!(st, 200);
+    assert!(
+        took < Duration::from_secs(3),
+        "waited {took:?} behind a burst of connections"
+    );
 }
 
 #[test]

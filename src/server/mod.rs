@@ -33,6 +33,8 @@ use tokio::sync::Semaphore;
 pub const MAX_CONNECTIONS: usize = 64;
 /// The time a client has to send its whole request head (a silent client holds a slot no longer).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often a connection waiting for a slot closes the next silent one.
+const EVICT_RETRY: Duration = Duration::from_millis(100);
 /// The time a client has to take the reply.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a request waits for its profile's session (a renewal is bounded by the source's
@@ -177,19 +179,26 @@ async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
         // Every slot taken: the connection that has been silent longest gives up its slot
         // (a client that connects and sends nothing must not keep the SDKs out); with none
         // silent, every slot is answering, and this one waits for the first to finish.
-        let slot = match slots.clone().try_acquire_owned() {
-            Ok(slot) => slot,
-            Err(_) => {
-                silent.evict_oldest();
-                let Ok(slot) = slots.clone().acquire_owned().await else {
-                    return;
-                };
-                slot
+        // (Evicted again every 100 ms while waiting: the one signalled may have sent its head
+        // at that moment and be answered instead of closed.)
+        let slot = loop {
+            if let Ok(slot) = slots.clone().try_acquire_owned() {
+                break slot;
+            }
+            silent.evict_oldest();
+            let wait = tokio::time::timeout(EVICT_RETRY, slots.clone().acquire_owned()).await;
+            match wait {
+                Ok(Ok(slot)) => break slot,
+                Ok(Err(_)) => return,
+                Err(_) => continue,
             }
         };
+        // Registered before its task first runs, so that a burst of connections accepted in
+        // one go can be evicted before any of them has been polled.
+        let (id, close) = silent.enter();
         let (shared, silent) = (shared.clone(), silent.clone());
         tokio::spawn(async move {
-            handle(stream, &shared, &silent).await;
+            handle(stream, &shared, &silent, id, &close).await;
             drop(slot);
         });
     }
@@ -204,23 +213,29 @@ struct Silent {
 }
 
 impl Silent {
+    /// (Nothing panics while holding it; were it poisoned, the list is still right.)
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::VecDeque<(u64, Arc<tokio::sync::Notify>)>>
+    {
+        self.waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn enter(&self) -> (u64, Arc<tokio::sync::Notify>) {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let close = Arc::new(tokio::sync::Notify::new());
-        if let Ok(mut w) = self.waiting.lock() {
-            w.push_back((id, close.clone()));
-        }
+        self.lock().push_back((id, close.clone()));
         (id, close)
     }
 
     fn leave(&self, id: u64) {
-        if let Ok(mut w) = self.waiting.lock() {
-            w.retain(|(i, _)| *i != id);
-        }
+        self.lock().retain(|(i, _)| *i != id);
     }
 
     fn evict_oldest(&self) {
-        let oldest = self.waiting.lock().ok().and_then(|mut w| w.pop_front());
+        let oldest = self.lock().pop_front();
         if let Some((_, close)) = oldest {
             debug(|| "every connection slot taken: closed the one silent longest".into());
             close.notify_one();
@@ -228,8 +243,13 @@ impl Silent {
     }
 }
 
-async fn handle(mut stream: TcpStream, shared: &Shared, silent: &Silent) {
-    let (id, close) = silent.enter();
+async fn handle(
+    mut stream: TcpStream,
+    shared: &Shared,
+    silent: &Silent,
+    id: u64,
+    close: &tokio::sync::Notify,
+) {
     // The head, unless the connection is closed for a newer one first.
     let head = {
         let mut read = std::pin::pin!(tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)));
