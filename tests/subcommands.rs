@@ -878,3 +878,66 @@ fn console_federation_endpoint_in_plain_http_only_to_loopback() {
         );
     }
 }
+
+#[test]
+fn doctor_bounds_a_hung_source_and_prints_each_step_as_it_finishes() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let helper = s.home.path().join("hung-helper.sh");
+    fs::write(&helper, "#!/bin/sh\nexec sleep 40\n").unwrap();
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = hung\nregion = eu-west-1\n\n[profile hung]\ncredential_process = /bin/sh {}\n",
+        helper.display()
+    ));
+    let started = Instant::now();
+    let mut child = s
+        .command(&["doctor", "--profile", "prod"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send((line, Instant::now()));
+        }
+    });
+    // The steps before the source are on stdout while the source still hangs.
+    let first = rx.recv_timeout(Duration::from_secs(8));
+    let early = child.try_wait().unwrap().is_none();
+    let done = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(40) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (first, _) = first.expect("a step line within 8 s, while the source still hangs");
+    assert!(
+        early,
+        "the process was still running when the first line came"
+    );
+    assert!(first.contains("config"), "{first}");
+    let status = done.expect("doctor ended within 40 s: the source step is bounded");
+    assert!(!status.success());
+    let rest: Vec<String> = rx.try_iter().map(|(l, _)| l).collect();
+    let text = rest.join("\n");
+    assert!(
+        text.contains("source credential") && text.contains("did not come within 15 s"),
+        "{text}"
+    );
+    assert!(
+        text.contains("cache"),
+        "the steps after it still ran: {text}"
+    );
+    assert_eq!(sts.count("AssumeRole"), 0);
+}

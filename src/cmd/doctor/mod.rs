@@ -2,8 +2,9 @@
 //! clock, AssumeRole, cache — and prints a line per step with ✔/✘ and, on ✘, the cause and the
 //! fix. A failed step skips the ones that depend on it. Exit 0 only when every step passes.
 //!
-//! [`checks`] runs the steps (one real AssumeRole, not cached, and a GetCallerIdentity);
-//! [`report`] holds and renders what they found. Prints no secret.
+//! [`checks`] runs the steps (one real AssumeRole, not cached, and a GetCallerIdentity), each
+//! bounded in time; [`report`] holds and renders what they found, printing each step as it
+//! finishes. Prints no secret.
 
 mod checks;
 mod report;
@@ -14,7 +15,13 @@ use crate::error::{Error, Result};
 use std::io::Write;
 
 pub fn run(args: &DoctorArgs, env: &Environment) -> Result<()> {
-    let report = checks::diagnose(args, env);
+    // Text streams each step as it finishes; JSON is one document at the end.
+    let report = if args.json {
+        report::Report::default()
+    } else {
+        report::Report::streaming()
+    };
+    let report = checks::diagnose(args, env, report);
     let text = if args.json {
         report::json(&report)
     } else {
