@@ -341,3 +341,48 @@ fn as_root_it_refuses_a_directory_another_user_controls() {
         .stderr_has(&["as root", "writable by other users"]);
     assert!(!shared.join("config").exists());
 }
+
+#[test]
+#[ignore = "needs root to chown a directory to another user; scripts/test-all.sh runs it as root"]
+fn as_root_the_program_path_written_is_never_one_another_user_controls() {
+    // `su` without `-` or `sudo -E`: a user's directory first on root's PATH, holding a link to
+    // this very binary. Root's profile would run whatever that user later puts there.
+    let mut s = scenario();
+    let theirs = s.home.path().join("nobody-bin");
+    fs::create_dir(&theirs).unwrap();
+    symlink(BIN, theirs.join("xacct-cred")).unwrap();
+    std::os::unix::fs::lchown(theirs.join("xacct-cred"), Some(65534), Some(65534)).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    s.set(
+        "PATH",
+        &format!(
+            "{}:{}",
+            theirs.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let config = s.home.path().join(".aws/config");
+    s.run(&ARGS).ok();
+    let written = credential_process(&config);
+    assert!(
+        !written.contains("nobody-bin"),
+        "root's profile must not run a path nobody controls: {written}"
+    );
+    assert_eq!(written, format!("{BIN} --profile prodro-role"));
+
+    // The binary itself in a directory another user owns: no path passes, so setup refuses.
+    fs::remove_file(&config).unwrap();
+    let copy_dir = s.home.path().join("nobody-copy");
+    fs::create_dir(&copy_dir).unwrap();
+    fs::copy(BIN, copy_dir.join("xacct-cred")).unwrap();
+    std::os::unix::fs::chown(&copy_dir, Some(65534), Some(65534)).unwrap();
+    s.set("PATH", &std::env::var("PATH").unwrap_or_default());
+    let out = Outcome::from(
+        s.command_for(copy_dir.join("xacct-cred").to_str().unwrap(), &ARGS)
+            .output()
+            .unwrap(),
+    );
+    out.failed(2)
+        .stderr_has(&["as root", "credential_process", "/usr/local/bin"]);
+    assert!(!config.exists(), "nothing was written");
+}
