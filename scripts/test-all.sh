@@ -13,6 +13,7 @@ if [ "$(id -u)" = 0 ]; then
   # The tests that need root (chown to another user, a mount namespace) are #[ignore]d for
   # everyone else.
   cargo test --locked -q --test cache -- --ignored
+  cargo test --locked -q --test token_file -- --ignored
   if unshare -m true 2>/dev/null; then
     cargo test --locked -q --test setup -- --ignored
   else

@@ -23,7 +23,10 @@ use crate::server::{self, Endpoint, child};
 use crate::session::{self, SystemClock};
 use crate::{loop_guard, output};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use token_file::TokenFile;
+
+mod token_file;
 
 const FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
 const TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
@@ -63,12 +66,7 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         Some(path) => Some(TokenFile::write(path, endpoint.token())?),
         None => None,
     };
-    let text = render(
-        &endpoint,
-        &regions,
-        args.format,
-        token_file.as_ref().map(|f| f.0.as_path()),
-    )?;
+    let text = render(&endpoint, &regions, args.format, args.token_file.as_deref())?;
     let runtime = runtime()?;
     let result = runtime.block_on(async {
         let stop = shutdown_signals()?;
@@ -299,58 +297,4 @@ fn render(
         out.push_str(&output::render_vars(&vars, format)?);
     }
     Ok(out)
-}
-
-/// The `--token-file`: the token alone (no newline: the Rust SDK sends the file's bytes as the
-/// header), mode 0600, removed when the server stops.
-struct TokenFile(PathBuf);
-
-impl TokenFile {
-    fn write(path: &Path, token: &Token) -> Result<TokenFile> {
-        let fail = |e: std::io::Error| {
-            Error::config(format!(
-                "could not write the token file {}: {e}",
-                path.display()
-            ))
-            .hint("Choose a path in a directory you own (the file is created with mode 0600).")
-        };
-        if let Ok(old) = std::fs::symlink_metadata(path) {
-            let held = std::fs::read(path).unwrap_or_default();
-            let ours =
-                held.is_empty() || (held.len() == 64 && held.iter().all(u8::is_ascii_hexdigit));
-            if !old.file_type().is_file() || !ours {
-                return Err(Error::config(format!(
-                    "--token-file {}: the file exists and holds something other than an old token",
-                    path.display()
-                ))
-                .hint(
-                    "Remove it, or choose another path: xacct-cred does not overwrite other files.",
-                ));
-            }
-        }
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-        }
-        let mut file = options.open(path).map_err(fail)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(fail)?;
-        }
-        file.write_all(token.expose().as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(fail)?;
-        Ok(TokenFile(path.to_path_buf()))
-    }
-}
-
-impl Drop for TokenFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
