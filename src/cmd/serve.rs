@@ -26,6 +26,7 @@ use std::io::Write;
 use std::path::Path;
 use token_file::TokenFile;
 
+mod outliving;
 mod token_file;
 
 const FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
@@ -137,6 +138,8 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         ]);
     }
     let cmd = child::command(&args.command, &vars);
+    // To find what still carries it once the command ends (never shown).
+    let endpoint_token = endpoint.token().expose().to_string();
     let runtime = runtime()?;
     let code = runtime.block_on(async {
         #[cfg(unix)]
@@ -154,6 +157,16 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
                 refused.get()
             )
         });
+        let left = outliving::holding(TOKEN, &endpoint_token);
+        if !left.is_empty() {
+            let pids: Vec<String> = left.iter().map(u32::to_string).collect();
+            eprintln!(
+                "xacct-cred: {} started by {} still run with this endpoint's variables (pid {}); the endpoint stops now, so they get no credentials from it, and another local user who takes its port could answer them with credentials of their own. End them, or wait for them in the command (e.g. `wait` in a script).",
+                if left.len() == 1 { "a process" } else { "processes" },
+                args.command[0],
+                pids.join(", ")
+            );
+        }
         status
             .map(child::exit_code)
             .map_err(|e| Error::config(format!("could not wait for {}: {e}", args.command[0])))
