@@ -6,7 +6,7 @@
 //! refused, because that is an attack or a mistake, not wear.
 
 use super::entry::CacheEntry;
-use super::platform;
+use super::platform::{self, unsafe_entry, unusable};
 use crate::error::{Error, Result};
 use std::fs;
 use std::io::{Read, Write};
@@ -189,19 +189,4 @@ fn read_entry(path: &Path) -> Result<Option<CacheEntry>> {
         return Ok(None);
     }
     Ok(CacheEntry::from_json(&bytes))
-}
-
-pub(super) fn unusable(path: &Path, why: &str) -> Error {
-    Error::cache(format!("refusing to use the cache directory {}: {why}", path.display())).hint(format!(
-        "Use a directory only you own and can write (chmod 700), e.g. unset {} to use the default, or pass --no-cache.",
-        crate::env::CACHE_DIR
-    ))
-}
-
-pub(super) fn unsafe_entry(path: &Path, why: &str) -> Error {
-    Error::cache(format!(
-        "refusing to read the cache entry {}: {why}",
-        path.display()
-    ))
-    .hint("Delete it (xacct-cred cache clear) and check who else can write to the cache directory.")
 }

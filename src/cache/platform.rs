@@ -6,7 +6,6 @@
 //! directory's ACLs protect the cache and these checks are no-ops. No `unsafe`: the effective
 //! uid comes from rustix's safe wrapper.
 
-use super::dir::{unsafe_entry, unusable};
 use crate::error::Error;
 use std::fs::{File, Metadata, OpenOptions};
 use std::path::Path;
@@ -144,3 +143,20 @@ mod imp {
 }
 
 pub(super) use imp::*;
+
+/// The cache directory cannot be used, and why.
+pub(super) fn unusable(path: &Path, why: &str) -> Error {
+    Error::cache(format!("refusing to use the cache directory {}: {why}", path.display())).hint(format!(
+        "Use a directory only you own and can write (chmod 700), e.g. unset {} to use the default, or pass --no-cache.",
+        crate::env::CACHE_DIR
+    ))
+}
+
+/// An entry is not safe to trust, and why.
+pub(super) fn unsafe_entry(path: &Path, why: &str) -> Error {
+    Error::cache(format!(
+        "refusing to read the cache entry {}: {why}",
+        path.display()
+    ))
+    .hint("Delete it (xacct-cred cache clear) and check who else can write to the cache directory.")
+}
