@@ -9,11 +9,13 @@
 
 mod background;
 mod cache;
+mod child;
 pub mod cli;
 mod cmd;
 mod config;
 mod credentials;
 mod diag;
+mod disk;
 mod env;
 pub mod error;
 #[cfg(feature = "fuzzing")]
@@ -62,6 +64,7 @@ pub fn run(cli: &Cli, inherited: &dyn InheritedEnv) -> error::Result<()> {
         Some(Command::Doctor(args)) => cmd::doctor::run(args, &env),
         Some(Command::Setup(args)) => cmd::setup::run(args, &env),
         Some(Command::Policy(args)) => cmd::policy::run(args),
+        Some(Command::Exec(args)) if args.server => cmd::serve::exec(args, &env, inherited),
         Some(Command::Exec(args)) => cmd::exec::run(args, &env, inherited),
         Some(Command::Console(args)) => cmd::console::run(args, &env, inherited),
         Some(Command::Serve(args)) => cmd::serve::run(args, &env, inherited),

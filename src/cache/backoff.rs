@@ -11,6 +11,7 @@
 use super::dir::CacheDir;
 use super::platform;
 use crate::credentials::{format_expiration, parse_expiration};
+use crate::disk::private_file;
 use crate::error::{Error, Kind};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -143,12 +144,8 @@ impl CacheDir {
             .path()
             .join(format!("{key}.backoff.{}.tmp", std::process::id()));
         let _ = std::fs::remove_file(&tmp);
-        if let Ok(mut f) = platform::create_new(&tmp)
-            && f.write_all(failure.to_json().as_bytes()).is_ok()
-        {
-            let _ = std::fs::rename(&tmp, &path);
-        }
-        let _ = std::fs::remove_file(&tmp);
+        let json = failure.to_json();
+        let _ = private_file::write_private(&path, &tmp, 0o600, |f| f.write_all(json.as_bytes()));
     }
 
     /// The last failed renewal of `key` since it was last renewed, if any.

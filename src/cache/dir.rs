@@ -7,6 +7,7 @@
 
 use super::entry::CacheEntry;
 use super::platform::{self, unsafe_entry, unusable};
+use crate::disk::private_file;
 use crate::error::{Error, Result};
 use std::fs;
 use std::io::{Read, Write};
@@ -76,18 +77,13 @@ impl CacheDir {
         let tmp = self
             .path
             .join(format!("{key}.json.{}.tmp", std::process::id()));
-        let result = (|| -> std::io::Result<()> {
-            let mut f = platform::create_new(&tmp)?;
-            let json = entry.to_json();
+        let json = entry.to_json();
+        let result = private_file::write_private(&target, &tmp, 0o600, |f| {
             let (head, tail) = json.as_bytes().split_at(json.len() / 2);
             f.write_all(head)?;
             test_hooks::pause_inside_write();
-            f.write_all(tail)?;
-            f.sync_all()?;
-            drop(f);
-            fs::rename(&tmp, &target)?;
-            platform::sync_dir(&self.path)
-        })();
+            f.write_all(tail)
+        });
         result.map_err(|e| {
             let _ = fs::remove_file(&tmp);
             Error::cache(format!(

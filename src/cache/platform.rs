@@ -1,5 +1,5 @@
 //! What the cache needs from the operating system that differs by platform: file modes and
-//! owners, refusing to follow symbolic links, and syncing a directory.
+//! owners, and refusing to follow symbolic links.
 //!
 //! On Unix the checks are strict (owner = the effective user, no group/other write on the
 //! directory, 0600 entries, `O_NOFOLLOW` everywhere). Elsewhere the per-user profile
@@ -73,15 +73,6 @@ mod imp {
         e.raw_os_error() == Some(libc::ELOOP)
     }
 
-    pub fn create_new(path: &Path) -> std::io::Result<File> {
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(path)
-    }
-
     pub fn open_lock(path: &Path) -> std::io::Result<File> {
         OpenOptions::new()
             .read(true)
@@ -91,10 +82,6 @@ mod imp {
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW)
             .open(path)
-    }
-
-    pub fn sync_dir(path: &Path) -> std::io::Result<()> {
-        File::open(path)?.sync_all()
     }
 
     pub fn private_dir_builder() -> std::fs::DirBuilder {
@@ -121,9 +108,6 @@ mod imp {
     pub fn is_symlink_refusal(_: &std::io::Error) -> bool {
         false
     }
-    pub fn create_new(path: &Path) -> std::io::Result<File> {
-        OpenOptions::new().write(true).create_new(true).open(path)
-    }
     pub fn open_lock(path: &Path) -> std::io::Result<File> {
         OpenOptions::new()
             .read(true)
@@ -131,9 +115,6 @@ mod imp {
             .create(true)
             .truncate(false)
             .open(path)
-    }
-    pub fn sync_dir(_: &Path) -> std::io::Result<()> {
-        Ok(())
     }
     pub fn private_dir_builder() -> std::fs::DirBuilder {
         let mut builder = std::fs::DirBuilder::new();
