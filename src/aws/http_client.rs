@@ -21,7 +21,7 @@ use aws_smithy_types::byte_stream::ByteStream;
 use std::fmt;
 use std::time::Duration;
 
-/// As the STS client's (src/sts.rs): a dead address fails in seconds, a slow handshake does not.
+/// As the STS client's (aws/sts.rs): a dead address fails in seconds, a slow handshake does not.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the server answered. The status is the caller's to judge.

@@ -13,8 +13,8 @@
 //! aws-config only describes in words — its wording, pinned by tests against the real provider.
 //! Nothing that decides is found: a refusal, as before.
 
+use crate::aws::error_body;
 use crate::error::Kind;
-use crate::reply;
 use aws_config::imds::client::error::{ImdsError, TokenError};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
@@ -163,7 +163,7 @@ fn of_sdk<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> Verdict {
             let status = e.raw_response().map(|r| r.status().as_u16());
             let code = e.code().map(str::to_string).or_else(|| {
                 e.raw_response()
-                    .and_then(|r| reply::read(status, r.body().bytes().unwrap_or(&[])).code)
+                    .and_then(|r| error_body::read(status, r.body().bytes().unwrap_or(&[])).code)
             });
             let code = code.as_deref().unwrap_or("");
             let transient_code = THROTTLING_ERRORS.contains(&code)
