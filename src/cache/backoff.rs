@@ -1,12 +1,7 @@
-//! The last failed renewal of a key, and the back-off it implies: after a renewal failed for a
-//! transient reason, calls within a minute serve the still-valid session at once instead of each
-//! waiting out STS's timeouts again (and start no background renewal).
-//!
-//! A small `KEY.backoff` file, a JSON object: when it failed, the error's kind, whether it is
-//! transient, who failed (a caller or the background renewal) and the error's one-line message
-//! (built from ARNs, names and key ids: never a secret). `--debug`, `doctor` and `cache list`
-//! show it. Best effort: a record that cannot be written or read only means one more renewal
-//! attempt. A record dated in the future (a skewed or planted file) is ignored.
+//! The last failed renewal of a key (`KEY.backoff`, a small JSON record: when, the error's kind
+//! and one-line message, who failed) and the back-off it implies: within a minute of a
+//! transient failure, calls serve the still-valid session at once. Best effort; never a secret
+//! in the record; a record dated in the future is ignored.
 
 use super::dir::CacheDir;
 use super::platform;

@@ -1,14 +1,8 @@
 //! The one decision: serve the cached session, serve it and renew it in the background, or
-//! renew it in the call — and that renewal, single flight under the key's lock.
-//!
-//! [`obtain`] is the hot path and reads top to bottom: key, loop check, one file read, expiry
-//! check, done. No runtime, no SDK client, no socket and no lock unless that file is missing,
-//! stale or not for this plan. Inside the window but above the blocking margin the session is
-//! served at once and the [`Renew`]er starts one detached renewal (`background`); only below the
-//! margin, expired or missing does [`Renewal`] renew in the call — and a caller that finds
-//! another process renewing serves a still-valid session at once instead of queueing behind
-//! STS. [`decide`] is the rule, pure; the clock and the renewer are parameters, so the rules are
-//! tested in-process. Never prints to stdout.
+//! renew it in the call ([`renewal`], single flight under the key's lock). [`obtain`] is the
+//! hot path and reads top to bottom: key, loop check, one file read, expiry check, done; no
+//! runtime, SDK client, socket or lock on a hit. [`decide`] is the rule, pure; the clock and
+//! the renewer are parameters. Never prints to stdout.
 
 use crate::cache::{self, Attempt, CacheDir, CacheEntry, CacheMode, CacheSettings, Failure, State};
 use crate::credentials::SessionCredentials;

@@ -1,17 +1,9 @@
-//! Whether a failure to get the source credential may pass by itself.
-//!
-//! A *transient* failure (`Kind::SourceUnavailable`) lets a still-valid cached session be
-//! served: IMDS or the ECS endpoint not answering, timing out, throttling or failing with 5xx;
-//! an SSO, web-identity or chained-role call that could not reach its service or got 5xx or
-//! throttling back; a source `credential_process` that exited non-zero. A *refusal*
-//! (`Kind::Source`) fails as before: no role attached (404), IMDS turned off (403), a rejected
-//! token, a denial, missing keys, a malformed document, a configuration error.
-//!
-//! aws-config wraps each layer in `CredentialsError::ProviderError`, so the verdict comes from
-//! walking the error's causes to the first one that decides: the SDK's own error types (with
-//! their HTTP status and code), the connector's, an I/O error, or — for the few failures
-//! aws-config only describes in words — its wording, pinned by tests against the real provider.
-//! Nothing that decides is found: a refusal, as before.
+//! Whether a failure to get the source credential may pass by itself: *transient*
+//! (`Kind::SourceUnavailable`: no answer, timeout, throttling, 5xx, a source credential_process
+//! that exited non-zero), which lets a still-valid cached session be served, or a *refusal*
+//! (`Kind::Source`: 403/404, a rejected token, a denial, missing keys, bad configuration).
+//! The verdict walks the error's causes to the first that decides (the SDK's error types, the
+//! connector's, I/O, or aws-config's wording, pinned by tests); none decides: a refusal.
 
 use crate::aws::error_body;
 use crate::error::Kind;
