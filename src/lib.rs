@@ -16,6 +16,7 @@ mod cmd;
 mod config;
 mod credentials;
 mod diag;
+mod diagnosis;
 mod disk;
 mod env;
 pub mod error;

@@ -111,7 +111,7 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
         return Ok(());
     }
     eprintln!();
-    crate::cmd::doctor::run(
+    crate::diagnosis::run(
         &crate::cli::DoctorArgs {
             role: RoleArgs {
                 profile: Some(role_profile),
