@@ -222,6 +222,21 @@ mod unix {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_command_loses_every_scrubbed_variable_and_gets_what_is_set() {
+        let argv = ["true".to_string()];
+        let cmd = command(&argv, &[("AWS_SESSION_TOKEN", "new"), (EXEC_MARKER, "p")]);
+        let envs: std::collections::HashMap<_, _> = cmd
+            .get_envs()
+            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.map(|v| v.to_owned())))
+            .collect();
+        for name in SCRUBBED.iter().filter(|n| **n != "AWS_SESSION_TOKEN") {
+            assert_eq!(envs.get(*name), Some(&None), "{name} is removed");
+        }
+        assert_eq!(envs["AWS_SESSION_TOKEN"], Some("new".into()));
+        assert_eq!(envs[EXEC_MARKER], Some("p".into()));
+    }
+
     #[cfg(unix)]
     #[test]
     fn exit_codes_are_the_shells() {

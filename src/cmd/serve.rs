@@ -347,3 +347,24 @@ impl Drop for TokenFile {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_old_token_file_is_replaced_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        let other = dir.path().join("other-link");
+        let old = "a".repeat(64);
+        std::fs::write(&path, &old).unwrap();
+        std::fs::hard_link(&path, &other).unwrap();
+        let token = Token::generate().unwrap();
+        let file = TokenFile::write(&path, &token).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), token.expose());
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), old, "a new inode");
+        drop(file);
+        assert!(!path.exists());
+    }
+}
