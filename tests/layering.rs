@@ -1,5 +1,6 @@
 //! The import graph of src/ points one way: no two files import each other, directly or
-//! round a loop; no command imports another command; below the commands nothing imports one.
+//! round a loop; no command imports another command; below the commands nothing imports one;
+//! the leaves (error, credentials, env, disk, child, …) import only leaves.
 //!
 //! The graph is read from the source text (no compiler): every `crate::…` and `super::…` path,
 //! in `use` trees and inline, resolved to the longest module path that is a file. A parent's
@@ -286,6 +287,42 @@ fn commands_import_no_other_command_and_nothing_below_imports_one() {
         }
     }
     assert!(wrong.is_empty(), "imports of a command: {wrong:?}");
+}
+
+/// The bottom layer: modules that import nothing but each other.
+const LEAVES: &[&str] = &[
+    "error",
+    "credentials",
+    "env",
+    "diag",
+    "prompt",
+    "version",
+    "disk",
+    "child",
+    "leftovers",
+];
+
+fn is_leaf(module: &str) -> bool {
+    let top = module.split("::").next().unwrap_or_default();
+    LEAVES.contains(&top)
+}
+
+#[test]
+fn leaves_import_only_leaves() {
+    let graph = src_graph();
+    for leaf in LEAVES {
+        assert!(graph.contains_key(*leaf), "{leaf} is not a module of src/");
+    }
+    let wrong: Vec<String> = graph
+        .iter()
+        .filter(|(from, _)| is_leaf(from))
+        .flat_map(|(from, deps)| {
+            deps.iter()
+                .filter(|d| !is_leaf(d))
+                .map(move |d| format!("{from} → {d}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "a leaf imports a higher layer: {wrong:?}");
 }
 
 #[test]
