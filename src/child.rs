@@ -164,7 +164,7 @@ mod unix {
             })
         }
 
-        /// Forwards to `pid` from now until [`Forwarding::stop`].
+        /// Forwards to `pid` from now until [`Stop::stop`].
         pub fn start(self, pid: u32) -> Stop {
             self.pid.store(pid as i32, Ordering::SeqCst);
             for (mut stream, sig, typed) in self.streams {
