@@ -2,8 +2,8 @@
 //! met on the way, must be root's, so no other user can redirect what root writes. It reads
 //! metadata only; it never creates, writes or follows a path in any other way.
 
-use crate::error::{Error, Result};
-use std::path::{Path, PathBuf};
+use crate::error::Result;
+use std::path::Path;
 
 /// As root, setup touches `path` only if no other user can move anything on the way to it:
 /// every component, and every symlink met (followed here, component by component), is root's;
@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 /// their choosing, and have root write into it. Checked before anything is read or created.
 #[cfg(unix)]
 pub fn refuse_paths_others_control_as_root(path: &Path) -> Result<()> {
+    use crate::error::Error;
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    use std::path::Component;
+    use std::path::{Component, PathBuf};
     if !rustix::process::geteuid().is_root() {
         return Ok(());
     }
