@@ -10,6 +10,7 @@
 
 use crate::InheritedEnv;
 use crate::cache::{self, CacheMode, CacheSettings, StoreSettings};
+use crate::child;
 use crate::cli::{ExecArgs, Format, RoleArgs, ServeArgs};
 use crate::config::SharedConfig;
 use crate::diag::debug;
@@ -19,7 +20,7 @@ use crate::plan::Plan;
 use crate::renew::ViaSts;
 use crate::server::sessions::{NoEnvWrites, ServedProfile};
 use crate::server::token::Token;
-use crate::server::{self, Endpoint, child};
+use crate::server::{self, Endpoint};
 use crate::session::{self, SystemClock};
 use crate::{loop_guard, output};
 use std::io::Write;
@@ -97,12 +98,7 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
 /// `exec --server`: the command runs with the endpoint in its environment; its exit status
 /// becomes ours.
 pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
-    if let Some(outer) = env.get(super::exec::EXEC_MARKER)
-        && !args.allow_nested
-    {
-        return Err(Error::config(format!("already inside `xacct-cred exec` for {outer}; a nested exec would silently switch roles"))
-            .hint("Run the command directly (its credentials are already provided), or pass --allow-nested if switching roles is intended."));
-    }
+    child::refuse_nested(env, args.allow_nested)?;
     if args.cache.no_cache {
         return Err(Error::config("exec --server serves from the cache; --no-cache would assume the role again on every request")
             .hint("Leave out --no-cache (use --refresh to start from a new session)."));
@@ -129,7 +125,7 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
     let mut vars = vec![
         (FULL_URI, url.as_str()),
         (TOKEN, endpoint.token().expose()),
-        (super::exec::EXEC_MARKER, marker.as_str()),
+        (child::EXEC_MARKER, marker.as_str()),
     ];
     if let Some(r) = &region {
         vars.extend([

@@ -4,9 +4,11 @@
 //!
 //! It must never write into a file it did not just create, follow a link, block on or read
 //! more than a token's length of whatever is at the path, or replace a token another `serve`
-//! still serves. An old file is replaced only if it is evidently a stopped `serve`'s: a regular
-//! file of this user's, with one link, holding nothing or a token, and not locked.
+//! still serves. An old file is replaced (by a new inode: never written through) only if it is
+//! evidently a stopped `serve`'s: a regular file of this user's, holding nothing or a token,
+//! and not locked. The new file is made by the private-file writer's exclusive create.
 
+use crate::disk::private_file;
 use crate::error::{Error, Result};
 use crate::server::token::Token;
 use std::fs::File;
@@ -48,15 +50,13 @@ impl TokenFile {
             check_old(path, old)?;
             std::fs::remove_file(path).map_err(fail)?;
         }
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = private_file::parent_of(path);
         let name = path
             .file_name()
             .map_or("token".into(), |n| n.to_string_lossy());
         let (mut file, tmp) =
-            create_unique(dir, &format!(".{name}.xacct-cred-tmp")).map_err(fail)?;
+            private_file::create_unique(dir, &format!(".{name}.xacct-cred-tmp"), 0o600)
+                .map_err(fail)?;
         let published = check_new(&file)
             .and_then(|()| lock(&file))
             .and_then(|()| file.write_all(token.expose().as_bytes()))
@@ -75,7 +75,7 @@ impl TokenFile {
             }
             Err(e) => return Err(fail(e)),
         }
-        let _ = sync_dir(dir);
+        let _ = private_file::sync_dir(dir);
         Ok(TokenFile {
             path: path.to_path_buf(),
             file,
@@ -137,18 +137,12 @@ fn check_old(path: &Path, old: &File) -> Result<()> {
     Ok(())
 }
 
-/// What makes a file not this user's own token file: another owner, or other links to it.
+/// What makes a file not this user's own: another owner.
 #[cfg(unix)]
 fn not_ours(meta: &std::fs::Metadata) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let euid = rustix::process::geteuid().as_raw();
-    if meta.uid() != euid {
-        return Some(format!(
-            "is owned by uid {}, not by you (uid {euid})",
-            meta.uid()
-        ));
-    }
-    (meta.nlink() != 1).then(|| format!("has {} links", meta.nlink()))
+    (meta.uid() != euid).then(|| format!("is owned by uid {}, not by you (uid {euid})", meta.uid()))
 }
 
 #[cfg(not(unix))]
@@ -156,17 +150,33 @@ fn not_ours(_: &std::fs::Metadata) -> Option<String> {
     None
 }
 
-/// The new file, checked on its descriptor: a regular file of ours with one link.
+/// Links to the new file other than its temp name and the path (none, unless someone linked
+/// it in the moment it existed).
+#[cfg(unix)]
+fn links(meta: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::nlink(meta)
+}
+
+#[cfg(not(unix))]
+fn links(_: &std::fs::Metadata) -> u64 {
+    1
+}
+
+/// The new file, checked on its descriptor: a regular file of ours with its one link.
 fn check_new(file: &File) -> std::io::Result<()> {
     let meta = file.metadata()?;
-    match not_ours(&meta) {
-        Some(why) if meta.is_file() => Err(std::io::Error::other(format!(
+    let why = if !meta.is_file() {
+        Some("is not a regular file".to_string())
+    } else if links(&meta) != 1 {
+        Some(format!("has {} links", links(&meta)))
+    } else {
+        not_ours(&meta)
+    };
+    match why {
+        Some(why) => Err(std::io::Error::other(format!(
             "the file just created {why}"
         ))),
-        None if meta.is_file() => Ok(()),
-        _ => Err(std::io::Error::other(
-            "the file just created is not a regular file",
-        )),
+        None => Ok(()),
     }
 }
 
@@ -198,35 +208,23 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
     true
 }
 
-/// `dir/name` or `dir/name.N`, created exclusively, 0600, never through a link.
-fn create_unique(dir: &Path, name: &str) -> std::io::Result<(File, PathBuf)> {
-    let mut n = 0;
-    loop {
-        let path = match n {
-            0 => dir.join(name),
-            _ => dir.join(format!("{name}.{n}")),
-        };
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-        }
-        match options.open(&path) {
-            Ok(file) => return Ok((file, path)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
-            Err(e) => return Err(e),
-        }
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_old_token_file_is_replaced_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        let other = dir.path().join("other-link");
+        let old = "a".repeat(64);
+        std::fs::write(&path, &old).unwrap();
+        std::fs::hard_link(&path, &other).unwrap();
+        let token = Token::generate().unwrap();
+        let file = TokenFile::write(&path, &token).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), token.expose());
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), old, "a new inode");
+        drop(file);
+        assert!(!path.exists());
     }
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_: &Path) -> std::io::Result<()> {
-    Ok(())
 }

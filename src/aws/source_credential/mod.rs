@@ -137,7 +137,7 @@ fn profile_error(name: &str, e: &CredentialsError) -> Error {
     .hint(hint)
 }
 
-fn ecs_error(e: &CredentialsError, reply: Option<crate::reply::Reading>) -> Error {
+fn ecs_error(e: &CredentialsError, reply: Option<crate::aws::error_body::Reading>) -> Error {
     let verdict = failure::of_credentials_error(e);
     let detail = crate::error::causes(e);
     // aws-config keeps only the status of a non-success reply; its body (code and message) was
@@ -281,7 +281,7 @@ fn imds_error(e: &imds::client::error::ImdsError, where_: &str, step: &str, path
 /// are HTML, and say no more than the status).
 fn reply_detail(r: &HttpResponse) -> String {
     let status = r.status().as_u16();
-    let reading = crate::reply::read(Some(status), r.body().bytes().unwrap_or(&[]));
+    let reading = crate::aws::error_body::read(Some(status), r.body().bytes().unwrap_or(&[]));
     match (reading.code, reading.message) {
         (Some(c), Some(m)) => format!("HTTP {status}, {c}: {m}"),
         (Some(c), None) => format!("HTTP {status}, {c}"),

@@ -2,6 +2,7 @@
 //! report, skipping the steps that depend on a failed one.
 
 use super::report::Report;
+use crate::aws::{mfa, source_credential, sts};
 use crate::cache::{self, CacheDir, StoreSettings};
 use crate::cli::DoctorArgs;
 use crate::config::SharedConfig;
@@ -9,7 +10,6 @@ use crate::env::Environment;
 use crate::error::{Error, Kind, key_id_tail};
 use crate::plan::{Plan, SourceSpec};
 use crate::renew::{SOURCE_TIMEOUT, source_timed_out};
-use crate::{mfa, source, sts};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
@@ -144,7 +144,7 @@ fn step_timed_out(what: &str, bound: Duration) -> Error {
 async fn network_steps(r: &mut Report, plan: &Plan, env: &Environment) {
     // What aws-config starts for the source and would leave running once given up.
     let before = crate::leftovers::children();
-    let resolved = tokio::time::timeout(SOURCE_TIMEOUT, source::resolve(plan, env))
+    let resolved = tokio::time::timeout(SOURCE_TIMEOUT, source_credential::resolve(plan, env))
         .await
         .unwrap_or_else(|_| {
             crate::leftovers::end_children_started_since(&before);

@@ -1,12 +1,12 @@
 //! The HTTP client handed to aws-config's container credentials provider, so that a refusal
 //! keeps its reason: aws-config turns a non-success reply into "Non-success status … 403" and
 //! drops the body, where the endpoint's JSON (`{"code": …, "message": …}`) said why. This is the
-//! SDK's own connector (`http.rs`); of a non-success reply it keeps only what `reply::read`
+//! SDK's own connector (`http_client.rs`); of a non-success reply it keeps only what `error_body::read`
 //! reads (status, code, message) and hands the reply on unchanged.
 //!
 //! It must never keep or look into a successful reply: that body is the credentials.
 
-use crate::reply::{self, Reading};
+use crate::aws::error_body::{self, Reading};
 use aws_smithy_runtime_api::client::http::{
     HttpConnector, HttpConnectorFuture, SharedHttpClient, SharedHttpConnector, http_client_fn,
 };
@@ -26,7 +26,9 @@ impl KeptReply {
         let kept = self.clone();
         http_client_fn(move |settings, _| {
             SharedHttpConnector::new(Keeping {
-                inner: SharedHttpConnector::new(crate::http::sdk_connector(settings.clone())),
+                inner: SharedHttpConnector::new(crate::aws::http_client::sdk_connector(
+                    settings.clone(),
+                )),
                 kept: kept.clone(),
             })
         })
@@ -58,7 +60,7 @@ impl HttpConnector for Keeping {
                 .await
                 .map_err(|e| ConnectorError::io(e.into()))?
                 .into_bytes();
-            let reading = reply::read(Some(response.status().as_u16()), &body);
+            let reading = error_body::read(Some(response.status().as_u16()), &body);
             *response.body_mut() = SdkBody::from(body);
             if let Ok(mut slot) = kept.0.lock() {
                 *slot = Some(reading);
