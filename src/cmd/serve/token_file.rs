@@ -180,8 +180,10 @@ fn check_new(file: &File) -> std::io::Result<()> {
     }
 }
 
+/// A shared lock: enough to make another serve's exclusive `try_lock` fail, and on Windows,
+/// where locks are mandatory, it still lets the SDKs read the file.
 fn lock(file: &File) -> std::io::Result<()> {
-    file.try_lock().map_err(|e| match e {
+    file.try_lock_shared().map_err(|e| match e {
         std::fs::TryLockError::Error(e) => e,
         std::fs::TryLockError::WouldBlock => std::io::Error::other("the new file is locked"),
     })
