@@ -118,12 +118,18 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>, cycle: Arc<Cycle>) {
                     evicted.set(cycle.close.notified());
                     continue;
                 }
+                // The timer is moved only to an earlier deadline: a later one (every request
+                // moves it on) is checked when the armed one fires, saving a reset per request.
                 if let Some(at) = cycle.deadline() {
-                    if timer.deadline() != at {
+                    if at < timer.deadline() {
                         timer.as_mut().reset(at);
                     }
                     if timer.as_mut().poll(cx).is_ready() {
-                        return Poll::Ready(End::Late);
+                        if Instant::now() >= at {
+                            return Poll::Ready(End::Late);
+                        }
+                        timer.as_mut().reset(at);
+                        continue;
                     }
                 }
                 return Poll::Pending;
