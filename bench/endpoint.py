@@ -5,7 +5,8 @@
    command (2 threads, 32 connections, 10 s, the token header) against each, in two modes: a
    connection per request (`Connection: close`) and keep-alive. Prints requests/s, p50, p99 and
    the ratios endpoint/nginx; the goal in each mode is p50 and p99 <= 1.2x nginx's and
-   requests/s >= 0.8x. At saturation latency is 32 / throughput (queueing), so one client's
+   requests/s >= 0.8x. Each figure is the median of ROUNDS (default 3) runs that alternate
+   between the two servers, so that a machine whose load drifts favours neither. At saturation latency is 32 / throughput (queueing), so one client's
    latency (wrk -c1, a connection per request) is printed too: the cost of one request.
    Beside it, the same role through credential_process (`xacct-cred -p P`, a cache hit), 200
    invocations one after another: p50, p99.
@@ -90,6 +91,7 @@ def percentile(values, p):
 
 
 MODES = [("a connection per request", ["-H", "Connection: close"]), ("keep-alive", [])]
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
 
 
 def wrk(url, token, extra, connections=32, seconds=10, threads=2):
@@ -99,6 +101,12 @@ def wrk(url, token, extra, connections=32, seconds=10, threads=2):
     p99 = ms(re.search(r"\n\s+99%\s+(\S+)", out).group(1))
     errors = re.findall(r"Non-2xx or 3xx responses: \d+|Socket errors: [^\n]*", out)
     return rps, p50, p99, "; ".join(errors) or "none"
+
+
+def median_run(runs):
+    """The median requests/s, p50 and p99 of wrk runs, and their errors."""
+    errors = "; ".join(sorted({r[3] for r in runs}))
+    return (*(statistics.median(r[i] for r in runs) for i in range(3)), errors)
 
 
 def free_port():
@@ -164,9 +172,13 @@ def cache_hit(binary):
         nginx, nginx_url, prefix = start_nginx(len(body))
         modes = []
         for name, extra in MODES:
-            endpoint = wrk(url, token, extra)
-            peer = wrk(nginx_url, token, extra)
-            modes.append((name, endpoint, peer))
+            # Alternating rounds, the median of each figure: on a shared machine the load
+            # drifts, and one run after the other would hand the drift to one side.
+            runs = {"endpoint": [], "nginx": []}
+            for _ in range(ROUNDS):
+                runs["endpoint"].append(wrk(url, token, extra))
+                runs["nginx"].append(wrk(nginx_url, token, extra))
+            modes.append((name, median_run(runs["endpoint"]), median_run(runs["nginx"])))
         single = wrk(url, token, MODES[0][1], connections=1, seconds=5, threads=1)
         times = []
         for _ in range(200):
@@ -234,7 +246,8 @@ def main():
     modes, body_len, cp50, cp99, calls, single = cache_hit(binary)
     load_after = os.getloadavg()
     print(f"load average (1 min) before / after the wrk runs: {load_before[0]:.1f} / {load_after[0]:.1f} on {os.cpu_count()} cores")
-    print(f"cache hit, 32 concurrent clients (wrk -t2 -c32 -d10s, no pause), the endpoint beside nginx (one worker, the same {body_len}-byte JSON body):")
+    print(f"cache hit, 32 concurrent clients (wrk -t2 -c32 -d10s, no pause), the endpoint beside nginx (one worker, the same {body_len}-byte JSON body);")
+    print(f"  median of {ROUNDS} alternating rounds per server and mode:")
     print(f"  {'mode':<26}{'server':<10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}  errors")
     met = []
     for name, (rps, p50, p99, err), (nrps, n50, n99, nerr) in modes:
