@@ -359,23 +359,11 @@ mod tests {
 
     #[test]
     fn hosts_must_name_loopback() {
-        for ok in [
-            "127.0.0.1:8080",
-            "127.0.0.1",
-            "localhost:1",
-            "LOCALHOST",
-            "[::1]:9",
-            "[::1]",
-        ] {
+        for ok in "127.0.0.1:8080 127.0.0.1 localhost:1 LOCALHOST [::1]:9 [::1]".split(' ') {
             assert!(loopback_host(ok), "{ok}");
         }
-        for bad in [
-            "evil.example:8080",
-            "192.168.0.1:80",
-            "[fe80::1]:1",
-            "",
-            "127.0.0.1.evil.example",
-        ] {
+        let bad = "evil.example:8080 192.168.0.1:80 [fe80::1]:1 127.0.0.1.evil.example";
+        for bad in bad.split(' ').chain([""]) {
             assert!(!loopback_host(bad), "{bad}");
         }
     }
@@ -392,10 +380,8 @@ mod tests {
             headers: &headers,
         };
         let shown = format!("{head:?}");
-        assert!(
-            !shown.contains(TOKEN) && shown.contains("redacted"),
-            "{shown}"
-        );
+        assert!(!shown.contains(TOKEN), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
     }
 
     #[test]
