@@ -5,7 +5,6 @@
 //! only, never into a message.
 
 use crate::InheritedEnv;
-use crate::cache::CacheSettings;
 use crate::cli::ConsoleArgs;
 use crate::config::SharedConfig;
 use crate::credentials::SessionCredentials;
@@ -25,9 +24,12 @@ pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) 
     let config = SharedConfig::load(env, &args.role)?;
     let plan = Plan::build(&config, &args.role, env)?;
     let url = if args.federated {
-        let renewer = ViaSts { env, inherited };
-        let settings = CacheSettings::from_args(&args.cache);
-        let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;
+        let renewer = ViaSts {
+            env,
+            inherited,
+            store: &args.cache.store,
+        };
+        let creds = session::obtain(&plan, &args.cache, env, &SystemClock, &renewer)?;
         let endpoint = args
             .federation_endpoint
             .clone()

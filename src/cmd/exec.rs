@@ -6,7 +6,6 @@
 //! detection (`loop_guard`) reaches the command.
 
 use crate::InheritedEnv;
-use crate::cache::CacheSettings;
 use crate::cli::ExecArgs;
 use crate::config::SharedConfig;
 use crate::credentials::format_expiration;
@@ -31,9 +30,12 @@ pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> 
             .hint("Run the command directly (the credentials are already in the environment), or pass --allow-nested if switching roles is intended."));
     }
     let plan = Plan::build(&SharedConfig::load(env, &args.role)?, &args.role, env)?;
-    let renewer = ViaSts { env, inherited };
-    let settings = CacheSettings::from_args(&args.cache);
-    let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;
+    let renewer = ViaSts {
+        env,
+        inherited,
+        store: &args.cache.store,
+    };
+    let creds = session::obtain(&plan, &args.cache, env, &SystemClock, &renewer)?;
     let program = &args.command[0];
     let mut cmd = Command::new(program);
     cmd.args(&args.command[1..])

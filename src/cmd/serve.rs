@@ -9,13 +9,15 @@
 //! only to the command's environment, stdout, or the `--token-file` asked for.
 
 use crate::InheritedEnv;
-use crate::cache::{self, CacheMode, CacheSettings, StoreSettings};
-use crate::cli::{ExecArgs, Format, RoleArgs, ServeArgs};
+use crate::cache::{self, CacheMode, CacheSettings};
+use crate::cli::{ExecArgs, ServeArgs};
 use crate::config::SharedConfig;
 use crate::diag::debug;
 use crate::env::{self, Environment};
 use crate::error::{Error, Result};
+use crate::output::Format;
 use crate::plan::Plan;
+use crate::plan::RoleInputs;
 use crate::renew::ViaSts;
 use crate::server::sessions::{NoEnvWrites, ServedProfile};
 use crate::server::token::Token;
@@ -37,7 +39,7 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
             return Err(Error::config(format!("profile {name} is given twice"))
                 .hint("Each -p names one profile to serve; give each once."));
         }
-        let role = RoleArgs {
+        let role = RoleInputs {
             profile: Some(name.clone()),
             ..Default::default()
         };
@@ -46,7 +48,7 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
     }
     let mut settings = CacheSettings {
         mode: CacheMode::Use,
-        store: StoreSettings::from_args(&args.store),
+        store: args.store.clone(),
     };
     // A detached renewal is handed its key's lock as an inheritable descriptor for the moment
     // it starts; with several profiles, another worker thread could start a process (a source
@@ -104,7 +106,7 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         return Err(Error::config(format!("already inside `xacct-cred exec` for {outer}; a nested exec would silently switch roles"))
             .hint("Run the command directly (its credentials are already provided), or pass --allow-nested if switching roles is intended."));
     }
-    if args.cache.no_cache {
+    if args.cache.mode == CacheMode::Off {
         return Err(Error::config("exec --server serves from the cache; --no-cache would assume the role again on every request")
             .hint("Leave out --no-cache (use --refresh to start from a new session)."));
     }
@@ -116,7 +118,7 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         .unwrap_or_else(|| plan.role.role_arn.arn.clone());
     let region = plan.region_configured.then(|| plan.region.clone());
     // --refresh applies to the first session only; every request after is an ordinary one.
-    let mut settings = CacheSettings::from_args(&args.cache);
+    let mut settings = args.cache.clone();
     let first_mode = settings.mode;
     settings.mode = CacheMode::Use;
     let profiles = start_profiles_with(vec![(name, plan)], first_mode, &settings, env, inherited)?;
@@ -192,6 +194,7 @@ fn start_profiles_with(
     let renewer = ViaSts {
         env,
         inherited: &NoEnvWrites,
+        store: &settings.store,
     };
     let first = CacheSettings {
         mode: first_mode,

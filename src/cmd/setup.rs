@@ -4,11 +4,12 @@
 
 pub(crate) mod edit;
 
-use crate::cli::{RoleArgs, SetupArgs};
+use crate::cli::SetupArgs;
 use crate::config::edit::{header, refuse_paths_others_control_as_root, write_with_backup};
 use crate::config::file_paths;
 use crate::env::Environment;
 use crate::error::{Error, Result};
+use crate::plan::RoleInputs;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
@@ -111,9 +112,9 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
     eprintln!();
     crate::cmd::doctor::run(
         &crate::cli::DoctorArgs {
-            role: RoleArgs {
+            role: RoleInputs {
                 profile: Some(role_profile),
-                ..RoleArgs::default()
+                ..RoleInputs::default()
             },
             store: args.store.clone(),
             json: false,

@@ -5,9 +5,9 @@
 //! a no-op waker instead of starting a runtime. It never loads the SDK config and never touches
 //! the network.
 
-use crate::cli::RoleArgs;
 use crate::env::Environment;
 use crate::error::{Error, Result};
+use crate::plan::RoleInputs;
 use aws_config::profile::ProfileSet;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_types::os_shim_internal::Fs;
@@ -33,7 +33,7 @@ pub struct SharedConfig {
 
 impl SharedConfig {
     /// The files as the SDKs find them, with the profile `args` name selected.
-    pub fn load(env: &Environment, args: &RoleArgs) -> Result<SharedConfig> {
+    pub fn load(env: &Environment, args: &RoleInputs) -> Result<SharedConfig> {
         let selected = crate::plan::named_profile(args, env).unwrap_or_else(|| "default".into());
         let (config_file, credentials_file) = file_paths(env);
         let (fs, aws_env, files) = (Fs::real(), env.to_aws_env(), EnvConfigFiles::default());

@@ -123,7 +123,7 @@ pub(super) fn diagnose(args: &DoctorArgs, env: &Environment) -> Report {
         }
     };
     runtime.block_on(network_steps(&mut r, &plan, env));
-    cache_step(&mut r, &plan, &StoreSettings::from_args(&args.store));
+    cache_step(&mut r, &plan, &args.store);
     r
 }
 
