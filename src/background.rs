@@ -72,10 +72,12 @@ pub fn start(_: &Plan, _: &StoreSettings, _: &str, _: &str, _: &KeyLock) -> Resu
 pub fn arguments(role: &RoleInputs, store: &StoreSettings) -> Vec<OsString> {
     let role = role.without_secrets();
     let mut args: Vec<OsString> = Vec::new();
+    // `--name=value`, so that a value that starts with a dash stays a value.
     let mut flag = |name: &str, value: Option<OsString>| {
         if let Some(value) = value {
-            args.push(format!("--{name}").into());
-            args.push(value);
+            let mut arg = OsString::from(format!("--{name}="));
+            arg.push(value);
+            args.push(arg);
         }
     };
     let text = |v: &Option<String>| v.as_ref().map(OsString::from);

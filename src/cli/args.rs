@@ -319,7 +319,8 @@ pub struct CacheDirArgs {
     /// Cache directory (default ~/.cache/xacct-cred).
     ///
     /// The cache directory (default: ~/.cache/xacct-cred, ~/Library/Caches/xacct-cred on macOS).
-    #[arg(long, value_name = "DIR", env = env::CACHE_DIR, hide_env_values = true, global = true)]
+    // Its own id: a global's value also reaches the top level, whose cache_dir it is not.
+    #[arg(id = "cache_location", long = "cache-dir", value_name = "DIR", env = env::CACHE_DIR, hide_env_values = true, global = true)]
     cache_dir: Option<PathBuf>,
 }
 
@@ -367,7 +368,9 @@ impl Seconds {
 }
 
 /// Parses whole seconds, naming the variable in the error (the flag is named by clap).
-fn seconds_of(variable: &'static str) -> impl Fn(&str) -> Result<Seconds, String> + Clone {
+pub(super) fn seconds_of(
+    variable: &'static str,
+) -> impl Fn(&str) -> Result<Seconds, String> + Clone {
     move |text| {
         let text = text.trim();
         if text.is_empty() {
@@ -376,22 +379,5 @@ fn seconds_of(variable: &'static str) -> impl Fn(&str) -> Result<Seconds, String
         text.parse::<u64>()
             .map(|s| Seconds(Some(Duration::from_secs(s))))
             .map_err(|_| format!("not a whole number of seconds (from the flag or {variable})"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cli::Cli;
-    use clap::Parser;
-
-    #[test]
-    fn seconds_name_their_variable_and_an_empty_one_is_unset() {
-        let parse = seconds_of(env::REFRESH_WINDOW);
-        assert_eq!(parse("120").unwrap().get(), Some(Duration::from_secs(120)));
-        assert_eq!(parse("  ").unwrap().get(), None);
-        assert!(parse("2m").unwrap_err().contains(env::REFRESH_WINDOW));
-        let cli = Cli::try_parse_from(["xacct-cred", "-p", "x", "--refresh-window", "30"]).unwrap();
-        assert_eq!(cli.cache.store.refresh_window, Duration::from_secs(30));
     }
 }

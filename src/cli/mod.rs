@@ -46,7 +46,6 @@ Exit codes: 0 ok, 2 bad flags or config, 3 source credential, 4 STS refused,
     about = "AWS cross-account AssumeRole for credential_process and shells: cached, file-locked, fast.",
     after_help = SHORT_EXAMPLES,
     after_long_help = EXAMPLES,
-    args_conflicts_with_subcommands = true,
     max_term_width = 100
 )]
 pub struct Cli {
@@ -168,7 +167,36 @@ impl Cli {
     /// help and usage are always its own.
     pub fn parse_args() -> Cli {
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-        Self::top_level_only(&args).unwrap_or_else(|| Cli::parse_from(args))
+        Self::top_level_only(&args)
+            .unwrap_or_else(|| Self::parse_full(args).unwrap_or_else(|e| e.exit()))
+    }
+
+    /// The full definition's parse. The top level's own flags belong to the default command:
+    /// with a subcommand only `--debug` (global) may come before it.
+    pub fn parse_full(
+        args: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+    ) -> Result<Cli, clap::Error> {
+        use clap::parser::ValueSource;
+        let mut definition = command();
+        let matches = definition.try_get_matches_from_mut(args)?;
+        if let Some((sub, _)) = matches.subcommand() {
+            let top_level = definition
+                .get_arguments()
+                .filter(|a| a.get_id() != "debug" && !a.is_global_set())
+                .find(|a| {
+                    matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine)
+                });
+            if let Some(arg) = top_level {
+                let name = arg
+                    .get_long()
+                    .map_or_else(|| arg.get_id().to_string(), |l| format!("--{l}"));
+                return Err(definition.error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!("{name} is not an argument of `{sub}` here: give `{sub}`'s own arguments after it"),
+                ));
+            }
+        }
+        <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
     }
 
     fn top_level_only(args: &[std::ffi::OsString]) -> Option<Cli> {
@@ -236,129 +264,4 @@ pub fn command() -> clap::Command {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-    use std::ffi::OsString;
-
-    #[test]
-    fn the_subcommand_words_are_the_definitions_names_and_aliases() {
-        let full = Cli::command();
-        let mut defined: Vec<String> = full
-            .get_subcommands()
-            .flat_map(|c| {
-                std::iter::once(c.get_name().to_string())
-                    .chain(c.get_all_aliases().map(str::to_string))
-            })
-            .chain(["help".to_string()])
-            .collect();
-        let mut listed: Vec<String> = SUBCOMMAND_WORDS.iter().map(|s| s.to_string()).collect();
-        defined.sort();
-        listed.sort();
-        assert_eq!(listed, defined);
-    }
-
-    #[test]
-    fn the_top_level_arguments_are_the_full_definitions() {
-        let full = Cli::command();
-        let top = TopLevel::command();
-        // Everything but the display order, which only help uses (and help is the full one's).
-        let show = |c: &clap::Command| -> Vec<String> {
-            c.get_arguments()
-                .map(|a| {
-                    let shown = format!("{a:?}");
-                    let (before, after) = shown.split_once("disp_ord: ").expect("a display order");
-                    let after = after.split_once(", ").map_or("", |(_, rest)| rest);
-                    format!("{before}{after}")
-                })
-                .collect()
-        };
-        assert_eq!(show(&top), show(&full));
-        assert!(show(&full).len() > 10, "the comparison saw the arguments");
-    }
-
-    /// For command lines the top-level parse accepts, the full definition gives the same
-    /// result; the others (a subcommand, help, an error) are left to the full definition.
-    #[test]
-    fn the_top_level_parse_agrees_with_the_full_one() {
-        let lines: &[&[&str]] = &[
-            &[],
-            &["--profile", "prod"],
-            &["-p", "prod", "--export"],
-            &["--profile=prod", "--format", "dotenv", "--no-cache"],
-            &[
-                "--role-arn",
-                "arn:aws:iam::111111111111:role/r",
-                "--source-profile",
-                "dev",
-            ],
-            &["--profile", "prod", "--refresh-window", "600", "--debug"],
-            &["--profile", "prod", "--background-refresh", "off"],
-            &[
-                "--profile",
-                "prod",
-                "--cache-dir",
-                "/tmp/x",
-                "--lock-timeout",
-                "3",
-            ],
-            &[
-                "--profile",
-                "prod",
-                "--duration-seconds",
-                "900",
-                "--role-session-name",
-                "s",
-            ],
-            &[
-                "--credential-source",
-                "Ec2InstanceMetadata",
-                "--role-arn",
-                "arn:aws:iam::1:role/r",
-            ],
-            &[
-                "-p",
-                "prod",
-                "--token-code",
-                "123456",
-                "--mfa-serial",
-                "arn:aws:iam::1:mfa/u",
-            ],
-            &["--profile", "exec"],
-            &["exec", "-p", "prod", "--", "true"],
-            &["cache", "list"],
-            &["--help"],
-            &["-h"],
-            &["--version"],
-            &["--profile"],
-            &["--no-such-flag"],
-            &["stray"],
-            &["--", "x"],
-            &["--profile", "prod", "--format", "nonsense"],
-        ];
-        let mut fast = 0;
-        for line in lines {
-            let argv: Vec<OsString> = std::iter::once("xacct-cred")
-                .chain(line.iter().copied())
-                .map(OsString::from)
-                .collect();
-            let full = Cli::try_parse_from(&argv);
-            match Cli::top_level_only(&argv) {
-                Some(top) => {
-                    fast += 1;
-                    let full =
-                        full.unwrap_or_else(|e| panic!("{line:?}: the full parse failed: {e}"));
-                    assert_eq!(format!("{top:?}"), format!("{full:?}"), "{line:?}");
-                }
-                None => {
-                    let words = line.iter().any(|w| SUBCOMMAND_WORDS.contains(w));
-                    assert!(
-                        words || full.is_err(),
-                        "{line:?} was left to the full parse"
-                    );
-                }
-            }
-        }
-        assert!(fast >= 11, "the top-level parse took {fast} lines");
-    }
-}
+mod tests;
