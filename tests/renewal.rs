@@ -423,6 +423,7 @@ fn a_back_off_record_dated_in_the_future_is_ignored() {
 fn run_renew_step(s: &Scenario, fd: i32, lock_file: Option<&std::path::Path>) -> Outcome {
     let entry = s.entry_file();
     let key = entry.file_stem().unwrap().to_str().unwrap().to_string();
+    let cache_dir = format!("--cache-dir={}", s.cache_dir().display());
     let mut cmd = s.command(&[
         "background-renewal",
         "--stage",
@@ -431,9 +432,9 @@ fn run_renew_step(s: &Scenario, fd: i32, lock_file: Option<&std::path::Path>) ->
         &key,
         "--lock-fd",
         &fd.to_string(),
-        "--",
         "--profile",
         "prod",
+        &cache_dir,
     ]);
     if let Some(path) = lock_file {
         let file = fs::OpenOptions::new()

@@ -44,16 +44,19 @@ pub(crate) struct RenewalFlags {
     role: RoleKeyFlags,
     #[arg(long)]
     cache_dir: Option<PathBuf>,
+    /// Seconds; these three default as the cache's settings do.
     #[arg(long)]
-    refresh_window: u64,
+    refresh_window: Option<u64>,
     #[arg(long)]
-    blocking_margin: u64,
+    blocking_margin: Option<u64>,
     #[arg(long)]
-    lock_timeout: u64,
+    lock_timeout: Option<u64>,
 }
 
 impl From<RenewalFlags> for RenewalInputs {
     fn from(f: RenewalFlags) -> RenewalInputs {
+        let defaults = StoreSettings::default();
+        let seconds = |s: Option<u64>, default| s.map_or(default, Duration::from_secs);
         RenewalInputs {
             role: RoleInputs {
                 profile: f.profile,
@@ -61,10 +64,10 @@ impl From<RenewalFlags> for RenewalInputs {
             },
             store: StoreSettings {
                 dir: f.cache_dir,
-                refresh_window: Duration::from_secs(f.refresh_window),
-                blocking_margin: Duration::from_secs(f.blocking_margin),
+                refresh_window: seconds(f.refresh_window, defaults.refresh_window),
+                blocking_margin: seconds(f.blocking_margin, defaults.blocking_margin),
                 background: true,
-                lock_timeout: Duration::from_secs(f.lock_timeout),
+                lock_timeout: seconds(f.lock_timeout, defaults.lock_timeout),
             },
         }
     }
