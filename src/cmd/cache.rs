@@ -3,7 +3,6 @@
 
 use crate::cache::{self, CacheDir, StoreSettings};
 use crate::cli::CacheAction;
-use crate::config::SharedConfig;
 use crate::env::Environment;
 use crate::error::Result;
 use crate::plan::Plan;
@@ -79,8 +78,9 @@ fn clear(dir: &CacheDir, profile: Option<&str>, env: &Environment) -> Result<()>
                 profile: Some(p.to_string()),
                 ..RoleInputs::default()
             };
-            if let Ok(plan) =
-                SharedConfig::load(env, &args).and_then(|c| Plan::build(&c, &args, env))
+            if let Ok(plan) = args
+                .load_config(env)
+                .and_then(|c| Plan::build(&c, &args, env))
             {
                 keys.push(cache::key(&plan));
             }

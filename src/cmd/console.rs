@@ -6,7 +6,6 @@
 
 use crate::InheritedEnv;
 use crate::cli::ConsoleArgs;
-use crate::config::SharedConfig;
 use crate::credentials::SessionCredentials;
 use crate::env::Environment;
 use crate::error::{Error, Kind, Result};
@@ -21,7 +20,7 @@ pub const FEDERATION_ENDPOINT: &str = "XACCT_CRED_FEDERATION_ENDPOINT";
 const FEDERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
-    let config = SharedConfig::load(env, &args.role)?;
+    let config = args.role.load_config(env)?;
     let plan = Plan::build(&config, &args.role, env)?;
     let url = if args.federated {
         let renewer = ViaSts {

@@ -4,7 +4,6 @@
 //! file read, expiry check), print. Renewal and everything slow live behind `session`.
 
 use crate::cli::Cli;
-use crate::config::SharedConfig;
 use crate::env::Environment;
 use crate::error::Result;
 use crate::plan::Plan;
@@ -13,7 +12,7 @@ use crate::session::{self, SystemClock};
 use crate::{InheritedEnv, output};
 
 pub fn run(cli: &Cli, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
-    let config = SharedConfig::load(env, &cli.role)?;
+    let config = cli.role.load_config(env)?;
     let plan = Plan::build(&config, &cli.role, env)?;
     let renewer = ViaSts {
         env,

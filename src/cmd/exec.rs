@@ -7,7 +7,6 @@
 
 use crate::InheritedEnv;
 use crate::cli::ExecArgs;
-use crate::config::SharedConfig;
 use crate::credentials::format_expiration;
 use crate::env::{self, Environment};
 use crate::error::{Error, Kind, Result};
@@ -29,7 +28,7 @@ pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> 
         return Err(Error::config(format!("already inside `xacct-cred exec` for {outer}; a nested exec would silently switch roles"))
             .hint("Run the command directly (the credentials are already in the environment), or pass --allow-nested if switching roles is intended."));
     }
-    let plan = Plan::build(&SharedConfig::load(env, &args.role)?, &args.role, env)?;
+    let plan = Plan::build(&args.role.load_config(env)?, &args.role, env)?;
     let renewer = ViaSts {
         env,
         inherited,

@@ -17,7 +17,6 @@
 use crate::background::{DEADLINE, Stage, cannot_start, step};
 use crate::cache::{self, Attempt, CacheDir, CacheEntry, Failure, State};
 use crate::cli::{BackgroundArgs, BackgroundStage};
-use crate::config::SharedConfig;
 use crate::env::Environment;
 use crate::error::Result;
 use crate::plan::Plan;
@@ -84,7 +83,8 @@ pub fn run(args: &BackgroundArgs, env: &Environment) -> Result<()> {
 fn renew(args: &BackgroundArgs, env: &Environment, margin_at: &AtomicI64) -> Result<()> {
     let key = args.key.as_str();
     let role = &args.plan.role;
-    let Some(plan) = SharedConfig::load(env, role)
+    let Some(plan) = role
+        .load_config(env)
         .and_then(|config| Plan::build(&config, role, env))
         .ok()
         .filter(|plan| cache::key(plan) == key)

@@ -11,7 +11,6 @@
 use crate::InheritedEnv;
 use crate::cache::{self, CacheMode, CacheSettings};
 use crate::cli::{ExecArgs, ServeArgs};
-use crate::config::SharedConfig;
 use crate::diag::debug;
 use crate::env::{self, Environment};
 use crate::error::{Error, Result};
@@ -43,7 +42,7 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
             profile: Some(name.clone()),
             ..Default::default()
         };
-        let config = SharedConfig::load(env, &role)?;
+        let config = role.load_config(env)?;
         plans.push((name.clone(), Plan::build(&config, &role, env)?));
     }
     let mut settings = CacheSettings {
@@ -110,7 +109,7 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         return Err(Error::config("exec --server serves from the cache; --no-cache would assume the role again on every request")
             .hint("Leave out --no-cache (use --refresh to start from a new session)."));
     }
-    let plan = Plan::build(&SharedConfig::load(env, &args.role)?, &args.role, env)?;
+    let plan = Plan::build(&args.role.load_config(env)?, &args.role, env)?;
     let name = plan.profile.clone().unwrap_or_else(|| "role".to_string());
     let marker = plan
         .profile
