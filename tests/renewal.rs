@@ -445,7 +445,12 @@ fn run_renew_step(s: &Scenario, fd: i32, lock_file: Option<&std::path::Path>) ->
         let opened = std::os::fd::IntoRawFd::into_raw_fd(file);
         unsafe {
             cmd.pre_exec(move || {
-                libc::dup2(opened, fd);
+                // When `opened` already is `fd`, dup2 does nothing and its close-on-exec stays.
+                if opened == fd {
+                    libc::fcntl(fd, libc::F_SETFD, 0);
+                } else {
+                    libc::dup2(opened, fd);
+                }
                 Ok(())
             });
         }
