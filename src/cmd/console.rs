@@ -9,9 +9,7 @@
 mod redirect;
 
 use crate::InheritedEnv;
-use crate::cache::CacheSettings;
 use crate::cli::ConsoleArgs;
-use crate::config::SharedConfig;
 use crate::credentials::SessionCredentials;
 use crate::env::Environment;
 use crate::error::{Error, Kind, Result};
@@ -26,7 +24,7 @@ pub const FEDERATION_ENDPOINT: &str = "XACCT_CRED_FEDERATION_ENDPOINT";
 const FEDERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
-    let config = SharedConfig::load(env, &args.role)?;
+    let config = args.role.load_config(env)?;
     let plan = Plan::build(&config, &args.role, env)?;
     let url = if args.federated {
         let (endpoint, from) = match (&args.federation_endpoint, env.get(FEDERATION_ENDPOINT)) {
@@ -41,16 +39,19 @@ pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) 
             ),
         };
         check_federation_endpoint(&endpoint, from)?;
-        let renewer = ViaSts { env, inherited };
-        let settings = CacheSettings::from_args(&args.cache);
-        let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;
+        let renewer = ViaSts {
+            env,
+            inherited,
+            store: &args.cache.store,
+        };
+        let creds = session::obtain(&plan, &args.cache, env, &SystemClock, &renewer)?;
         let destination = args
             .destination
             .clone()
             .unwrap_or_else(|| console_home(&plan));
         let url = federated_url(&endpoint, &destination, &creds)?;
         if args.open {
-            let page = redirect::write_page(settings.store.locate()?, &url)?;
+            let page = redirect::write_page(args.cache.store.locate()?, &url)?;
             if !open(page.as_os_str()) {
                 let _ = std::fs::remove_file(&page);
                 print_unopened(&url);
