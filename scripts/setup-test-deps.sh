@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests use beyond Rust, idempotently, cached between runs:
 #   Debian packages: the AWS CLI v2 (awscli), Node.js and npm, the venv module, fish/dash for
-#   the export round trips, curl; a Python venv (tests/e2e/requirements.txt) with moto's
-#   server, the AWS CLI v1, boto3 and pytest; the JS SDK v3 (tests/e2e/js, npm ci).
+#   the export round trips, curl; a real Secret Service for the key store tests (dbus-daemon,
+#   gnome-keyring, secret-tool from libsecret-tools) and keyctl (keyutils); a Python venv
+#   (tests/e2e/requirements.txt) with moto's server, the AWS CLI v1, boto3 and pytest; the JS SDK v3 (tests/e2e/js, npm ci).
 # Prints the path of the venv's python on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,10 @@ command -v dash >/dev/null || need+=(dash)
 command -v curl >/dev/null || need+=(curl)
 command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+command -v dbus-daemon >/dev/null || need+=(dbus)
+command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
+command -v secret-tool >/dev/null || need+=(libsecret-tools)
+command -v keyctl >/dev/null || need+=(keyutils)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -4,10 +4,12 @@
 //! groups several commands share (the role, the output, the cache) and their value parsers.
 
 mod args;
+mod keys;
 mod subcommands;
 
 pub use crate::plan::CredentialSource;
 pub use args::*;
+pub use keys::*;
 pub use subcommands::*;
 
 use crate::env;
@@ -103,6 +105,8 @@ pub enum Command {
         after_help = "Example:\n  xacct-cred console --profile prod-readonly             # switch-role URL\n  xacct-cred console --profile prod-readonly --federated --open   # signed-in session"
     )]
     Console(ConsoleArgs),
+    #[command(about = KEYS_ABOUT, after_help = KEYS_AFTER_HELP)]
+    Keys(KeysArgs),
 }
 
 /// The names (and aliases) of [`Command`]'s subcommands, and `help`: a command line that
@@ -118,6 +122,7 @@ const SUBCOMMAND_WORDS: &[&str] = &[
     "generate",
     "serve",
     "console",
+    "keys",
     "help",
 ];
 

@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod doctor;
 pub mod exec;
 pub mod generate;
+pub mod keys;
 pub mod policy;
 pub mod serve;
 pub mod setup;

@@ -190,7 +190,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// Bare when plainly safe, else in POSIX single quotes (`'` written as `'\''`): botocore splits
 /// credential_process with shlex (POSIX rules) and the SDKs run it with `sh -c`, and both read
 /// single quotes the same way, whatever the path holds (spaces, `$`, quotes, backslashes).
-fn quoted(path: &Path) -> String {
+pub(crate) fn quoted(path: &Path) -> String {
     let s = path.display().to_string();
     let safe = |c: char| c.is_ascii_alphanumeric() || "/._+-@%:,=".contains(c);
     if !s.is_empty() && s.chars().all(safe) {

@@ -34,6 +34,16 @@ pub struct Written {
 /// byte is written. The temp file is created exclusively in the target's directory. A target
 /// with other hard links or bind-mounted into place is rewritten in place instead.
 pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Written> {
+    write_file(path, Some(original), text)
+}
+
+/// As [`write_with_backup`], without a backup: for a file whose old content must not survive
+/// on disk (`keys import` removes the secret from it).
+pub fn replace_without_backup(path: &Path, text: &str) -> Result<Written> {
+    write_file(path, None, text)
+}
+
+fn write_file(path: &Path, original: Option<&str>, text: &str) -> Result<Written> {
     let target = follow_links(path).map_err(|e| {
         Error::config(format!(
             "could not follow the symlink {}: {e}",
@@ -58,15 +68,15 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
         .and_then(|n| n.to_str())
         .unwrap_or("config")
         .to_string();
-    let backup = match existing {
-        Some(_) => {
+    let backup = match (&existing, original) {
+        (Some(_), Some(original)) => {
             let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
             let (file, backup) =
                 create_unique(dir, &format!("{name}.bak-{stamp}"), mode).map_err(fail)?;
             fill(file, original).map_err(fail)?;
             Some(backup)
         }
-        None => None,
+        _ => None,
     };
     // A file with other hard links, or one bind-mounted into place (a container's
     // `-v ~/.aws/config:…`, where rename fails with EBUSY), must keep its inode: it is
