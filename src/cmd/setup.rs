@@ -5,11 +5,13 @@
 pub(crate) mod edit;
 
 use crate::cli::{RoleArgs, SetupArgs};
-use crate::config::edit::{header, refuse_paths_others_control_as_root, write_with_backup};
 use crate::config::file_paths;
+use crate::config::ini::header;
+use crate::config::self_command::{quoted, self_path};
+use crate::disk::replace::write_with_backup;
+use crate::disk::root_walk::refuse_paths_others_control_as_root;
 use crate::env::Environment;
 use crate::error::{Error, Result};
-use std::path::{Path, PathBuf};
 
 pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
     if args.role.profile.is_some() {
@@ -109,7 +111,7 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
         return Ok(());
     }
     eprintln!();
-    crate::cmd::doctor::run(
+    crate::diagnosis::run(
         &crate::cli::DoctorArgs {
             role: RoleArgs {
                 profile: Some(role_profile),
@@ -131,113 +133,5 @@ fn required(value: Option<String>, flag: &str, question: &str) -> Result<String>
         Ok(_) => Err(Error::config(format!("no value given for {flag}"))),
         Err(why) => Err(Error::config(format!("setup needs {flag} (and there is no terminal to ask on: {why})"))
             .hint("Example: xacct-cred setup --name prod --role-arn arn:aws:iam::111111111111:role/readonly --source-profile dev")),
-    }
-}
-
-/// The path credential_process should run, stable across upgrades, and why it was chosen:
-/// the `xacct-cred` found on PATH if it is this very file (e.g. Homebrew's bin/ link, which
-/// survives `brew upgrade`), else the path this was run as, made absolute but not resolved
-/// through links (a versioned Cellar/nix-store directory goes away on upgrade).
-fn self_path(env: &Environment) -> Result<(PathBuf, &'static str)> {
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::config(format!("could not find the path of xacct-cred itself: {e}")))?;
-    let on_path = env
-        .get("PATH")
-        .into_iter()
-        .flat_map(std::env::split_paths)
-        .find_map(|dir| {
-            let candidate = dir.join(BINARY_NAME);
-            (candidate.is_absolute() && same_file(&candidate, &exe)).then_some(candidate)
-        });
-    if let Some(p) = on_path {
-        return Ok((p, "the xacct-cred found on PATH, the same file as this one"));
-    }
-    let invoked = std::env::args_os().next().map(PathBuf::from);
-    match invoked.filter(|p| p.components().count() > 1) {
-        Some(p) => {
-            let absolute = std::path::absolute(&p).unwrap_or(p);
-            let clean: PathBuf = absolute.components().collect();
-            Ok((
-                clean,
-                "the path it was run as; no xacct-cred on PATH is this file",
-            ))
-        }
-        None => Ok((exe, "this binary's own path")),
-    }
-}
-
-const BINARY_NAME: &str = if cfg!(windows) {
-    "xacct-cred.exe"
-} else {
-    "xacct-cred"
-};
-
-/// Whether two paths name the same file (device and inode; links followed).
-#[cfg(unix)]
-fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(a), Ok(b)) => a.is_file() && a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn same_file(a: &Path, b: &Path) -> bool {
-    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
-}
-
-/// Bare when plainly safe, else in POSIX single quotes (`'` written as `'\''`): botocore splits
-/// credential_process with shlex (POSIX rules) and the SDKs run it with `sh -c`, and both read
-/// single quotes the same way, whatever the path holds (spaces, `$`, quotes, backslashes).
-pub(crate) fn quoted(path: &Path) -> String {
-    let s = path.display().to_string();
-    let safe = |c: char| c.is_ascii_alphanumeric() || "/._+-@%:,=".contains(c);
-    if !s.is_empty() && s.chars().all(safe) {
-        s
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
-#[cfg(test)]
-mod quoting_tests {
-    use super::quoted;
-    use std::path::Path;
-
-    /// What `sh -c` and botocore's shlex split make of `credential_process = PATH --x`.
-    #[test]
-    fn the_path_written_reads_back_through_sh_and_shlex() {
-        for path in [
-            "/usr/local/bin/xacct-cred",
-            "/Users/Jane Doe/bin/xacct-cred",
-            "/opt/it's/$HOME/`x`/\\n\"q\"/xacct-cred",
-        ] {
-            let line = format!("{} --x", quoted(Path::new(path)));
-            let sh = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(format!("printf '%s\\n' {line}"))
-                .output()
-                .unwrap();
-            let words: Vec<String> = String::from_utf8(sh.stdout)
-                .unwrap()
-                .lines()
-                .map(str::to_string)
-                .collect();
-            assert_eq!(words, [path, "--x"], "sh: {line}");
-            let py = std::process::Command::new("python3")
-                .args([
-                    "-c",
-                    "import shlex,sys; print(shlex.split(sys.argv[1])[0])",
-                    &line,
-                ])
-                .output()
-                .unwrap();
-            assert_eq!(
-                String::from_utf8(py.stdout).unwrap().trim_end_matches('\n'),
-                path,
-                "shlex: {line}"
-            );
-        }
     }
 }

@@ -3,12 +3,13 @@
 //! (`~/.local/share/xacct-cred/keys`, a 0700 directory) or where `XACCT_CRED_KEYS_FILE` says.
 //!
 //! The file is 0600 from its creation, replaced atomically (a temp file in the same directory,
-//! renamed over it), and changed only under an exclusive lock beside it, so two writers never
+//! renamed over it: `disk::private_file`), and changed only under an exclusive lock beside it, so two writers never
 //! lose each other's items. The passphrase comes from `XACCT_CRED_FILE_PASSPHRASE`, else the
 //! terminal (asked once per process); it is never written anywhere.
 
 use super::Items;
 use super::crypt;
+use crate::disk::private_file::write_private;
 use crate::env::{self, Environment};
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -89,7 +90,7 @@ impl FileStore {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         private_dir(dir).map_err(fail)?;
-        let lock = private_file(&lock_path(&self.path), false).map_err(fail)?;
+        let lock = lock_file(&lock_path(&self.path)).map_err(fail)?;
         lock.lock().map_err(fail)?;
         let new_file = !self.path.exists();
         let mut items = self.read_all()?;
@@ -97,19 +98,9 @@ impl FileStore {
         let plain = serde_json::to_vec(&items).map_err(|e| e.to_string())?;
         let sealed = crypt::seal(self.passphrase(new_file)?, &plain)?;
         let tmp = dir.join(format!(".keys.{}.tmp", std::process::id()));
-        let written = private_file(&tmp, true)
-            .and_then(|mut file| {
-                file.write_all(&sealed)?;
-                file.sync_all()
-            })
-            .and_then(|()| std::fs::rename(&tmp, &self.path));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(fail(e));
-        }
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+        // A temp file a killed writer left (same process id, long ago) goes first.
+        let _ = std::fs::remove_file(&tmp);
+        write_private(&self.path, &tmp, 0o600, |f| f.write_all(&sealed)).map_err(fail)?;
         Ok(out)
     }
 }
@@ -153,15 +144,10 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// A file opened for writing, 0600 from its creation; `new` refuses an existing one.
-fn private_file(path: &Path, new: bool) -> std::io::Result<std::fs::File> {
+/// The lock file beside the key file (empty; only locked), 0600 from its creation.
+fn lock_file(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if new {
-        options.create_new(true);
-    } else {
-        options.create(true);
-    }
+    options.write(true).create(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)

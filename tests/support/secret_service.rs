@@ -23,9 +23,23 @@ impl SecretService {
     pub fn start(data_home: &Path) -> SecretService {
         let runtime = tempfile::tempdir().unwrap();
         let socket = runtime.path().join("bus");
+        // A session bus without service activation: a client that asks for the Secret Service
+        // before our daemon has registered must not get one activated (without our password,
+        // and holding the name so that ours gives up).
+        let config = runtime.path().join("bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "<busconfig><type>session</type><listen>unix:path={}</listen>\
+             <policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>\
+             <allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>",
+                socket.display()
+            ),
+        )
+        .unwrap();
         let mut bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
-            .arg(format!("--address=unix:path={}", socket.display()))
+            .args(["--nofork", "--nopidfile", "--print-address=1"])
+            .arg(format!("--config-file={}", config.display()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -50,7 +64,7 @@ impl SecretService {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(runtime.path().join("keyring.log")).unwrap())
             .spawn()
             .unwrap_or_else(|e| {
                 let _ = bus.kill();
@@ -89,18 +103,37 @@ impl SecretService {
     }
 
     fn wait_until_it_answers(&self) {
+        // The login keyring is created and unlocked a moment after the daemon starts: until
+        // then a store would need a prompt. Storing (and clearing) an item proves it is ready.
         let until = Instant::now() + Duration::from_secs(15);
         loop {
-            // A lookup of nothing exits 1 once the service answers; 0 would be a stray item.
-            let out = self.secret_tool(&["lookup", "service", "xacct-cred-probe"]);
-            let said = String::from_utf8_lossy(&out.stderr).to_string();
-            if out.status.code() == Some(1) && said.trim().is_empty() {
+            let mut store = Command::new("secret-tool")
+                .args(["store", "--label=probe", "service", "xacct-cred-probe"])
+                .env_clear()
+                .env("HOME", &self.data_home)
+                .env("XDG_RUNTIME_DIR", self.runtime.path())
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!("NOT RUNNABLE: secret-tool ({e}); install the Debian package libsecret-tools")
+                });
+            store.stdin.take().unwrap().write_all(b"probe").unwrap();
+            let out = store.wait_with_output().unwrap();
+            if out.status.success() {
+                let cleared = self.secret_tool(&["clear", "service", "xacct-cred-probe"]);
+                assert!(cleared.status.success(), "secret-tool clear failed");
                 return;
             }
             assert!(
                 Instant::now() < until,
-                "the Secret Service did not come up on {}: {said}",
-                self.address
+                "the Secret Service did not come up on {}: {}\ngnome-keyring-daemon said: {}",
+                self.address,
+                String::from_utf8_lossy(&out.stderr),
+                std::fs::read_to_string(self.runtime.path().join("keyring.log"))
+                    .unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -27,7 +27,7 @@ pub fn run(profile: &str, flag: Option<Backend>, env: &Environment) -> Result<()
     let (config_path, credentials_path) = file_paths(env);
     let mut holders = Vec::new();
     for path in [credentials_path.clone(), config_path.clone()] {
-        crate::config::edit::refuse_paths_others_control_as_root(&path)?;
+        crate::disk::root_walk::refuse_paths_others_control_as_root(&path)?;
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -91,7 +91,7 @@ pub fn run(profile: &str, flag: Option<Backend>, env: &Environment) -> Result<()
     store_and_check(&store, profile, &key)?;
     let tail = key_id_tail(&key.access_key_id);
     for h in &holders {
-        let written = crate::config::edit::replace_without_backup(&h.path, &h.without)
+        let written = crate::disk::replace::replace_without_backup(&h.path, &h.without)
             .map_err(|e| {
                 Error::new(
                     e.kind(),

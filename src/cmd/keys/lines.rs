@@ -2,7 +2,7 @@
 //! `credential_process` line in (`add --write-profile`). Every other line is kept byte for
 //! byte, comments and line ends included. Pure: text in, text out.
 
-/// The profile a section header names (`[name]`, `[profile name]`), as `config::edit` reads it.
+/// The profile a section header names (`[name]`, `[profile name]`), as `config::ini` reads it.
 fn section_name(line: &str) -> Option<&str> {
     let inner = line.trim().strip_prefix('[')?.split(']').next()?.trim();
     Some(

@@ -9,6 +9,7 @@ mod lines;
 
 use crate::cli::{KeysAction, KeysArgs, KeysBackend};
 use crate::config::file_paths;
+use crate::config::self_command::{quoted, self_path};
 use crate::credentials::Secret;
 use crate::env::Environment;
 use crate::error::{Error, Result, key_id_tail};
@@ -219,7 +220,7 @@ pub(crate) fn export_command(binary: &str, profile: &str) -> String {
 
 fn write_export_line(profile: &str, env: &Environment) -> Result<()> {
     let (config_path, _) = file_paths(env);
-    crate::config::edit::refuse_paths_others_control_as_root(&config_path)?;
+    crate::disk::root_walk::refuse_paths_others_control_as_root(&config_path)?;
     let original = match std::fs::read_to_string(&config_path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -230,16 +231,15 @@ fn write_export_line(profile: &str, env: &Environment) -> Result<()> {
             )));
         }
     };
-    let binary = std::env::current_exe()
-        .map(|p| crate::cmd::setup::quoted(&p))
-        .unwrap_or_else(|_| "xacct-cred".into());
+    let (binary, _) = self_path(env)?;
+    let binary = quoted(&binary);
     let line = export_command(&binary, profile);
-    let header = crate::config::edit::header(profile);
+    let header = crate::config::ini::header(profile);
     let text = lines::set_key(&original, &header, profile, "credential_process", &line);
     if text == original {
         return Ok(());
     }
-    let written = crate::config::edit::write_with_backup(&config_path, &original, &text)?;
+    let written = crate::disk::replace::write_with_backup(&config_path, &original, &text)?;
     eprintln!(
         "xacct-cred: [{header}] in {} now has credential_process = {line}",
         written.target.display()
