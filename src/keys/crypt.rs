@@ -20,33 +20,56 @@ const SALT_LEN: usize = 16;
 const NONCE_LEN: usize = 12;
 const HEADER_LEN: usize = MAGIC.len() + 1 + 4 + 4 + SALT_LEN + NONCE_LEN;
 
-/// Seals `plain` under `passphrase`, with a fresh salt and nonce.
-pub fn seal(passphrase: &str, plain: &[u8]) -> Result<Vec<u8>, String> {
-    let mut salt = [0u8; SALT_LEN];
-    let mut nonce = [0u8; NONCE_LEN];
-    aws_lc_rs::rand::fill(&mut salt).map_err(|_| "no random numbers")?;
-    aws_lc_rs::rand::fill(&mut nonce).map_err(|_| "no random numbers")?;
-    let mut out = Vec::with_capacity(HEADER_LEN + plain.len() + 16);
-    out.extend_from_slice(MAGIC);
-    out.push(LOG_N);
-    out.extend_from_slice(&R.to_be_bytes());
-    out.extend_from_slice(&P.to_be_bytes());
-    out.extend_from_slice(&salt);
-    out.extend_from_slice(&nonce);
-    let key = derive(passphrase, &salt, LOG_N, R, P)?;
-    let mut body = plain.to_vec();
-    key.seal_in_place_append_tag(
-        Nonce::assume_unique_for_key(nonce),
-        Aad::from(&out[..]),
-        &mut body,
-    )
-    .map_err(|_| "encryption failed")?;
-    out.extend_from_slice(&body);
-    Ok(out)
+/// A key derived from the passphrase and a salt: it seals any number of times (each with a
+/// fresh random nonce), so one process derives once (scrypt is the slow part, on purpose).
+pub struct Sealer {
+    key: LessSafeKey,
+    log_n: u8,
+    r: u32,
+    p: u32,
+    salt: [u8; SALT_LEN],
 }
 
-/// Opens what [`seal`] wrote; a wrong passphrase and a changed byte are the same failure.
-pub fn open(passphrase: &str, sealed: &[u8]) -> Result<Vec<u8>, String> {
+impl Sealer {
+    /// A sealer with a fresh salt, for a new file.
+    pub fn new(passphrase: &str) -> Result<Sealer, String> {
+        let mut salt = [0u8; SALT_LEN];
+        aws_lc_rs::rand::fill(&mut salt).map_err(|_| "no random numbers")?;
+        Ok(Sealer {
+            key: derive(passphrase, &salt, LOG_N, R, P)?,
+            log_n: LOG_N,
+            r: R,
+            p: P,
+            salt,
+        })
+    }
+
+    pub fn seal(&self, plain: &[u8]) -> Result<Vec<u8>, String> {
+        let mut nonce = [0u8; NONCE_LEN];
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| "no random numbers")?;
+        let mut out = Vec::with_capacity(HEADER_LEN + plain.len() + 16);
+        out.extend_from_slice(MAGIC);
+        out.push(self.log_n);
+        out.extend_from_slice(&self.r.to_be_bytes());
+        out.extend_from_slice(&self.p.to_be_bytes());
+        out.extend_from_slice(&self.salt);
+        out.extend_from_slice(&nonce);
+        let mut body = plain.to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(&out[..]),
+                &mut body,
+            )
+            .map_err(|_| "encryption failed")?;
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+}
+
+/// Opens what [`Sealer::seal`] wrote, and gives the sealer (same salt, same key) that writes
+/// it back; a wrong passphrase and a changed byte are the same failure.
+pub fn open(passphrase: &str, sealed: &[u8]) -> Result<(Vec<u8>, Sealer), String> {
     if sealed.len() < HEADER_LEN + 16 || !sealed.starts_with(MAGIC) {
         return Err("it is not an xacct-cred key file".into());
     }
@@ -55,12 +78,12 @@ pub fn open(passphrase: &str, sealed: &[u8]) -> Result<Vec<u8>, String> {
     let log_n = rest[0];
     let r = u32::from_be_bytes(rest[1..5].try_into().expect("4 bytes"));
     let p = u32::from_be_bytes(rest[5..9].try_into().expect("4 bytes"));
-    let salt = &rest[9..9 + SALT_LEN];
+    let salt: [u8; SALT_LEN] = rest[9..9 + SALT_LEN].try_into().expect("16 bytes");
     let nonce: [u8; NONCE_LEN] = rest[9 + SALT_LEN..].try_into().expect("12 bytes");
     if !(10..=MAX_LOG_N).contains(&log_n) || !(1..=32).contains(&r) || !(1..=4).contains(&p) {
         return Err("its scrypt parameters are out of range".into());
     }
-    let key = derive(passphrase, salt, log_n, r, p)?;
+    let key = derive(passphrase, &salt, log_n, r, p)?;
     let mut body = body.to_vec();
     let plain = key
         .open_in_place(
@@ -68,8 +91,18 @@ pub fn open(passphrase: &str, sealed: &[u8]) -> Result<Vec<u8>, String> {
             Aad::from(header),
             &mut body,
         )
-        .map_err(|_| "the passphrase is wrong, or the file was changed".to_string())?;
-    Ok(plain.to_vec())
+        .map_err(|_| "the passphrase is wrong, or the file was changed".to_string())?
+        .to_vec();
+    Ok((
+        plain,
+        Sealer {
+            key,
+            log_n,
+            r,
+            p,
+            salt,
+        },
+    ))
 }
 
 fn derive(passphrase: &str, salt: &[u8], log_n: u8, r: u32, p: u32) -> Result<LessSafeKey, String> {
@@ -109,32 +142,38 @@ mod tests {
     #[test]
     fn sealed_bytes_open_only_with_the_passphrase_and_unchanged() {
         let plain = b"{\"asi-dev\":\"secret-material\"}";
-        let sealed = seal("correct horse", plain).unwrap();
+        let sealed = Sealer::new("correct horse").unwrap().seal(plain).unwrap();
         assert!(sealed.starts_with(MAGIC));
         assert!(
             !sealed.windows(15).any(|w| w == b"secret-material"),
             "the plaintext is not in the file"
         );
-        assert_eq!(open("correct horse", &sealed).unwrap(), plain);
+        let (opened, again) = open("correct horse", &sealed).unwrap();
+        assert_eq!(opened, plain);
+        let resealed = again.seal(plain).unwrap();
+        assert_ne!(resealed, sealed, "a fresh nonce");
+        assert_eq!(open("correct horse", &resealed).unwrap().0, plain);
         assert!(open("wrong horse", &sealed).is_err());
         for at in [MAGIC.len(), MAGIC.len() + 12, sealed.len() - 1] {
             let mut changed = sealed.clone();
             changed[at] ^= 1;
             assert!(open("correct horse", &changed).is_err(), "byte {at}");
         }
+        let other = Sealer::new("correct horse").unwrap().seal(plain).unwrap();
+        let salt = MAGIC.len() + 9..MAGIC.len() + 9 + SALT_LEN;
         assert_ne!(
-            seal("correct horse", plain).unwrap(),
-            sealed,
-            "fresh salt and nonce"
+            other[salt.clone()],
+            sealed[salt],
+            "a fresh salt per new file"
         );
     }
 
     #[test]
     fn a_header_asking_for_huge_memory_is_refused_before_deriving() {
-        let mut sealed = seal("p", b"x").unwrap();
+        let mut sealed = Sealer::new("p").unwrap().seal(b"x").unwrap();
         sealed[MAGIC.len()] = 40;
         assert_eq!(
-            open("p", &sealed).unwrap_err(),
+            open("p", &sealed).err().unwrap(),
             "its scrypt parameters are out of range"
         );
         assert!(open("p", b"short").is_err());

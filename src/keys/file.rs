@@ -8,10 +8,10 @@
 //! terminal (asked once per process); it is never written anywhere.
 
 use super::Items;
-use super::crypt;
+use super::crypt::{self, Sealer};
 use crate::disk::private_file::write_private;
 use crate::env::{self, Environment};
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,6 +20,9 @@ pub struct FileStore {
     path: PathBuf,
     given: Option<String>,
     asked: OnceCell<String>,
+    /// The items as last read or written by this process, and the sealer that wrote them
+    /// (scrypt runs once per process, not once per item).
+    opened: RefCell<Option<(BTreeMap<String, String>, Sealer)>>,
 }
 
 impl FileStore {
@@ -35,6 +38,7 @@ impl FileStore {
             path,
             given: env.get(env::FILE_PASSPHRASE).map(str::to_string),
             asked: OnceCell::new(),
+            opened: RefCell::new(None),
         })
     }
 
@@ -68,17 +72,23 @@ impl FileStore {
         Ok(self.asked.get_or_init(|| p))
     }
 
-    /// Every item, by name; empty when there is no file yet.
-    fn read_all(&self) -> Result<BTreeMap<String, String>, String> {
+    /// Every item, by name (empty when there is no file yet), and the sealer to write them
+    /// back with; read from the file once per process unless `again`.
+    fn read_all(&self, again: bool) -> Result<BTreeMap<String, String>, String> {
+        if !again && let Some((items, _)) = self.opened.borrow().as_ref() {
+            return Ok(items.clone());
+        }
         let sealed = match std::fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
             Err(e) => return Err(format!("could not read {}: {e}", self.path.display())),
         };
-        let plain = crypt::open(self.passphrase(false)?, &sealed)
+        let (plain, sealer) = crypt::open(self.passphrase(false)?, &sealed)
             .map_err(|why| format!("could not open {}: {why}", self.path.display()))?;
-        serde_json::from_slice(&plain)
-            .map_err(|_| format!("{} holds no item map", self.path.display()))
+        let items: BTreeMap<String, String> = serde_json::from_slice(&plain)
+            .map_err(|_| format!("{} holds no item map", self.path.display()))?;
+        *self.opened.borrow_mut() = Some((items.clone(), sealer));
+        Ok(items)
     }
 
     /// Reads, changes and rewrites the file under its lock.
@@ -92,22 +102,27 @@ impl FileStore {
         private_dir(dir).map_err(fail)?;
         let lock = lock_file(&lock_path(&self.path)).map_err(fail)?;
         lock.lock().map_err(fail)?;
-        let new_file = !self.path.exists();
-        let mut items = self.read_all()?;
+        // Under the lock, the file as it is now (another process may have changed it).
+        let mut items = self.read_all(true)?;
         let out = f(&mut items);
         let plain = serde_json::to_vec(&items).map_err(|e| e.to_string())?;
-        let sealed = crypt::seal(self.passphrase(new_file)?, &plain)?;
+        let sealer = match self.opened.borrow_mut().take() {
+            Some((_, sealer)) if self.path.exists() => sealer,
+            _ => Sealer::new(self.passphrase(true)?)?,
+        };
+        let sealed = sealer.seal(&plain)?;
         let tmp = dir.join(format!(".keys.{}.tmp", std::process::id()));
         // A temp file a killed writer left (same process id, long ago) goes first.
         let _ = std::fs::remove_file(&tmp);
         write_private(&self.path, &tmp, 0o600, |f| f.write_all(&sealed)).map_err(fail)?;
+        *self.opened.borrow_mut() = Some((items, sealer));
         Ok(out)
     }
 }
 
 impl Items for FileStore {
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
-        Ok(self.read_all()?.remove(name).map(String::into_bytes))
+        Ok(self.read_all(false)?.remove(name).map(String::into_bytes))
     }
 
     fn set(&self, name: &str, bytes: &[u8]) -> Result<(), String> {
@@ -125,7 +140,7 @@ impl Items for FileStore {
     }
 
     fn names(&self) -> Result<Option<Vec<String>>, String> {
-        Ok(Some(self.read_all()?.into_keys().collect()))
+        Ok(Some(self.read_all(false)?.into_keys().collect()))
     }
 }
 
@@ -196,6 +211,10 @@ mod tests {
             given: Some("wrong".into()),
             ..store(dir.path())
         };
+        assert!(
+            s.get("key/b").unwrap().is_some(),
+            "the same process reads its own cache"
+        );
         assert!(
             wrong
                 .get("key/b")

@@ -15,7 +15,7 @@ mod keyutils;
 mod os;
 
 pub use backend::{Backend, Choice};
-pub use item::StoredKey;
+pub use item::{MfaSession, StoredKey};
 
 use crate::env::Environment;
 use crate::error::{Error, Result};
@@ -158,6 +158,27 @@ impl KeyStore {
         }
         let bytes = serde_json::to_vec(profiles).expect("a list of strings");
         self.items.set(INDEX, &bytes).map_err(fail)
+    }
+
+    /// The MFA session kept for `profile`, if any (expired or not: the caller decides).
+    pub fn mfa_session(&self, profile: &str) -> Result<Option<MfaSession>> {
+        let doing = format!("reading the MFA session of profile {profile}");
+        match self
+            .items
+            .get(&session_name(profile))
+            .map_err(|e| self.failed(&doing, e))?
+        {
+            None => Ok(None),
+            // A malformed session is as good as none: a new one replaces it.
+            Some(bytes) => Ok(MfaSession::decode(&bytes).ok()),
+        }
+    }
+
+    pub fn put_mfa_session(&self, profile: &str, session: &MfaSession) -> Result<()> {
+        let doing = format!("storing the MFA session of profile {profile}");
+        self.items
+            .set(&session_name(profile), &session.encode())
+            .map_err(|e| self.failed(&doing, e))
     }
 
     pub fn remove_mfa_session(&self, profile: &str) -> Result<bool> {

@@ -45,6 +45,10 @@ pub async fn resolve(plan: &Plan, env: &Environment) -> Result<SourceCredential>
                 .map_err(|e| profile_error(name, &e))?
         }
         SourceSpec::StaticKeys { name, .. } => static_keys(name, env).await?,
+        SourceSpec::Stored { name, .. } => {
+            let (store, key) = super::stored_key::open(name, env)?;
+            return Ok(super::stored_key::credential(name, &store, &key));
+        }
         SourceSpec::Environment { .. } => {
             let provider = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
             provider.provide_credentials().await.map_err(|e| {
