@@ -118,7 +118,7 @@ fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
 async fn resolve_bounded(
     plan: &Plan,
     env: &Environment,
-) -> Result<source_credential::SourceCredential> {
+) -> Result<crate::aws::caller::SourceCredential> {
     // aws-config bounds none of a profile source's own steps (a credential_process, a
     // chained role's STS call): bound them here, so that a hung source is a passing
     // failure (a still-valid session is served) rather than a caller that never returns.

@@ -4,6 +4,7 @@
 //! [`error_body`] the error bodies the SDK could not parse, [`http_client`] the one client for
 //! requests made outside an SDK client. Nothing here reads or writes the cache.
 
+pub mod caller;
 pub mod error_body;
 pub mod http_client;
 pub mod mfa;

@@ -5,7 +5,7 @@
 //!
 //! Reached only when a session is renewed, never on the cache-hit path.
 
-use super::source_credential::SourceCredential;
+use super::caller::SourceCredential;
 use super::{mfa, sts};
 use crate::credentials::{Secret, SessionCredentials};
 use crate::diag::debug;

@@ -6,8 +6,8 @@
 //! cannot classify is read from its raw reply (status, and the body's code and message only),
 //! so it is explained as a parsed one would be.
 
+use super::caller::SourceCredential;
 use super::error_body;
-use super::source_credential::SourceCredential;
 use crate::credentials::{Secret, SessionCredentials};
 use crate::error::{Error, Kind, Result};
 use crate::plan::Plan;

@@ -15,6 +15,7 @@ use crate::error::{Error, Result, key_id_tail};
 use crate::plan::{Plan, SourceSpec};
 use aws_config::imds;
 
+use super::caller::SourceCredential;
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
@@ -22,13 +23,6 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_types::region::Region;
 use std::time::Duration;
-
-/// The credentials that will sign AssumeRole, and how messages should name them.
-#[derive(Debug, Clone)]
-pub struct SourceCredential {
-    pub credentials: Credentials,
-    pub description: String,
-}
 
 pub async fn resolve(plan: &Plan, env: &Environment) -> Result<SourceCredential> {
     let provider_config =
