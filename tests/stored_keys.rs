@@ -151,6 +151,7 @@ fn mfa_sts(mfa_left: Arc<AtomicI64>) -> FakeServer {
             }
             assume_role_ok(req, n, Duration::from_secs(3600))
         }
+        "GetCallerIdentity" => fake::caller_identity("arn:aws:iam::222222222222:user/asi-dev"),
         _ => sts_error(400, "InvalidAction", "unknown action"),
     })
 }
@@ -174,6 +175,22 @@ fn one_mfa_code_for_many_renewals_then_one_prompt_and_cache_clear_drops_it() {
         sts.count("AssumeRole"),
         5,
         "five sessions, none with a code"
+    );
+    // The doctor shows the store, why it was chosen, and the MFA session's time left, and
+    // assumes the role from that session as a renewal does.
+    let doctor = s.run(&["doctor", "--profile", "prod"]);
+    doctor.ok();
+    for said in [
+        "source_profile dev's key …0001",
+        "is in file (XACCT_CRED_KEYS_FILE is set",
+        "MFA session: 11 h",
+    ] {
+        assert!(doctor.stdout.contains(said), "{said}:\n{}", doctor.stdout);
+    }
+    assert_eq!(
+        sts.count("GetSessionToken"),
+        1,
+        "the doctor needed no code either"
     );
     // The MFA session is in the store, never in the plain cache.
     let cache = s.cache_dir();

@@ -2,10 +2,12 @@
 //! time (config, plan, source credential, clock, AssumeRole, cache) and prints a line per step
 //! with ✔/✘ and, on ✘, the cause and the fix. A failed step skips the ones that depend on it.
 //!
-//! [`checks`] runs the steps (one real AssumeRole, not cached, and a GetCallerIdentity);
+//! [`checks`] runs the steps (one real AssumeRole, not cached, and a GetCallerIdentity), with
+//! [`key_store`]'s for a source whose key is in the key store;
 //! [`report`] holds and renders what they found. Prints no secret.
 
 mod checks;
+mod key_store;
 mod report;
 
 use crate::cli::DoctorArgs;
