@@ -290,3 +290,69 @@ fn import_refuses_temporary_keys_and_changes_nothing() {
     );
     assert!(!s.home.path().join("keys").exists());
 }
+
+/// `keys add` on a terminal: the key id is typed with echo, the secret without. `script` gives
+/// the binary a pseudo-terminal; the secret is typed only once its prompt shows (as a person
+/// would: the terminal echoes what arrives while echo is still on).
+#[test]
+fn add_asks_on_the_terminal_and_the_secret_is_not_echoed() {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    let mut s = Scenario::new();
+    s.set(
+        "XACCT_CRED_KEYS_FILE",
+        path_str(&s.home.path().join("keys")),
+    );
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "p");
+    let inner = format!("{BIN} keys add dev --backend file");
+    let mut child = s
+        .command_for("script", &["-qec", &inner, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut out = child.stdout.take().unwrap();
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 256];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let wait_for = |what: &str| {
+        let until = Instant::now() + Duration::from_secs(10);
+        while !String::from_utf8_lossy(&seen.lock().unwrap()).contains(what) {
+            assert!(Instant::now() < until, "no {what:?} on the terminal");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    wait_for("Access key id for dev: ");
+    stdin
+        .write_all(format!("{DEV_KEY_ID}\n").as_bytes())
+        .unwrap();
+    wait_for("Secret access key (not shown): ");
+    stdin
+        .write_all(format!("{DEV_SECRET}\n").as_bytes())
+        .unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+    let terminal = String::from_utf8_lossy(&seen.lock().unwrap()).to_string();
+    assert!(
+        terminal.contains(DEV_KEY_ID),
+        "the key id is echoed: {terminal:?}"
+    );
+    assert!(
+        !terminal.contains(DEV_SECRET),
+        "the secret is not: {terminal:?}"
+    );
+    export_is_the_dev_key(&s.run(&["keys", "export", "dev", "--backend", "file"]));
+}
