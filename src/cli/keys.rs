@@ -10,6 +10,7 @@ Example:
   xacct-cred keys import asi-dev        # move asi-dev's keys out of ~/.aws/credentials
   xacct-cred keys add asi-dev           # or type them in (the secret is not echoed)
   xacct-cred keys list
+  xacct-cred keys rotate asi-dev        # a new key in IAM and the store; the old one deleted
   [profile prod] source_profile = asi-dev   # unchanged: asi-dev now resolves from the store
 
 Stores: secret-service (Linux desktops), keychain (macOS), wincred (Windows), keyutils
@@ -53,6 +54,8 @@ pub enum KeysAction {
     Remove { profile: String },
     /// Move a profile's keys out of the shared credentials file into the store.
     Import { profile: String },
+    /// Replace a profile's stored key with a new one (IAM CreateAccessKey, check, DeleteAccessKey of the old).
+    Rotate { profile: String },
     /// Print a profile's stored key as credential_process JSON (for `credential_process = xacct-cred keys export PROFILE`).
     Export { profile: String },
 }

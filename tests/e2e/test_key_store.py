@@ -5,6 +5,7 @@ D-Bus, started and stopped here). Afterwards no file under HOME (the cache inclu
 secret. The source profile itself also works for the CLI once `keys add --write-profile` has
 given it `credential_process = xacct-cred keys export asi-dev`.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -122,3 +123,108 @@ def test_the_source_profile_itself_works_through_keys_export(binary, stored_env,
     listed = CLIENTS["aws-cli-v1"].ls(stored_env, "readonlys3crossaccount")
     assert listed.returncode == 0, listed.stderr
     assert files_holding(home, secret.encode()) == []
+
+
+@pytest.fixture
+def rotator(binary, env, home, world):
+    """A user of its own (so the scenario's asi-dev keeps its key), allowed to manage its own
+    access keys, with its key moved into the file store as profile `rotator`."""
+    import boto3
+    admin = world.secrets["admin"][scenario.DEV]
+    iam = boto3.client("iam", endpoint_url=world.moto.url, region_name="us-east-1",
+                       aws_access_key_id=admin["id"], aws_secret_access_key=admin["secret"])
+    name = f"rotator-{os.path.basename(home)}-{int(time.time() * 1000)}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="own-keys", PolicyDocument=scenario.policy(
+        # "*": with the user's own ARN as Resource, moto 5.2.5 refused CreateAccessKey without
+        # a UserName (measured here).
+        scenario.allow(["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys"], "*")))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    with open(os.path.join(home, ".aws", "credentials"), "a") as f:
+        f.write(f"\n[rotator]\naws_access_key_id = {key['AccessKeyId']}\naws_secret_access_key = {key['SecretAccessKey']}\n")
+    env["XACCT_CRED_KEYS_FILE"] = os.path.join(home, "keys")
+    env["XACCT_CRED_FILE_PASSPHRASE"] = "e2e passphrase"
+    imported = run([binary, "keys", "import", "rotator"], env)
+    assert imported.returncode == 0, imported.stderr
+    return iam, name, key
+
+
+def stored_key_id(binary, env):
+    p = run([binary, "keys", "export", "rotator"], env)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)["AccessKeyId"]
+
+
+def caller_arn(env, key_id, secret):
+    e = dict(env, AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret)
+    return run([aws_v1(), "sts", "get-caller-identity", "--query", "Arn", "--output", "text"], e)
+
+
+def test_rotate_replaces_the_key_in_iam_and_in_the_store(binary, env, home, rotator):
+    iam, name, old = rotator
+    p = run([binary, "keys", "rotate", "rotator"], env)
+    assert p.returncode == 0, p.stderr
+    new_id = stored_key_id(binary, env)
+    assert new_id != old["AccessKeyId"]
+    listed = [k["AccessKeyId"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]]
+    assert listed == [new_id], "the old key is deleted in IAM"
+    exported = json.loads(run([binary, "keys", "export", "rotator"], env).stdout)
+    who = caller_arn(env, new_id, exported["SecretAccessKey"])
+    assert who.returncode == 0 and who.stdout.strip().endswith(f":user/{name}"), who.stderr
+    assert caller_arn(env, old["AccessKeyId"], old["SecretAccessKey"]).returncode != 0, "the old key no longer works"
+
+
+def test_rotate_with_sts_down_after_the_new_key_is_stored_keeps_a_working_key(binary, env, home, rotator):
+    """The fault between steps: the new key is created and stored, then cannot be verified
+    (STS stops answering): the old key goes back into the store and the new one is deleted."""
+    iam, name, old = rotator
+    from scenario import free_port
+    dead = f"http://127.0.0.1:{free_port()}"
+    # STS down from the start: nothing is created.
+    p = run([binary, "keys", "rotate", "rotator"], dict(env, AWS_ENDPOINT_URL_STS=dead))
+    assert p.returncode != 0
+    assert "does not work" in p.stderr and "Nothing was changed" in p.stderr, p.stderr
+    assert stored_key_id(binary, env) == old["AccessKeyId"]
+    # Now STS answers the check of the current key, then dies: a proxy that answers once.
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import urllib.request
+    calls = {"n": 0}
+
+    class OnceThenDown(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            calls["n"] += 1
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if calls["n"] > 1:
+                self.send_response(503)
+                self.end_headers()
+                self.wfile.write(b"<ErrorResponse><Error><Code>ServiceUnavailable</Code><Message>injected</Message></Error></ErrorResponse>")
+                return
+            req = urllib.request.Request(env["AWS_ENDPOINT_URL_STS"] + self.path, data=body, method="POST",
+                                         headers={k: v for k, v in self.headers.items()})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                data = r.read()
+                self.send_response(r.status)
+                self.send_header("Content-Type", r.headers.get("Content-Type", "text/xml"))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OnceThenDown)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        p = run([binary, "keys", "rotate", "rotator"], dict(env, AWS_ENDPOINT_URL_STS=url))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert p.returncode != 0
+    assert "did not work within" in p.stderr and "holds the old key" in p.stderr and "was deleted in IAM" in p.stderr, p.stderr
+    assert stored_key_id(binary, env) == old["AccessKeyId"], "the store holds the old, working key"
+    listed = [k["AccessKeyId"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]]
+    assert listed == [old["AccessKeyId"]], "the new key was deleted"
+    assert caller_arn(env, old["AccessKeyId"], old["SecretAccessKey"]).returncode == 0

@@ -1,4 +1,4 @@
-//! `xacct-cred keys add|list|remove|import|export`: a profile's long-term IAM user key in the
+//! `xacct-cred keys add|list|remove|import|export|rotate`: a profile's long-term IAM user key in the
 //! key store instead of `~/.aws/credentials`.
 //!
 //! A secret is read from the terminal (not echoed) or standard input, never from argv, and
@@ -6,6 +6,7 @@
 
 mod import;
 mod lines;
+mod rotate;
 
 use crate::cli::{KeysAction, KeysArgs, KeysBackend};
 use crate::config::file_paths;
@@ -28,6 +29,7 @@ pub fn run(args: &KeysArgs, env: &Environment) -> Result<()> {
         KeysAction::List => list(flag, env),
         KeysAction::Remove { profile } => remove(profile, flag, env),
         KeysAction::Import { profile } => import::run(profile, flag, env),
+        KeysAction::Rotate { profile } => rotate::run(profile, flag, env),
         KeysAction::Export { profile } => export(profile, flag, env),
     }
 }
