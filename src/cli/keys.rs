@@ -3,10 +3,10 @@
 use clap::{Args, Subcommand, ValueEnum};
 
 pub const KEYS_ABOUT: &str =
-    "Keep IAM user keys in the OS key store (or an encrypted file) instead of ~/.aws/credentials.";
+    "Keep IAM user keys in the OS key store or an encrypted file, not ~/.aws/credentials.";
 
 pub const KEYS_AFTER_HELP: &str = "\
-Example:
+Examples:
   xacct-cred keys import asi-dev        # move asi-dev's keys out of ~/.aws/credentials
   xacct-cred keys add asi-dev           # or type them in (the secret is not echoed)
   xacct-cred keys list
@@ -39,6 +39,7 @@ pub enum KeysBackend {
 pub enum KeysAction {
     /// Store a profile's access key id and secret (asked on the terminal, or two lines on stdin).
     Add {
+        /// The source profile the key belongs to (as source_profile names it).
         profile: String,
         /// Read the key id, then the secret, as two lines from standard input.
         #[arg(long)]
@@ -51,11 +52,23 @@ pub enum KeysAction {
     /// Show the stored keys: profile, key id tail, store, age. Never a secret.
     List,
     /// Delete a profile's key (and its MFA session) from the store.
-    Remove { profile: String },
+    Remove {
+        /// The source profile the key belongs to.
+        profile: String,
+    },
     /// Move a profile's keys out of the shared credentials file into the store.
-    Import { profile: String },
+    Import {
+        /// The source profile the key belongs to.
+        profile: String,
+    },
     /// Replace a profile's stored key with a new one (IAM CreateAccessKey, check, DeleteAccessKey of the old).
-    Rotate { profile: String },
+    Rotate {
+        /// The source profile the key belongs to.
+        profile: String,
+    },
     /// Print a profile's stored key as credential_process JSON (for `credential_process = xacct-cred keys export PROFILE`).
-    Export { profile: String },
+    Export {
+        /// The source profile the key belongs to.
+        profile: String,
+    },
 }

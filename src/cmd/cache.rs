@@ -2,20 +2,19 @@
 //! without the secrets, and removing it — with the MFA sessions the key store keeps.
 
 use crate::cache::{self, CacheDir, StoreSettings};
-use crate::cli::{CacheAction, CacheStoreArgs, RoleArgs};
-use crate::config::SharedConfig;
+use crate::cli::CacheAction;
 use crate::env::Environment;
 use crate::error::Result;
 use crate::keys::KeyStore;
-use crate::plan::{Plan, SourceSpec};
+use crate::plan::{Plan, RoleInputs, SourceSpec};
 use std::io::Write;
 use time::OffsetDateTime;
 
-pub fn run(action: &CacheAction, store: &CacheStoreArgs, env: &Environment) -> Result<()> {
+pub fn run(action: &CacheAction, store: &StoreSettings, env: &Environment) -> Result<()> {
     if let CacheAction::Clear { profile } = action {
         drop_mfa_sessions(profile.as_deref(), env);
     }
-    let path = StoreSettings::from_args(store).locate()?;
+    let path = store.locate()?;
     let Some(dir) = CacheDir::open_existing(path.clone())? else {
         eprintln!(
             "xacct-cred: the cache directory {} does not exist yet; nothing is cached.",
@@ -78,12 +77,13 @@ fn clear(dir: &CacheDir, profile: Option<&str>, env: &Environment) -> Result<()>
                 .filter(|(_, e)| e.as_ref().is_some_and(|e| e.profile.as_deref() == Some(p)))
                 .map(|(k, _)| k)
                 .collect();
-            let args = RoleArgs {
+            let args = RoleInputs {
                 profile: Some(p.to_string()),
-                ..RoleArgs::default()
+                ..RoleInputs::default()
             };
-            if let Ok(plan) =
-                SharedConfig::load(env, &args).and_then(|c| Plan::build(&c, &args, env))
+            if let Ok(plan) = args
+                .load_config(env)
+                .and_then(|c| Plan::build(&c, &args, env))
             {
                 keys.push(cache::key(&plan));
             }
@@ -109,11 +109,14 @@ fn drop_mfa_sessions(profile: Option<&str>, env: &Environment) {
     let source = match profile {
         None => None,
         Some(p) => {
-            let args = RoleArgs {
+            let args = RoleInputs {
                 profile: Some(p.to_string()),
-                ..RoleArgs::default()
+                ..RoleInputs::default()
             };
-            match SharedConfig::load(env, &args).and_then(|c| Plan::build(&c, &args, env)) {
+            match args
+                .load_config(env)
+                .and_then(|c| Plan::build(&c, &args, env))
+            {
                 Ok(Plan {
                     source: SourceSpec::Stored { name, .. },
                     ..

@@ -8,14 +8,15 @@
 
 mod endpoint;
 pub mod fields;
+mod inputs;
 mod source;
 #[cfg(test)]
 mod tests;
 
 pub use fields::{DurationSeconds, ExternalId, MfaSerial, RoleArn, SessionName, TokenCode};
+pub use inputs::RoleInputs;
 pub use source::{CredentialSource, SourceSpec};
 
-use crate::cli::RoleArgs;
 use crate::config::SharedConfig;
 use crate::env::Environment;
 use crate::error::{Error, Kind, Result};
@@ -42,6 +43,8 @@ pub struct Plan {
     /// MFA session of a key-store source lasts (GetSessionToken's DurationSeconds). Not part
     /// of the cache key: it changes when the next code is asked for, not the role's session.
     pub mfa_session_seconds: i64,
+    /// What it was built from, without the MFA code: what the detached renewal rebuilds it from.
+    pub inputs: RoleInputs,
 }
 
 /// GetSessionToken's own default, and its bounds for an IAM user.
@@ -104,7 +107,7 @@ impl Plan {
     }
 
     /// Builds and validates the plan. Flags win over the profile's keys.
-    pub fn build(config: &SharedConfig, args: &RoleArgs, env: &Environment) -> Result<Plan> {
+    pub fn build(config: &SharedConfig, args: &RoleInputs, env: &Environment) -> Result<Plan> {
         let profile_name = profile_name(config, args, env)?;
         let at = Sources {
             config,
@@ -163,6 +166,7 @@ impl Plan {
             use_fips: endpoint.use_fips,
             use_dual_stack: endpoint.use_dual_stack,
             mfa_session_seconds,
+            inputs: args.without_secrets(),
         })
     }
 }
@@ -171,12 +175,12 @@ impl Plan {
 /// given) `AWS_PROFILE`, then `AWS_DEFAULT_PROFILE` (the AWS CLI v2's order; botocore 1.x
 /// reads them the other way round, the Rust SDK only `AWS_PROFILE`). The config files are
 /// loaded with this profile selected ([`SharedConfig::load`]).
-pub fn named_profile(args: &RoleArgs, env: &Environment) -> Option<String> {
+pub fn named_profile(args: &RoleInputs, env: &Environment) -> Option<String> {
     named_profile_from(args, env).map(|(name, _)| name.to_string())
 }
 
 fn named_profile_from<'a>(
-    args: &'a RoleArgs,
+    args: &'a RoleInputs,
     env: &'a Environment,
 ) -> Option<(&'a str, &'static str)> {
     if let Some(p) = args.profile.as_deref() {
@@ -194,7 +198,7 @@ fn named_profile_from<'a>(
 /// holds a role (as the AWS CLI would use it).
 fn profile_name(
     config: &SharedConfig,
-    args: &RoleArgs,
+    args: &RoleInputs,
     env: &Environment,
 ) -> Result<Option<String>> {
     match named_profile_from(args, env) {
@@ -207,7 +211,7 @@ fn profile_name(
     }
 }
 
-fn role_arn(at: &Sources<'_>, args: &RoleArgs) -> Result<RoleArn> {
+fn role_arn(at: &Sources<'_>, args: &RoleInputs) -> Result<RoleArn> {
     let Some((text, from)) = at.pick(args.role_arn.as_deref().map(str::trim), "role_arn") else {
         let p = at.profile.unwrap_or_default();
         let err = Error::config(format!(
@@ -224,7 +228,7 @@ fn role_arn(at: &Sources<'_>, args: &RoleArgs) -> Result<RoleArn> {
     })
 }
 
-fn duration(at: &Sources<'_>, args: &RoleArgs) -> Result<DurationSeconds> {
+fn duration(at: &Sources<'_>, args: &RoleInputs) -> Result<DurationSeconds> {
     let seconds = match (args.duration_seconds, at.key("duration_seconds")) {
         (Some(d), _) => d,
         (None, Some(text)) => text.parse::<i64>().map_err(|_| {
@@ -268,7 +272,7 @@ fn mfa_session_seconds(at: &Sources<'_>, source: &SourceSpec) -> Result<i64> {
         })
 }
 
-fn token_code(args: &RoleArgs, has_serial: bool) -> Result<Option<TokenCode>> {
+fn token_code(args: &RoleInputs, has_serial: bool) -> Result<Option<TokenCode>> {
     let Some(text) = args.token_code.as_deref() else {
         return Ok(None);
     };
@@ -289,7 +293,7 @@ fn token_code(args: &RoleArgs, has_serial: bool) -> Result<Option<TokenCode>> {
 /// us-east-1; with whether it was configured at all.
 fn region(
     at: &Sources<'_>,
-    args: &RoleArgs,
+    args: &RoleInputs,
     env: &Environment,
     source: &SourceSpec,
 ) -> Result<(String, bool)> {
