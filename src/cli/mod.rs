@@ -4,9 +4,11 @@
 //! This file: the top level; `subcommands`: each subcommand's flags; `args`: the shared groups.
 
 mod args;
+mod keys;
 mod subcommands;
 
 pub use args::{CacheDirArgs, OutputArgs, Seconds, Toggle};
+pub use keys::*;
 pub use subcommands::*;
 
 use crate::cache::CacheSettings;
@@ -119,6 +121,8 @@ pub enum Command {
         after_help = "Examples:\n  xacct-cred console --profile prod-readonly             # switch-role URL\n  xacct-cred console --profile prod-readonly --federated --open   # signed-in session"
     )]
     Console(ConsoleArgs),
+    #[command(about = KEYS_ABOUT, after_help = KEYS_AFTER_HELP)]
+    Keys(KeysArgs),
 }
 
 /// The names (and aliases) of [`Command`]'s subcommands, and `help`: a command line that
@@ -134,6 +138,7 @@ const SUBCOMMAND_WORDS: &[&str] = &[
     "generate",
     "serve",
     "console",
+    "keys",
     "help",
 ];
 
