@@ -317,23 +317,36 @@ fn mfa_profiles_renew_in_the_call() {
     assert!(s.processes().is_empty());
 }
 
+/// Callers that keep what they get (a shell's `--export`, `exec`'s command) never ask again:
+/// inside the window they get a fresh session from the call, and nothing is left renewing;
+/// credential_process JSON (which callers ask for again) is served the current one at once.
 #[test]
-fn exec_inside_the_window_leaves_its_command_no_child() {
-    let sts = sts_once_then_hanging(IN_WINDOW);
+fn export_and_exec_inside_the_window_renew_in_the_call_and_json_in_the_background() {
+    let sts = fake::sts_with(|req, n| assume_role_ok(req, n, IN_WINDOW));
     let s = Scenario::with_role(&sts, "");
-    s.run(&["--profile", "prod"]).ok();
-    // The command's own children, listed by the kernel, once the renewal has started (the
-    // shell's `read` is a builtin: no child of its own).
-    let script = "sleep 1; read kids < /proc/$$/task/$$/children; echo \"kids=[$kids]\"";
-    let out = s.run(&["exec", "--profile", "prod", "--", "sh", "-c", script]);
-    out.ok();
-    assert!(out.stdout.contains("kids=[]"), "{}", out.stdout);
-    assert_eq!(
-        s.background_renewals().len(),
-        1,
-        "it was started, elsewhere"
+    let warm = s.run(&["--profile", "prod"]);
+    let warm_key = warm.ok().json()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let export = s.run(&["--profile", "prod", "--export"]);
+    export.ok();
+    assert!(!export.stdout.contains(&warm_key), "{}", export.stdout);
+    assert_eq!(sts.count("AssumeRole"), 2, "--export renewed in the call");
+    assert!(s.background_renewals().is_empty());
+    let script = "printf %s \"$AWS_ACCESS_KEY_ID\"";
+    let exec = s.run(&["exec", "--profile", "prod", "--", "sh", "-c", script]);
+    exec.ok();
+    assert!(!export.stdout.contains(&exec.stdout), "{}", exec.stdout);
+    assert_eq!(sts.count("AssumeRole"), 3, "exec renewed in the call");
+    assert!(s.background_renewals().is_empty());
+    let json = s.run(&["--profile", "prod"]);
+    assert_eq!(json.ok().json()["AccessKeyId"], exec.stdout.as_str());
+    assert!(
+        s.eventually(Duration::from_secs(10), || sts.count("AssumeRole") == 4),
+        "JSON: served at once, renewed in the background"
     );
-    s.kill_processes();
+    assert!(s.wait_until_no_processes(Duration::from_secs(10)));
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crate::env::Environment;
 use crate::error::{Error, Kind, Result};
 use crate::plan::Plan;
 use crate::renew::ViaSts;
-use crate::session::{self, SystemClock};
+use crate::session::{self, Caller, SystemClock};
 use std::io::Write;
 use std::time::Duration;
 
@@ -27,7 +27,7 @@ pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) 
     let url = if args.federated {
         let renewer = ViaSts { env, inherited };
         let settings = CacheSettings::from_args(&args.cache);
-        let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;
+        let creds = session::obtain(&plan, &settings, Caller::Once, env, &SystemClock, &renewer)?;
         let endpoint = args
             .federation_endpoint
             .clone()

@@ -3,13 +3,13 @@
 //! The hot path, top to bottom: config files, plan, cache settings, `session::obtain` (key, one
 //! file read, expiry check), print. Renewal and everything slow live behind `session`.
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Format};
 use crate::config::SharedConfig;
 use crate::env::Environment;
 use crate::error::Result;
 use crate::plan::Plan;
 use crate::renew::ViaSts;
-use crate::session::{self, SystemClock};
+use crate::session::{self, Caller, SystemClock};
 use crate::{InheritedEnv, cache::CacheSettings, output};
 
 pub fn run(cli: &Cli, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
@@ -17,6 +17,12 @@ pub fn run(cli: &Cli, env: &Environment, inherited: &dyn InheritedEnv) -> Result
     let plan = Plan::build(&config, &cli.role, env)?;
     let settings = CacheSettings::from_args(&cli.cache);
     let renewer = ViaSts { env, inherited };
-    let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;
-    output::print(&creds, cli.output.format())
+    let format = cli.output.format();
+    // A shell that evals `--export` keeps what it gets; a credential_process caller comes back.
+    let caller = match format {
+        Format::Json => Caller::ComesBack,
+        _ => Caller::Once,
+    };
+    let creds = session::obtain(&plan, &settings, caller, env, &SystemClock, &renewer)?;
+    output::print(&creds, format)
 }

@@ -14,14 +14,14 @@ use crate::env::Environment;
 use crate::error::Result;
 use crate::plan::Plan;
 use crate::renew::ViaSts;
-use crate::session::{self, SystemClock};
+use crate::session::{self, Caller, SystemClock};
 
 pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
     child::refuse_nested(env, args.allow_nested)?;
     let plan = Plan::build(&SharedConfig::load(env, &args.role)?, &args.role, env)?;
     let renewer = ViaSts { env, inherited };
     let settings = CacheSettings::from_args(&args.cache);
-    let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;
+    let creds = session::obtain(&plan, &settings, Caller::Once, env, &SystemClock, &renewer)?;
     let expiration = format_expiration(creds.expiration);
     let marker = plan
         .profile

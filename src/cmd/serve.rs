@@ -22,7 +22,7 @@ use crate::renew::ViaSts;
 use crate::server::sessions::{NoEnvWrites, ServedProfile};
 use crate::server::token::Token;
 use crate::server::{self, Endpoint};
-use crate::session::{self, SystemClock};
+use crate::session::{self, Caller, SystemClock};
 use crate::{loop_guard, output};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -196,7 +196,14 @@ fn start_profiles_with(
     };
     let mut profiles = Vec::new();
     for (name, plan) in plans {
-        session::obtain(&plan, &first, env, &SystemClock, &renewer)?;
+        session::obtain(
+            &plan,
+            &first,
+            Caller::ComesBack,
+            env,
+            &SystemClock,
+            &renewer,
+        )?;
         let path = server::path_for(&name);
         profiles.push(ServedProfile::start(
             name,

@@ -27,7 +27,7 @@ use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::renew::ViaSts;
-use crate::session::{self, SystemClock};
+use crate::session::{self, Caller, SystemClock};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, oneshot};
@@ -79,6 +79,7 @@ impl ServedProfile {
                     let _ = reply.send(session::obtain(
                         &plan,
                         &settings,
+                        Caller::ComesBack,
                         &env,
                         &SystemClock,
                         &renewer,
