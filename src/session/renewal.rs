@@ -153,6 +153,7 @@ impl Renewal<'_> {
             renewer,
         } = *self;
         let configured_window = settings.store.refresh_window;
+        let read = dir.entry_file(key);
         let cached = read_for(dir, key, plan)?;
         if let Some(entry) = &cached {
             // Another process may have renewed it while we waited for the lock.
@@ -171,11 +172,13 @@ impl Renewal<'_> {
                 {
                     eprintln!("{note}");
                 }
-                if let Err(e) = dir.write(key, &entry) {
-                    eprintln!(
+                match dir.write_over(key, &entry, read) {
+                    Ok(true) => {}
+                    Ok(false) => debug(|| "the entry was removed meanwhile: not cached".into()),
+                    Err(e) => eprintln!(
                         "xacct-cred: warning: the new session was not cached: {}",
                         e.what()
-                    );
+                    ),
                 }
                 Ok(entry.credentials)
             }
