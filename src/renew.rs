@@ -35,7 +35,7 @@ impl Renew for ViaSts<'_> {
         // environment: the chain must be there before the runtime (and its threads) start.
         self.inherited
             .set(env::CHAIN, &loop_guard::chain_with(key, self.env));
-        assume(plan, self.env)
+        assume(plan, self.env, GivenUp::Leave)
     }
 
     fn start_background(&self, _: &Plan, key: &str, lock: &KeyLock) -> Result<()> {
@@ -51,7 +51,7 @@ pub struct Detached<'a> {
 
 impl Renew for Detached<'_> {
     fn renew(&self, plan: &Plan, _: &str) -> Result<SessionCredentials> {
-        assume(plan, self.env)
+        assume(plan, self.env, GivenUp::End)
     }
 
     fn start_background(&self, _: &Plan, _: &str, _: &KeyLock) -> Result<()> {
@@ -75,7 +75,16 @@ fn source_timed_out(plan: &Plan) -> Error {
     .hint("Check the source profile on its own (aws sts get-caller-identity --profile SOURCE): a credential_process that waits for input, or an STS that does not answer, would hang every call.")
 }
 
-fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
+/// What becomes of a source helper given up on (see `leftovers` for who may end one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GivenUp {
+    /// A foreground call: someone may be waiting on it (a browser login), so it runs on.
+    Leave,
+    /// The detached renewal and the servers: nobody is, and each renewal would start another.
+    End,
+}
+
+pub fn assume(plan: &Plan, env: &Environment, given_up: GivenUp) -> Result<SessionCredentials> {
     let token_code = mfa::token_code(plan)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -85,14 +94,18 @@ fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
         // aws-config bounds none of a profile source's own steps (a credential_process, a
         // chained role's STS call): bound them here, so that a hung source is a passing
         // failure (a still-valid session is served) rather than a caller that never returns.
-        // What aws-config started for the source and would leave running once given up.
-        let before = crate::leftovers::children();
+        // What aws-config starts for the source from here on, and would leave running once
+        // given up.
+        let watch = crate::leftovers::Watch::start();
         let source = tokio::time::timeout(SOURCE_TIMEOUT, source_credential::resolve(plan, env))
             .await
             .map_err(|_| {
-                crate::leftovers::end_children_started_since(&before);
+                if given_up == GivenUp::End {
+                    watch.end_started();
+                }
                 source_timed_out(plan)
             })??;
+        drop(watch);
         debug(|| {
             format!(
                 "source: {}; AssumeRole {} via {}",

@@ -94,6 +94,8 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         Ok(())
     });
     drop(token_file);
+    // Nothing a renewal still waits for outlives the server.
+    crate::leftovers::end_all_watched();
     result
 }
 
@@ -158,6 +160,7 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
             .map_err(|e| Error::config(format!("could not wait for {}: {e}", args.command[0])))
     })?;
     drop(runtime); // stops the endpoint before we go
+    crate::leftovers::end_all_watched();
     std::process::exit(code)
 }
 
