@@ -4,8 +4,8 @@
 //! Both first get each profile's session the ordinary way (so a broken set-up fails at once,
 //! with the usual message and exit code, before anything is printed or run), then listen,
 //! then hand out the variables: printed by `serve`, in the command's environment for `exec`.
-//! The process environment is written at most once, before the first thread exists (see
-//! `server::sessions::NoEnvWrites`). Secrets go only to the endpoint's responses; the token
+//! The process environment is written at most once, before the first thread exists (the
+//! server's renewals write none: `server::sessions::InServer`). Secrets go only to the endpoint's responses; the token
 //! only to the command's environment, stdout, or the `--token-file` asked for.
 
 use crate::InheritedEnv;
@@ -18,8 +18,7 @@ use crate::disk::private_file;
 use crate::env::{self, Environment};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::renew::ViaSts;
-use crate::server::sessions::{NoEnvWrites, ServedProfile};
+use crate::server::sessions::{InServer, ServedProfile};
 use crate::server::token::Token;
 use crate::server::{self, Endpoint};
 use crate::session::{self, Caller, SystemClock};
@@ -46,15 +45,10 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         let config = SharedConfig::load(env, &role)?;
         plans.push((name.clone(), Plan::build(&config, &role, env)?));
     }
-    let mut settings = CacheSettings {
+    let settings = CacheSettings {
         mode: CacheMode::Use,
         store: StoreSettings::from_args(&args.store),
     };
-    // A detached renewal is handed its key's lock as an inheritable descriptor for the moment
-    // it starts; with several profiles, another worker thread could start a process (a source
-    // credential_process) in that moment and hold the lock with it. So several profiles renew
-    // in their worker (requests for that profile wait; the others do not).
-    settings.store.background &= plans.len() == 1;
     let regions: Vec<Option<String>> = plans
         .iter()
         .map(|(_, p)| p.region_configured.then(|| p.region.clone()))
@@ -189,9 +183,10 @@ fn start_profiles_with(
     if let [(_, plan)] = plans.as_slice() {
         inherited.set(env::CHAIN, &loop_guard::chain_with(&cache::key(plan), env));
     }
-    let renewer = ViaSts {
-        env,
-        inherited: &NoEnvWrites,
+    // Renewals in this process (see `server::sessions`), the first included.
+    let renewer = InServer {
+        env: env.clone(),
+        store: settings.store.clone(),
     };
     let first = CacheSettings {
         mode: first_mode,
