@@ -3,26 +3,29 @@
 //! The hot path, top to bottom: config files, plan, cache settings, `session::obtain` (key, one
 //! file read, expiry check), print. Renewal and everything slow live behind `session`.
 
-use crate::cli::{Cli, Format};
-use crate::config::SharedConfig;
+use crate::cli::Cli;
 use crate::env::Environment;
 use crate::error::Result;
+use crate::output::Format;
 use crate::plan::Plan;
 use crate::renew::ViaSts;
 use crate::session::{self, Caller, SystemClock};
-use crate::{InheritedEnv, cache::CacheSettings, output};
+use crate::{InheritedEnv, output};
 
 pub fn run(cli: &Cli, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
-    let config = SharedConfig::load(env, &cli.role)?;
+    let config = cli.role.load_config(env)?;
     let plan = Plan::build(&config, &cli.role, env)?;
-    let settings = CacheSettings::from_args(&cli.cache);
-    let renewer = ViaSts { env, inherited };
+    let renewer = ViaSts {
+        env,
+        inherited,
+        store: &cli.cache.store,
+    };
     let format = cli.output.format();
     // A shell that evals `--export` keeps what it gets; a credential_process caller comes back.
     let caller = match format {
         Format::Json => Caller::ComesBack,
         _ => Caller::Once,
     };
-    let creds = session::obtain(&plan, &settings, caller, env, &SystemClock, &renewer)?;
+    let creds = session::obtain(&plan, &cli.cache, caller, env, &SystemClock, &renewer)?;
     output::print(&creds, format)
 }

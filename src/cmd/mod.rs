@@ -1,5 +1,6 @@
 //! One file per subcommand, the default credential_process one included.
 
+pub mod background_renewal;
 pub mod cache;
 pub mod console;
 pub mod credential_process;

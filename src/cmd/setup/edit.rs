@@ -4,14 +4,15 @@
 //! Nothing here reads or writes a file, asks a question or looks at the running binary, so its
 //! properties — every original line kept in order, the other profiles unchanged, a second run a
 //! no-op — are checked on any text by the fuzz target and the property tests
-//! (`src/fuzzing/setup.rs`). `setup.rs` does the I/O around it.
+//! (`src/fuzzing/setup_edit.rs`). `setup.rs` does the I/O around it.
 
-use crate::cli::{RoleArgs, SetupArgs};
+use crate::cli::SetupArgs;
 use crate::config::SharedConfig;
 use crate::config::ini::{ConfigText, header};
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
+use crate::plan::RoleInputs;
 use std::path::Path;
 
 /// A profile setup writes, with its keys in the order they are written.
@@ -156,9 +157,9 @@ pub fn validate(text: &str, credentials: &str, wanted: &[Wanted], env: &Environm
     let role_profile = wanted.first().map_or("", |w| w.profile.as_str());
     Plan::build(
         &parsed,
-        &RoleArgs {
+        &RoleInputs {
             profile: Some(role_profile.to_string()),
-            ..RoleArgs::default()
+            ..RoleInputs::default()
         },
         env,
     )
@@ -194,7 +195,7 @@ fn describe(keys: &[(String, String)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    //! Found by the setup_edit fuzz target's properties (src/fuzzing/setup.rs), run by hand on
+    //! Found by the setup_edit fuzz target's properties (src/fuzzing/setup_edit.rs), run by hand on
     //! inputs of its format before the 10-minute run.
     use super::*;
 
@@ -209,10 +210,10 @@ mod tests {
         let args = SetupArgs {
             name: None,
             role_profile: None,
-            role: RoleArgs {
+            role: RoleInputs {
                 role_session_name: session.map(str::to_string),
                 region: region.map(str::to_string),
-                ..RoleArgs::default()
+                ..RoleInputs::default()
             },
             force: false,
             no_doctor: true,
