@@ -566,4 +566,17 @@ fn cache_clear_is_not_undone_by_a_renewal_in_flight() {
         s.entry_files().is_empty(),
         "the renewal in flight brought the cleared entry back"
     );
+    // The same with the detached renewal in flight (a credential_process call inside the
+    // window starts one): a fresh entry, then one inside the window.
+    s.run(&["--profile", "prod"]).ok();
+    s.set_time_left(Duration::from_secs(600));
+    s.run(&["--profile", "prod"]).ok();
+    assert!(s.eventually(Duration::from_secs(10), || sts.count("AssumeRole") == 4));
+    assert_eq!(s.background_renewals().len(), 1, "the renewal is in flight");
+    s.run(&["cache", "clear"]).ok();
+    assert!(s.wait_until_no_processes(Duration::from_secs(20)));
+    assert!(
+        s.entry_files().is_empty(),
+        "the detached renewal brought the cleared entry back"
+    );
 }

@@ -475,6 +475,36 @@ fn run_renew_step(s: &Scenario, fd: i32, lock_file: Option<&std::path::Path>) ->
     }
 }
 
+/// Issue 18, item 4: a renewal whose inputs now give another key (the files were edited since
+/// its caller read them) gave up silently, so a long-lived caller started one per call. It
+/// records why, and callers start no other for a while.
+#[test]
+fn a_renewal_that_finds_the_configuration_changed_records_it_and_callers_wait() {
+    let sts = fake::sts_with(|req, n| assume_role_ok(req, n, IN_WINDOW));
+    let s = Scenario::with_role(&sts, "");
+    s.run(&["--profile", "prod"]).ok();
+    let lock = s.entry_file().with_extension("lock");
+    let config = s.home.path().join(".aws/config");
+    let original = fs::read_to_string(&config).unwrap();
+    s.config(&format!("{original}role_session_name = edited\n"));
+    run_renew_step(&s, 7, Some(&lock)).ok();
+    assert_eq!(sts.count("AssumeRole"), 1, "nothing to renew for that key");
+    let list = s.run(&["cache", "list"]);
+    assert!(
+        list.ok().stdout.contains("configuration changed"),
+        "{}",
+        list.stdout
+    );
+    // A caller that still reads the old files (a server started before the edit) is served
+    // inside the window and starts no renewal for a while.
+    s.config(&original);
+    s.run(&["--profile", "prod"]).ok();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(s.background_renewals().is_empty());
+    assert_eq!(sts.count("AssumeRole"), 1);
+    s.kill_processes();
+}
+
 #[test]
 fn the_renewal_renews_only_holding_the_keys_lock() {
     let sts = fake::sts_with(|req, n| assume_role_ok(req, n, IN_WINDOW));
