@@ -207,6 +207,10 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// `end_all_watched` ends what every watching thread of the process started: these tests
+    /// take turns.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
     /// Whether `pid` has ended (gone, or a zombie); a SIGKILL is delivered asynchronously, so
     /// this waits a moment for it.
     fn ended(pid: u32) -> bool {
@@ -240,6 +244,7 @@ mod tests {
     // run children at the same time, from other threads, and must be left alone.
     #[test]
     fn only_what_this_thread_started_is_ended_and_a_setsid_grandchild_is_left() {
+        let _turn = ONE_AT_A_TIME.lock();
         // Another thread's child, that thread alive throughout (a thread that exits hands its
         // children to another thread of the process).
         let (tx, rx) = std::sync::mpsc::channel();
@@ -261,18 +266,19 @@ mod tests {
             .args(["-c", "sleep 30 & setsid sleep 31 & wait"])
             .spawn()
             .unwrap();
-        let mut kids = Vec::new();
+        // Both started, and the second has left the session.
+        let ours = session_of(std::process::id());
+        let (mut same, mut left) = (Vec::new(), Vec::new());
         for _ in 0..300 {
-            kids = children_of(helper.id());
-            if kids.len() == 2 {
+            (same, left) = children_of(helper.id())
+                .into_iter()
+                .partition(|p| session_of(*p) == ours);
+            if (same.len(), left.len()) == (1, 1) {
                 break;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert_eq!(kids.len(), 2, "{kids:?}");
-        let ours = session_of(std::process::id());
-        let (same, left): (Vec<u32>, Vec<u32>) = kids.iter().partition(|p| session_of(**p) == ours);
-        assert_eq!((same.len(), left.len()), (1, 1), "{kids:?}");
+        assert_eq!((same.len(), left.len()), (1, 1), "{same:?} {left:?}");
         watch.end_started();
         assert!(!helper.wait().unwrap().success(), "the helper was ended");
         assert!(ended(same[0]), "its same-session child was ended");
@@ -285,6 +291,7 @@ mod tests {
 
     #[test]
     fn a_stopping_server_ends_what_its_waiting_threads_started() {
+        let _turn = ONE_AT_A_TIME.lock();
         let (tx, rx) = std::sync::mpsc::channel();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         let waiting = std::thread::spawn(move || {
