@@ -7,6 +7,8 @@ use crate::error::{Error, Kind};
 use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
+mod caller;
+
 struct FixedClock(Cell<OffsetDateTime>);
 
 impl Clock for FixedClock {
@@ -372,46 +374,4 @@ fn decide_is_the_whole_rule() {
         Decision::Renew
     );
     assert_eq!(decide(Some(&entry(5)), now, on, || true), Decision::Renew);
-}
-
-#[test]
-fn a_caller_that_keeps_the_session_gets_a_fresh_one_inside_the_window() {
-    let tmp = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let sts = FakeSts::new(&clock);
-    let (plan, s, env) = (
-        plan(),
-        settings(tmp.path(), CacheMode::Use, true),
-        Environment::default(),
-    );
-    let once = |sts: &FakeSts| obtain(&plan, &s, Caller::Once, &env, &clock, sts);
-    let first = once(&sts).unwrap();
-    clock.advance(45);
-    let renewed = once(&sts).unwrap();
-    assert_eq!(
-        (sts.calls.get(), sts.started.get()),
-        (2, 0),
-        "15 min left: renewed in the call, nothing started in the background"
-    );
-    assert_ne!(renewed.access_key_id, first.access_key_id);
-    // A passing failure inside the window: the still-valid session, and no retry at once.
-    clock.advance(45);
-    sts.failures
-        .replace(vec![Error::new(Kind::StsUnavailable, "STS did not answer")]);
-    assert_eq!(once(&sts).unwrap().access_key_id, renewed.access_key_id);
-    assert_eq!(once(&sts).unwrap().access_key_id, renewed.access_key_id);
-    assert_eq!(sts.calls.get(), 3, "one attempt, then backing off");
-    // Another process renewing: it waits for that one (bounded), and serves the valid session
-    // only when none comes.
-    clock.advance(2);
-    let dir = CacheDir::open(tmp.path().join("cache")).unwrap();
-    let held = dir.try_lock(&cache::key(&plan)).unwrap().expect("free");
-    dir.clear_failed_renewal(&cache::key(&plan));
-    let started = Instant::now();
-    assert_eq!(once(&sts).unwrap().access_key_id, renewed.access_key_id);
-    assert!(started.elapsed() >= Duration::from_millis(900), "it waited");
-    assert_eq!(sts.calls.get(), 3);
-    drop(held);
-    assert_ne!(once(&sts).unwrap().access_key_id, renewed.access_key_id);
-    assert_eq!((sts.calls.get(), sts.started.get()), (4, 0));
 }
