@@ -91,11 +91,17 @@ impl Endpoint {
             return Err(loopback_address(&ip.to_string()).unwrap_err());
         }
         let listener = std::net::TcpListener::bind((ip, port)).map_err(|e| {
-            Error::config(format!(
-                "could not listen on {}: {e}",
-                SocketAddr::new(ip, port)
-            ))
-            .hint("Choose another --port, or leave --port out for a free one.")
+            let addr = SocketAddr::new(ip, port);
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                // The token proves a client to us, not us to a client: whoever holds the port
+                // gets the requests of clients set up for it, and may answer them.
+                return Error::config(format!(
+                    "could not listen on {addr}: another process holds the port, possibly another user's; clients set up for it would send it their token and take whatever credentials it answers"
+                ))
+                .hint("Leave --port out (a free port each run), or find the holder (ss -ltnp 'sport = :PORT', lsof -i :PORT) and point the clients at a port of yours.");
+            }
+            Error::config(format!("could not listen on {addr}: {e}"))
+                .hint("Choose another --port, or leave --port out for a free one.")
         })?;
         let addr = listener
             .local_addr()
