@@ -927,6 +927,9 @@ fn doctor_bounds_a_hung_source_and_prints_each_step_as_it_finishes() {
         "the process was still running when the first line came"
     );
     assert!(first.contains("config"), "{first}");
+    // The helper given up on runs on (doctor is a foreground call: see leftovers); the test
+    // ends it.
+    s.kill_processes();
     let status = done.expect("doctor ended within 40 s: the source step is bounded");
     assert!(!status.success());
     let rest: Vec<String> = rx.try_iter().map(|(l, _)| l).collect();

@@ -90,9 +90,6 @@ impl Endpoint {
         if !ip.is_loopback() {
             return Err(loopback_address(&ip.to_string()).unwrap_err());
         }
-        // This process will run a command of its own (exec --server) and renew several
-        // profiles at once: a given-up source must not take any of that down with it.
-        crate::leftovers::keep_all();
         let listener = std::net::TcpListener::bind((ip, port)).map_err(|e| {
             let addr = SocketAddr::new(ip, port);
             if e.kind() == std::io::ErrorKind::AddrInUse {
