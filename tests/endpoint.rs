@@ -677,6 +677,62 @@ fn request_size_headers_time_and_connections_are_bounded() {
     );
 }
 
+#[test]
+fn connections_part_way_through_a_head_are_evicted_too() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let srv = serve(&s, &["-p", "prod"]);
+    let (url, token, addr) = (srv.url("prod"), srv.token("prod"), srv.addr("prod"));
+    let timed_get = || {
+        let start = Instant::now();
+        (endpoint_get(&url, Some(&token)).0, start.elapsed())
+    };
+    // All 64 slots held by clients (no token needed) that each sent one byte of a head and
+    // wait: a request is still answered well inside their 5 s head timeout.
+    let began = |addr: &str| {
+        let mut c = TcpStream::connect(addr).ok()?;
+        std::io::Write::write_all(&mut c, b"G").ok()?;
+        Some(c)
+    };
+    let mut held: Vec<TcpStream> = (0..64).map(|_| began(&addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (st, took) = timed_get();
+    assert_eq!(st, 200);
+    assert!(
+        took < Duration::from_secs(2),
+        "waited {took:?} behind 64 partial heads"
+    );
+    assert!(
+        closed_within(&mut held[0], Duration::from_secs(2)),
+        "the oldest partial head was closed for it"
+    );
+    // Partial heads arriving without pause, more than the slots: requests still get through.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood = std::thread::spawn({
+        let (addr, stop) = (addr.clone(), stop.clone());
+        move || {
+            let mut conns = std::collections::VecDeque::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                conns.extend(began(&addr));
+                if conns.len() > 200 {
+                    conns.pop_front();
+                }
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let timed: Vec<(u16, Duration)> = (0..10).map(|_| timed_get()).collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    flood.join().unwrap();
+    drop(held);
+    assert!(
+        timed
+            .iter()
+            .all(|(st, t)| *st == 200 && *t < Duration::from_secs(3)),
+        "requests during the flood of partial heads: {timed:?}"
+    );
+}
+
 /// `GET path` with the token on an open connection, and the answer: (status, body).
 fn get_on(conn: &mut TcpStream, addr: &str, path: &str, token: &str) -> (u16, String) {
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {token}\r\n\r\n");
