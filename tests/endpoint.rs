@@ -527,7 +527,9 @@ fn a_request_without_the_exact_token_gets_401_and_is_counted() {
     }
     assert_eq!(endpoint_get(&url, Some(&token)).0, 200);
     let stderr = srv.stderr();
-    assert!(stderr.contains("(21 refused so far)"), "{stderr}");
+    assert!(stderr.contains("(1 refused so far)"), "{stderr}");
+    assert!(stderr.contains("(10 refused so far; "), "{stderr}");
+    assert!(!stderr.contains("(11 refused so far"), "{stderr}");
     let (_, stderr) = srv.stop(libc::SIGTERM);
     assert!(
         stderr.contains("21 requests refused without the token"),
@@ -535,6 +537,35 @@ fn a_request_without_the_exact_token_gets_401_and_is_counted() {
     );
     assert!(!stderr.contains(&token), "the token never reaches a log");
     assert!(!stderr.contains("fake-secret") && !stderr.contains("fake-token"));
+}
+
+#[test]
+fn debug_lines_for_401s_are_few_and_show_no_raw_path_bytes() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let srv = serve(&s, &["--debug", "-p", "prod"]);
+    let (url, token, addr) = (srv.url("prod"), srv.token("prod"), srv.addr("prod"));
+    // A right-to-left override in the path would reorder what a terminal shows of the line.
+    let request = format!("GET /credentials/\u{202E}prod HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    for _ in 0..200 {
+        let answer = raw_exchange(&addr, request.as_bytes(), Duration::from_secs(10));
+        assert!(answer.starts_with("HTTP/1.1 401 "), "{answer}");
+    }
+    assert_eq!(endpoint_get(&url, Some(&token)).0, 200);
+    let stderr = srv.stderr();
+    let lines = stderr.lines().filter(|l| l.contains("401 for")).count();
+    // One debug line each would fill an undrained stderr pipe and stop the endpoint.
+    assert!(
+        (1..=12).contains(&lines),
+        "{lines} lines for 401s: {stderr}"
+    );
+    assert!(stderr.contains("/credentials/%E2%80%AEprod"), "{stderr}");
+    assert!(!stderr.contains('\u{202E}'), "{stderr}");
+    let (_, stderr) = srv.stop(libc::SIGTERM);
+    assert!(
+        stderr.contains("200 requests refused without the token"),
+        "{stderr}"
+    );
 }
 
 #[test]
