@@ -349,6 +349,41 @@ fn export_and_exec_inside_the_window_renew_in_the_call_and_json_in_the_backgroun
     assert!(s.wait_until_no_processes(Duration::from_secs(10)));
 }
 
+/// A waiter that finds the holder failed a moment ago serves the valid session rather than
+/// spend another STS attempt sequence: 20 `--export` callers during an outage made three
+/// renewals one after another (each waiter that had waited under 2 s renewed again).
+#[test]
+fn parallel_exports_during_an_outage_make_one_renewal_not_a_chain() {
+    let sts = fake::sts_with(|req, n| match n {
+        0 => assume_role_ok(req, n, IN_WINDOW),
+        _ => Reply::After(
+            Duration::from_millis(300),
+            Box::new(fake::sts_error(503, "ServiceUnavailable", "down")),
+        ),
+    });
+    let s = Scenario::with_role(&sts, "");
+    let warm = s.run(&["--profile", "prod"]);
+    let key = warm.ok().json()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let outcomes = parallel(&s, 20, &["--profile", "prod", "--export"]);
+    for (out, _) in &outcomes {
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        assert!(
+            out.stdout.contains(&key),
+            "the valid session: {}",
+            out.stdout
+        );
+    }
+    let renewals = sts.count("AssumeRole") - 1;
+    assert!(
+        (1..=3).contains(&renewals),
+        "one renewal's attempts (at most 3), not a chain of renewals: {renewals} AssumeRole calls"
+    );
+    assert!(s.wait_until_no_processes(Duration::from_secs(10)));
+}
+
 #[test]
 fn an_entry_is_served_only_for_the_role_session_name_and_source_it_was_written_for() {
     let sts = fake::sts_with(|req, n| assume_role_ok(req, n, Duration::from_secs(3600)));

@@ -113,13 +113,15 @@ impl Renewal<'_> {
         {
             return Ok(entry.credentials);
         }
-        if refresh || waited < QUICK {
+        // A holder that failed while this one waited spent an STS attempt sequence, however
+        // short the wait: renewing again would chain renewals through an outage.
+        let failed_meanwhile = dir
+            .last_failure(key)
+            .filter(|f| f.at >= since - time::Duration::seconds(1));
+        if refresh || (waited < QUICK && failed_meanwhile.is_none()) {
             return self.renew_holding(lock);
         }
-        let what = match dir
-            .last_failure(key)
-            .filter(|f| f.at >= since - time::Duration::seconds(1))
-        {
+        let what = match failed_meanwhile {
             Some(f) => Error::new(
                 f.kind,
                 format!(
