@@ -169,15 +169,27 @@ impl Scenario {
     }
 
     /// Waits (at most `limit`) until no process of this scenario is left; true if none is.
+    /// "None" must hold for 300 ms of polls in a row: a process's environment cannot be read
+    /// while it is in the middle of `execve` (the detached renewal's second step, just started,
+    /// under load), and one empty listing then would end the wait too early.
     pub fn wait_until_no_processes(&self, limit: std::time::Duration) -> bool {
-        let until = std::time::Instant::now() + limit;
-        while std::time::Instant::now() < until {
+        use std::time::{Duration, Instant};
+        let until = Instant::now() + limit;
+        let mut none_since: Option<Instant> = None;
+        loop {
             if self.processes().is_empty() {
-                return true;
+                let since = *none_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= Duration::from_millis(300) {
+                    return true;
+                }
+            } else {
+                none_since = None;
             }
-            std::thread::sleep(std::time::Duration::from_millis(25));
+            if Instant::now() >= until {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(25));
         }
-        self.processes().is_empty()
     }
 
     /// SIGKILLs whatever this scenario left running (tests stop what they start).
