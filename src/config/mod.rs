@@ -5,4 +5,4 @@
 mod files;
 pub mod ini;
 
-pub use files::{SharedConfig, file_paths};
+pub use files::{SharedConfig, file_paths, read_profiles};
