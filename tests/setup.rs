@@ -344,6 +344,26 @@ fn as_root_it_refuses_a_directory_another_user_controls() {
 
 #[test]
 #[ignore = "needs root to chown a directory to another user; scripts/test-all.sh runs it as root"]
+fn as_root_a_missing_directory_followed_by_dotdot_is_refused() {
+    // The walk stopped at the first missing component: ROOTS/rmiss/../THEIRS/config passed,
+    // and setup created rmiss and wrote into the directory another user owns.
+    let mut s = scenario();
+    let theirs = s.home.path().join("theirs");
+    fs::create_dir(&theirs).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let sneaky = s.home.path().join("rmiss/../theirs/config");
+    s.set("AWS_CONFIG_FILE", sneaky.to_str().unwrap());
+    s.run(&ARGS).failed(2).stderr_has(&[
+        "as root",
+        "rmiss",
+        "does not exist and a `..` follows it",
+    ]);
+    assert!(!theirs.join("config").exists());
+    assert!(!s.home.path().join("rmiss").exists());
+}
+
+#[test]
+#[ignore = "needs root to chown a directory to another user; scripts/test-all.sh runs it as root"]
 fn as_root_the_program_path_written_is_never_one_another_user_controls() {
     // `su` without `-` or `sudo -E`: a user's directory first on root's PATH, holding a link to
     // this very binary. Root's profile would run whatever that user later puts there.

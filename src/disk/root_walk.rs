@@ -69,9 +69,13 @@ pub fn refuse_paths_others_control_as_root(path: &Path) -> Result<()> {
         let next = current.join(&part);
         match std::fs::symlink_metadata(&next) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // Created by root from here on, in a directory only root may write to.
+                // Created by root from here on, in a directory only root may write to — unless
+                // a `..` further on climbs out of what root creates into what it did not check.
                 if others_write(&here) {
                     return refuse(&current, "is writable by other users".into());
+                }
+                if pending.iter().any(|p| p == "..") {
+                    return refuse(&next, "does not exist and a `..` follows it".into());
                 }
                 return Ok(());
             }
