@@ -3,7 +3,7 @@
 //! (0600 for a new file); a file with other hard links, or bind-mounted into place, rewritten
 //! in place so it keeps its inode and owner. Never decides what to write.
 
-use super::private_file::{commit, create_unique, fill, parent_of};
+use super::private_file::{commit, create_random, create_unique, fill, parent_of};
 use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -76,7 +76,7 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
         in_place(meta)?;
         return Ok(Written { target, backup });
     }
-    let (file, tmp) = create_unique(dir, &format!(".{name}.xacct-cred-tmp"), mode).map_err(fail)?;
+    let (file, tmp) = create_random(dir, &format!(".{name}.xacct-cred-tmp"), mode).map_err(fail)?;
     let written = commit(file, &tmp, &target, |f| f.write_all(text.as_bytes()));
     if let Err(e) = written {
         let pinned = matches!(
