@@ -113,7 +113,15 @@ pub fn parent_of(path: &Path) -> &Path {
 /// Makes a rename in `dir` durable.
 #[cfg(unix)]
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(test)]
+    SYNCED_DIRS.with_borrow_mut(|d| d.push(dir.to_path_buf()));
     File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The directories [`sync_dir`] synced on this thread, for tests of the write sequences.
+    pub static SYNCED_DIRS: std::cell::RefCell<Vec<PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[cfg(not(unix))]

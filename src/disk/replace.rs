@@ -3,7 +3,7 @@
 //! (0600 for a new file); a file with other hard links, or bind-mounted into place, rewritten
 //! in place so it keeps its inode and owner. Never decides what to write.
 
-use super::private_file::{commit, create_random, create_unique, fill, parent_of};
+use super::private_file::{commit, create_random, create_unique, fill, parent_of, sync_dir};
 use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -50,6 +50,9 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
             let (file, backup) =
                 create_unique(dir, &format!("{name}.bak-{stamp}"), mode).map_err(fail)?;
             fill(file, original.as_bytes()).map_err(fail)?;
+            // The backup's name must be on disk before the config is touched: the in-place
+            // rewrite has no rename (and so no directory fsync) of its own after it.
+            sync_dir(dir).map_err(fail)?;
             Some(backup)
         }
         None => None,
@@ -216,5 +219,27 @@ mod tests {
         assert_eq!(follow_links(&d.join("plain")).unwrap(), d.join("plain"));
         std::os::unix::fs::symlink("loop", d.join("loop")).unwrap();
         assert!(follow_links(&d.join("loop")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_in_place_rewrite_syncs_the_directory_after_the_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(&config, "[default]\n").unwrap();
+        std::fs::hard_link(&config, dir.path().join("other-link")).unwrap();
+        super::super::private_file::SYNCED_DIRS.with_borrow_mut(Vec::clear);
+        let written = write_with_backup(&config, "[default]\n", "[default]\nx = 1\n").unwrap();
+        assert!(written.backup.is_some());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("other-link")).unwrap(),
+            "[default]\nx = 1\n"
+        );
+        let synced = super::super::private_file::SYNCED_DIRS.take();
+        assert_eq!(
+            synced,
+            [dir.path()],
+            "the directory, once, after the backup"
+        );
     }
 }
