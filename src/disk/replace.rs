@@ -49,6 +49,7 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
             let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
             let (file, backup) =
                 create_unique(dir, &format!("{name}.bak-{stamp}"), mode).map_err(fail)?;
+            keep_group(&file, existing.as_ref()).map_err(fail)?;
             fill(file, original.as_bytes()).map_err(fail)?;
             // The backup's name must be on disk before the config is touched: the in-place
             // rewrite has no rename (and so no directory fsync) of its own after it.
@@ -80,6 +81,10 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
         return Ok(Written { target, backup });
     }
     let (file, tmp) = create_random(dir, &format!(".{name}.xacct-cred-tmp"), mode).map_err(fail)?;
+    if let Err(e) = keep_group(&file, existing.as_ref()) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail(e));
+    }
     let written = commit(file, &tmp, &target, |f| f.write_all(text.as_bytes()));
     if let Err(e) = written {
         let pinned = matches!(
@@ -158,6 +163,28 @@ fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
     true
+}
+
+/// Gives a new file the group of the file it stands for (a root:adm 0640 config stays adm's),
+/// before any byte is in it. A group the user may not give (EPERM) leaves the default one.
+#[cfg(unix)]
+fn keep_group(file: &std::fs::File, of: Option<&std::fs::Metadata>) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(gid) = of.map(MetadataExt::gid) else {
+        return Ok(());
+    };
+    if file.metadata()?.gid() == gid {
+        return Ok(());
+    }
+    match std::os::unix::fs::fchown(file, None, Some(gid)) {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_group(_: &std::fs::File, _: Option<&std::fs::Metadata>) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(unix)]
