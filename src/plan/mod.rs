@@ -234,7 +234,11 @@ fn duration(at: &Sources<'_>, args: &RoleInputs) -> Result<DurationSeconds> {
 }
 
 fn token_code(args: &RoleInputs, has_serial: bool) -> Result<Option<TokenCode>> {
-    let Some(text) = args.token_code.as_deref() else {
+    let Some(text) = args
+        .token_code
+        .as_ref()
+        .map(crate::credentials::Secret::expose)
+    else {
         return Ok(None);
     };
     let code = text.parse::<TokenCode>().map_err(|why| {
