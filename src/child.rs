@@ -33,8 +33,11 @@ pub const SCRUBBED: &[&str] = &[
     // Web identity comes before the container endpoint in every SDK's chain.
     "AWS_ROLE_ARN",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
-    // Another container endpoint (ECS's relative URI, or a token file for another one).
+    // Another container endpoint (ECS's relative or full URI, and its token or token file):
+    // the SDKs take it before ~/.aws. `exec --server` sets the full URI and token again.
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     // Loop detection is for the processes a renewal starts, never for the command: it may run
     // xacct-cred for this same role (an AWS CLI profile), and that is not a loop.

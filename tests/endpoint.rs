@@ -334,6 +334,34 @@ fn exec_server_forwards_signals_and_reports_death_by_signal() {
 }
 
 #[test]
+fn plain_exec_drops_an_inherited_container_endpoint_and_exec_server_sets_its_own() {
+    // The SDKs take a container endpoint before ~/.aws: one exec inherited would have the
+    // command use another identity than the keys exec gave it.
+    let sts = fake::sts();
+    let mut s = Scenario::with_role(&sts, "");
+    s.set(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "http://169.254.170.23/v1/old",
+    );
+    s.set("AWS_CONTAINER_AUTHORIZATION_TOKEN", "old-token");
+    let script = "echo \"uri=${AWS_CONTAINER_CREDENTIALS_FULL_URI-unset} token=${AWS_CONTAINER_AUTHORIZATION_TOKEN-unset}\"";
+    let out = s.run(&["exec", "-p", "prod", "--", "sh", "-c", script]);
+    out.ok();
+    assert!(
+        out.stdout.contains("uri=unset token=unset"),
+        "{}",
+        out.stdout
+    );
+    let out = s.run(&["exec", "--server", "-p", "prod", "--", "sh", "-c", script]);
+    out.ok();
+    assert!(
+        out.stdout.contains("uri=http://127.0.0.1:") && !out.stdout.contains("old"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
 fn exec_server_fails_before_running_anything_when_the_role_cannot_be_had() {
     let sts = fake::sts_with(|_, _| fake::sts_error(403, "AccessDenied", "not allowed"));
     let s = Scenario::with_role(&sts, "");

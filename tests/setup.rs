@@ -343,6 +343,56 @@ fn as_root_it_refuses_a_directory_another_user_controls() {
 }
 
 #[test]
+#[ignore = "needs root to give a file a group it is not in; scripts/test-all.sh runs it as root"]
+fn the_config_and_its_backup_keep_the_files_group() {
+    // root:adm 0640 became root:root: the group that was meant to read it no longer could.
+    use std::os::unix::fs::MetadataExt;
+    let s = scenario();
+    let aws = s.home.path().join(".aws");
+    let config = aws.join("config");
+    fs::write(&config, "[default]\nregion = eu-west-1\n").unwrap();
+    fs::set_permissions(&config, fs::Permissions::from_mode(0o640)).unwrap();
+    std::os::unix::fs::chown(&config, None, Some(65534)).unwrap();
+    s.run(&ARGS).ok();
+    assert!(
+        fs::read_to_string(&config)
+            .unwrap()
+            .contains("[profile prodro]")
+    );
+    let backup = backups(&aws);
+    assert_eq!(backup.len(), 1);
+    for file in [&config, &backup[0]] {
+        let meta = fs::metadata(file).unwrap();
+        assert_eq!(
+            (meta.gid(), mode(file)),
+            (65534, 0o640),
+            "{}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs root to chown a directory to another user; scripts/test-all.sh runs it as root"]
+fn as_root_a_missing_directory_followed_by_dotdot_is_refused() {
+    // The walk stopped at the first missing component: ROOTS/rmiss/../THEIRS/config passed,
+    // and setup created rmiss and wrote into the directory another user owns.
+    let mut s = scenario();
+    let theirs = s.home.path().join("theirs");
+    fs::create_dir(&theirs).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let sneaky = s.home.path().join("rmiss/../theirs/config");
+    s.set("AWS_CONFIG_FILE", sneaky.to_str().unwrap());
+    s.run(&ARGS).failed(2).stderr_has(&[
+        "as root",
+        "rmiss",
+        "does not exist and a `..` follows it",
+    ]);
+    assert!(!theirs.join("config").exists());
+    assert!(!s.home.path().join("rmiss").exists());
+}
+
+#[test]
 #[ignore = "needs root to chown a directory to another user; scripts/test-all.sh runs it as root"]
 fn as_root_the_program_path_written_is_never_one_another_user_controls() {
     // `su` without `-` or `sudo -E`: a user's directory first on root's PATH, holding a link to

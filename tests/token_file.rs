@@ -206,6 +206,39 @@ fn refused_as_root(what: &str, prepare: impl FnOnce(&Path)) {
 
 #[test]
 #[ignore = "needs root and the nobody user; scripts/test-all.sh runs it as root"]
+fn as_root_a_token_file_in_a_directory_another_user_controls_is_refused() {
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "run as root (scripts/test-all.sh does)"
+    );
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let theirs = s.home.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(NOBODY), Some(NOBODY)).unwrap();
+    for (path, why) in [
+        (theirs.join("token"), "owned by uid 65534"),
+        (shared_dir(&s).join("token"), "writable by other users"),
+    ] {
+        match start_serve(&s, &path) {
+            Ok((child, _)) => {
+                stop(child);
+                panic!("serve wrote its token at {}", path.display());
+            }
+            Err((code, stderr)) => {
+                assert_eq!(code, 2, "{stderr}");
+                for part in ["as root", "--token-file", why] {
+                    assert!(stderr.contains(part), "{part}: {stderr}");
+                }
+            }
+        }
+        assert!(!path.exists(), "{}", path.display());
+    }
+}
+
+#[test]
+#[ignore = "needs root and the nobody user; scripts/test-all.sh runs it as root"]
 fn as_root_an_empty_world_writable_file_another_user_made_is_refused() {
     refused_as_root("an empty 0666 file of nobody's", |p| {
         std::fs::write(p, "").unwrap();

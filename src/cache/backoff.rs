@@ -146,6 +146,9 @@ impl CacheDir {
     /// The last failed renewal of `key` since it was last renewed, if any.
     pub fn last_failure(&self, key: &str) -> Option<Failure> {
         let mut f = platform::open_entry(&self.backoff_path(key)).ok()?;
+        if !f.metadata().ok()?.is_file() {
+            return None;
+        }
         let mut bytes = Vec::new();
         Read::by_ref(&mut f)
             .take(4096)

@@ -11,11 +11,34 @@ use std::fs::File;
 use std::path::Path;
 use std::time::Duration;
 
-/// Held while renewing one key; dropping it closes the file, which releases the lock.
+/// Held while renewing one key; dropping it unlocks and closes the file.
 pub struct KeyLock {
     _file: File,
     /// Whether another process held it first (it may have renewed the entry meanwhile).
     pub waited: bool,
+    /// Handed to a detached renewal ([`KeyLock::pass_on`]): dropping only closes this copy.
+    passed_on: std::cell::Cell<bool>,
+}
+
+impl Drop for KeyLock {
+    /// Unlocks explicitly: closing alone releases a `flock` only when the last descriptor of the
+    /// open file closes, and a process another thread is starting holds a copy of every
+    /// descriptor until it execs, so the lock would outlive its holder by that moment.
+    fn drop(&mut self) {
+        if !self.passed_on.get() {
+            let _ = fs4::FileExt::unlock(&self._file);
+        }
+    }
+}
+
+impl KeyLock {
+    fn new(file: File, waited: bool) -> KeyLock {
+        KeyLock {
+            _file: file,
+            waited,
+            passed_on: std::cell::Cell::new(false),
+        }
+    }
 }
 
 impl KeyLock {
@@ -37,6 +60,7 @@ impl KeyLock {
         use rustix::io::{FdFlags, fcntl_setfd};
         use std::os::fd::AsRawFd;
         let _ = fcntl_setfd(&self._file, FdFlags::empty());
+        self.passed_on.set(true);
         let result = spawn(self._file.as_raw_fd());
         let _ = fcntl_setfd(&self._file, FdFlags::CLOEXEC);
         result
@@ -49,10 +73,7 @@ impl CacheDir {
         let path = self.lock_path(key);
         let file = open(&path)?;
         match fs4::FileExt::try_lock(&file) {
-            Ok(()) => Ok(Some(KeyLock {
-                _file: file,
-                waited: false,
-            })),
+            Ok(()) => Ok(Some(KeyLock::new(file, false))),
             Err(fs4::TryLockError::WouldBlock) => Ok(None),
             Err(fs4::TryLockError::Error(e)) => Err(lock_failed(&path, &e.to_string())),
         }
@@ -73,10 +94,7 @@ impl CacheDir {
             return None;
         }
         fs4::FileExt::try_lock(&file).ok()?;
-        Some(KeyLock {
-            _file: file,
-            waited: false,
-        })
+        Some(KeyLock::new(file, false))
     }
 
     /// Takes the exclusive per-key lock, waiting at most `timeout` for another process.
@@ -94,10 +112,7 @@ impl CacheDir {
             let _ = tx.send(locked);
         });
         match rx.recv_timeout(timeout) {
-            Ok(Ok(file)) => Ok(KeyLock {
-                _file: file,
-                waited: true,
-            }),
+            Ok(Ok(file)) => Ok(KeyLock::new(file, true)),
             Ok(Err(e)) => Err(lock_failed(&path, &e.to_string())),
             Err(_) => Err(Error::cache(format!(
                 "gave up after {} s waiting for another xacct-cred that is refreshing this session (lock {})",
@@ -125,4 +140,37 @@ fn open(path: &Path) -> Result<File> {
 fn lock_failed(path: &Path, why: &str) -> Error {
     Error::cache(format!("could not lock {}: {why}", path.display()))
         .hint("The cache directory must be on a local file system that supports flock; otherwise pass --no-cache.")
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// `session::tests::with_background_renewal_off_or_mfa_the_window_renews_in_the_call` failed
+    /// under load: a process another test thread was starting still held a copy of the released
+    /// lock's descriptor, so the next call found the lock held and served the cached session.
+    #[test]
+    fn a_dropped_lock_is_free_at_once_while_another_thread_starts_processes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = CacheDir::open(tmp.path().join("c")).unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let spawner = std::thread::spawn({
+            let stop = stop.clone();
+            move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = std::process::Command::new("true").status();
+                }
+            }
+        });
+        let held = (0..3000)
+            .filter(|_| {
+                drop(dir.try_lock("k").unwrap().expect("nobody else locks k"));
+                dir.try_lock("k").unwrap().is_none()
+            })
+            .count();
+        stop.store(true, Ordering::Relaxed);
+        spawner.join().unwrap();
+        assert_eq!(held, 0, "times a dropped lock was still held");
+    }
 }

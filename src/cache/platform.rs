@@ -62,10 +62,12 @@ mod imp {
         Ok(())
     }
 
+    /// Without following a link, and without blocking on a FIFO (a regular file reads the
+    /// same with O_NONBLOCK); callers check the descriptor is a regular file before reading.
     pub fn open_entry(path: &Path) -> std::io::Result<File> {
         OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(path)
     }
 
@@ -155,4 +157,41 @@ pub(super) fn unsafe_entry(path: &Path, why: &str) -> Error {
         path.display()
     ))
     .hint("Delete it (xacct-cred cache clear) and check who else can write to the cache directory.")
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::super::CacheDir;
+    use std::time::Duration;
+
+    /// A FIFO at KEY.json or KEY.backoff held the cache-hit read and the back-off read up for
+    /// as long as nobody wrote to it.
+    #[test]
+    fn a_fifo_at_an_entry_or_a_backoff_record_is_a_miss_without_blocking() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = CacheDir::open(tmp.path().join("c")).unwrap();
+        for name in ["k.json", "k.backoff"] {
+            let c = std::ffi::CString::new(dir.path().join(name).to_str().unwrap()).unwrap();
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = dir.clone();
+        std::thread::spawn(move || {
+            let read = reader.read("k").map(|e| e.is_none());
+            let _ = tx.send((read, reader.last_failure("k").is_none()));
+        });
+        let answer = rx.recv_timeout(Duration::from_secs(5));
+        if answer.is_err() {
+            // Let the blocked reader go (a writer that opens and closes), then fail.
+            for name in ["k.json", "k.backoff"] {
+                let _ = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(dir.path().join(name));
+            }
+            panic!("reading the entry or the back-off record blocked on a FIFO");
+        }
+        let (read, no_failure) = answer.unwrap();
+        assert!(read.unwrap(), "a FIFO is a miss");
+        assert!(no_failure, "a FIFO is no failure record");
+    }
 }

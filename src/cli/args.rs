@@ -64,7 +64,7 @@ impl From<RoleFlags> for RoleInputs {
     fn from(f: RoleFlags) -> RoleInputs {
         RoleInputs {
             profile: f.profile,
-            token_code: f.token_code,
+            token_code: f.token_code.map(crate::credentials::Secret::new),
             ..f.role.into()
         }
     }

@@ -275,7 +275,7 @@ fn the_renewals_arguments_round_trip_without_the_code() {
         external_id: Some("ext id".into()),
         duration_seconds: Some(900),
         mfa_serial: Some("arn:aws:iam::1:mfa/u".into()),
-        token_code: Some("654321".into()),
+        token_code: Some(crate::credentials::Secret::new("654321")),
         region: Some("eu-west-1".into()),
     };
     let store = StoreSettings {
@@ -333,4 +333,22 @@ fn the_renewals_arguments_round_trip_without_the_code() {
         panic!("not the renewal");
     };
     assert_eq!(got.plan.role, plain);
+}
+
+/// The MFA code was a plain `Option<String>` in `RoleInputs`, which `Cli` and the renewal's
+/// arguments derive `Debug` around: a stray `{:?}` printed it.
+#[test]
+fn debug_output_never_shows_the_mfa_code() {
+    for args in [
+        &["-p", "x", "--token-code", "654321"][..],
+        &["exec", "-p", "x", "--token-code", "654321", "--", "true"],
+        &["doctor", "-p", "x", "--token-code", "654321"],
+    ] {
+        let cli = parse(args).unwrap();
+        let shown = format!("{cli:?}");
+        assert!(
+            !shown.contains("654321") && shown.contains("redacted"),
+            "{shown}"
+        );
+    }
 }

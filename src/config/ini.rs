@@ -54,12 +54,18 @@ impl ConfigText {
         Some(name.to_string())
     }
 
-    /// Lines [start, end) of a profile's section, trailing blank and comment lines excluded.
-    fn span(&self, profile: &str) -> Option<(usize, usize)> {
-        let start = self
-            .lines
-            .iter()
-            .position(|l| Self::section_name(l).as_deref() == Some(profile))?;
+    /// Lines [start, end) of each of a profile's sections, in file order (aws-config merges
+    /// them, later keys winning).
+    fn spans(&self, profile: &str) -> Vec<(usize, usize)> {
+        let starts = self.lines.iter().enumerate();
+        starts
+            .filter(|(_, l)| Self::section_name(l).as_deref() == Some(profile))
+            .filter_map(|(i, _)| self.span_at(i))
+            .collect()
+    }
+
+    /// Lines [start, end) of the section at `start`, trailing blank and comment lines excluded.
+    fn span_at(&self, start: usize) -> Option<(usize, usize)> {
         let mut end = self.lines[start + 1..]
             .iter()
             .position(|l| Self::section_name(l).is_some())
@@ -73,21 +79,33 @@ impl ConfigText {
         Some((start, end))
     }
 
-    /// The section's top-level `key = value` pairs.
+    /// The profile's top-level `key = value` pairs over all its sections, a later value
+    /// replacing an earlier one as aws-config merges them.
     pub fn keys(&self, profile: &str) -> Option<Vec<(String, String)>> {
-        let (start, end) = self.span(profile)?;
-        Some(
-            self.lines[start + 1..end]
-                .iter()
-                .filter(|l| !l.starts_with(char::is_whitespace))
-                .filter_map(|l| {
-                    let (k, v) = l.split_once('=')?;
-                    let k = k.trim();
-                    (!k.is_empty() && !k.starts_with('#') && !k.starts_with(';'))
-                        .then(|| (k.to_string(), v.trim().to_string()))
-                })
-                .collect(),
-        )
+        let spans = self.spans(profile);
+        if spans.is_empty() {
+            return None;
+        }
+        let mut keys: Vec<(String, String)> = Vec::new();
+        for (start, end) in spans {
+            for l in &self.lines[start + 1..end] {
+                let Some((k, v)) = l
+                    .split_once('=')
+                    .filter(|_| !l.starts_with(char::is_whitespace))
+                else {
+                    continue;
+                };
+                let k = k.trim();
+                if k.is_empty() || k.starts_with('#') || k.starts_with(';') {
+                    continue;
+                }
+                match keys.iter_mut().find(|(have, _)| have == k) {
+                    Some(kv) => kv.1 = v.trim().to_string(),
+                    None => keys.push((k.to_string(), v.trim().to_string())),
+                }
+            }
+        }
+        Some(keys)
     }
 
     fn stanza(&self, profile: &str, keys: &[(String, String)]) -> Vec<String> {
@@ -107,9 +125,16 @@ impl ConfigText {
         self.lines.extend(stanza);
     }
 
+    /// The profile's first section becomes the stanza; its later sections go (else their keys
+    /// would still be merged into it).
     pub fn replace(&mut self, profile: &str, keys: &[(String, String)]) {
-        if let Some((start, end)) = self.span(profile) {
-            let stanza = self.stanza(profile, keys);
+        let spans = self.spans(profile);
+        for (i, &(start, end)) in spans.iter().enumerate().rev() {
+            let stanza = if i == 0 {
+                self.stanza(profile, keys)
+            } else {
+                Vec::new()
+            };
             self.lines.splice(start..end, stanza);
         }
     }
@@ -137,6 +162,20 @@ mod tests {
             f.text(),
             "[default]\nregion = x\n\n\n[profile new]\na = 1\n"
         );
+    }
+
+    /// Found by the setup property: with `[profile prod]` twice, --force replaced the first
+    /// section only, and the second's role_arn was still merged into prod.
+    #[test]
+    fn a_profile_in_two_sections_is_read_merged_and_replaced_whole() {
+        let mut f = ConfigText::new(
+            "[profile p]\na = 1\nb = 2\n[profile x]\n[ profile  p ]\nb = 3\nc = 4\n",
+        );
+        let keys =
+            [("a", "1"), ("b", "3"), ("c", "4")].map(|(k, v)| (k.to_string(), v.to_string()));
+        assert_eq!(f.keys("p").unwrap(), keys);
+        f.replace("p", &[("z".into(), "9".into())]);
+        assert_eq!(f.text(), "[profile p]\nz = 9\n[profile x]\n");
     }
 
     #[test]

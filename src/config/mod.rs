@@ -6,4 +6,4 @@ mod files;
 pub mod ini;
 pub mod self_command;
 
-pub use files::{SharedConfig, file_paths};
+pub use files::{SharedConfig, file_paths, read_profiles};

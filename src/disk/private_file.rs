@@ -44,6 +44,25 @@ pub fn create_unique(dir: &Path, name: &str, mode: u32) -> std::io::Result<(File
     }
 }
 
+/// `dir/PREFIX.RANDOM` (16 random hex digits from aws-lc-rs, seeded by the OS), created as
+/// [`create_exclusive`] does: for temp files in directories another user may write to, where
+/// a predictable name could be taken first and every next one too (a counter runs out).
+pub fn create_random(dir: &Path, prefix: &str, mode: u32) -> std::io::Result<(File, PathBuf)> {
+    let mut tries = 0;
+    loop {
+        let mut bytes = [0u8; 8];
+        aws_lc_rs::rand::fill(&mut bytes)
+            .map_err(|_| std::io::Error::other("the system's random source is unavailable"))?;
+        let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let path = dir.join(format!("{prefix}.{suffix}"));
+        match create_exclusive(&path, mode) {
+            Ok(file) => return Ok((file, path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 8 => tries += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Writes `bytes` into the new `file` and fsyncs it.
 pub fn fill(mut file: File, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
@@ -94,7 +113,15 @@ pub fn parent_of(path: &Path) -> &Path {
 /// Makes a rename in `dir` durable.
 #[cfg(unix)]
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(test)]
+    SYNCED_DIRS.with_borrow_mut(|d| d.push(dir.to_path_buf()));
     File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The directories [`sync_dir`] synced on this thread, for tests of the write sequences.
+    pub static SYNCED_DIRS: std::cell::RefCell<Vec<PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[cfg(not(unix))]
@@ -121,6 +148,26 @@ mod tests {
         let (_a, first) = create_unique(dir.path(), "g", 0o600).unwrap();
         let (_b, second) = create_unique(dir.path(), "g", 0o600).unwrap();
         assert_ne!(first, second, "an existing file is never reused");
+    }
+
+    /// The token file's temp names were `.NAME.xacct-cred-tmp`, then `.1` … `.100`: another
+    /// user who made all 101 first kept root's `serve --token-file` from starting.
+    #[test]
+    fn random_temp_names_cannot_be_taken_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = ".token.xacct-cred-tmp";
+        std::fs::write(dir.path().join(prefix), "").unwrap();
+        for n in 1..=100 {
+            std::fs::write(dir.path().join(format!("{prefix}.{n}")), "").unwrap();
+        }
+        let (_a, first) = create_random(dir.path(), prefix, 0o600).unwrap();
+        let (_b, second) = create_random(dir.path(), prefix, 0o600).unwrap();
+        assert_ne!(first, second);
+        for path in [&first, &second] {
+            let name = path.file_name().unwrap().to_str().unwrap();
+            let suffix = name.strip_prefix(&format!("{prefix}.")).unwrap();
+            assert!(suffix.len() == 16 && suffix.bytes().all(|b| b.is_ascii_hexdigit()));
+        }
     }
 
     #[cfg(unix)]

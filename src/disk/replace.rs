@@ -3,7 +3,7 @@
 //! (0600 for a new file); a file with other hard links, or bind-mounted into place, rewritten
 //! in place so it keeps its inode and owner. Never decides what to write.
 
-use super::private_file::{commit, create_unique, fill, parent_of};
+use super::private_file::{commit, create_random, create_unique, fill, parent_of, sync_dir};
 use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -59,7 +59,11 @@ fn write_file(path: &Path, original: Option<&str>, text: &str) -> Result<Written
             let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
             let (file, backup) =
                 create_unique(dir, &format!("{name}.bak-{stamp}"), mode).map_err(fail)?;
+            keep_group(&file, existing.as_ref()).map_err(fail)?;
             fill(file, original.as_bytes()).map_err(fail)?;
+            // The backup's name must be on disk before the config is touched: the in-place
+            // rewrite has no rename (and so no directory fsync) of its own after it.
+            sync_dir(dir).map_err(fail)?;
             Some(backup)
         }
         _ => None,
@@ -86,7 +90,11 @@ fn write_file(path: &Path, original: Option<&str>, text: &str) -> Result<Written
         in_place(meta)?;
         return Ok(Written { target, backup });
     }
-    let (file, tmp) = create_unique(dir, &format!(".{name}.xacct-cred-tmp"), mode).map_err(fail)?;
+    let (file, tmp) = create_random(dir, &format!(".{name}.xacct-cred-tmp"), mode).map_err(fail)?;
+    if let Err(e) = keep_group(&file, existing.as_ref()) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail(e));
+    }
     let written = commit(file, &tmp, &target, |f| f.write_all(text.as_bytes()));
     if let Err(e) = written {
         let pinned = matches!(
@@ -169,6 +177,28 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
     true
 }
 
+/// Gives a new file the group of the file it stands for (a root:adm 0640 config stays adm's),
+/// before any byte is in it. A group the user may not give (EPERM) leaves the default one.
+#[cfg(unix)]
+fn keep_group(file: &std::fs::File, of: Option<&std::fs::Metadata>) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(gid) = of.map(MetadataExt::gid) else {
+        return Ok(());
+    };
+    if file.metadata()?.gid() == gid {
+        return Ok(());
+    }
+    match std::os::unix::fs::fchown(file, None, Some(gid)) {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_group(_: &std::fs::File, _: Option<&std::fs::Metadata>) -> std::io::Result<()> {
+    Ok(())
+}
+
 #[cfg(unix)]
 fn has_other_links(meta: &std::fs::Metadata) -> bool {
     std::os::unix::fs::MetadataExt::nlink(meta) > 1
@@ -228,5 +258,27 @@ mod tests {
         assert_eq!(follow_links(&d.join("plain")).unwrap(), d.join("plain"));
         std::os::unix::fs::symlink("loop", d.join("loop")).unwrap();
         assert!(follow_links(&d.join("loop")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_in_place_rewrite_syncs_the_directory_after_the_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(&config, "[default]\n").unwrap();
+        std::fs::hard_link(&config, dir.path().join("other-link")).unwrap();
+        super::super::private_file::SYNCED_DIRS.with_borrow_mut(Vec::clear);
+        let written = write_with_backup(&config, "[default]\n", "[default]\nx = 1\n").unwrap();
+        assert!(written.backup.is_some());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("other-link")).unwrap(),
+            "[default]\nx = 1\n"
+        );
+        let synced = super::super::private_file::SYNCED_DIRS.take();
+        assert_eq!(
+            synced,
+            [dir.path()],
+            "the directory, once, after the backup"
+        );
     }
 }

@@ -11,8 +11,18 @@ use std::path::Path;
 /// or will hold, the file — there another user could plant the file or a link first. Otherwise
 /// a user could swap in a link between setup's checks and its writes, or point one at a file of
 /// their choosing, and have root write into it. Checked before anything is read or created.
-#[cfg(unix)]
 pub fn refuse_paths_others_control_as_root(path: &Path) -> Result<()> {
+    refuse_others_paths_as_root(
+        path,
+        "setup does not edit",
+        "Another user could redirect what root writes. Run setup as the user whose config it is (e.g. sudo -u USER xacct-cred setup …, or setpriv --reuid UID --regid GID --init-groups in a container). Nothing was changed.",
+    )
+}
+
+/// The same check for any file root is about to write: `doing` says what is refused ("serve
+/// does not write --token-file"), `hint` what to do instead.
+#[cfg(unix)]
+pub fn refuse_others_paths_as_root(path: &Path, doing: &str, hint: &str) -> Result<()> {
     use crate::error::Error;
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -22,11 +32,11 @@ pub fn refuse_paths_others_control_as_root(path: &Path) -> Result<()> {
     }
     let refuse = |at: &Path, why: String| {
         Err(Error::config(format!(
-            "as root, setup does not edit {}: {} {why}",
+            "as root, {doing} {}: {} {why}",
             path.display(),
             at.display()
         ))
-        .hint("Another user could redirect what root writes. Run setup as the user whose config it is (e.g. sudo -u USER xacct-cred setup …, or setpriv --reuid UID --regid GID --init-groups in a container). Nothing was changed."))
+        .hint(hint))
     };
     let others_write = |m: &std::fs::Metadata| m.permissions().mode() & 0o022 != 0;
     let sticky = |m: &std::fs::Metadata| m.permissions().mode() & 0o1000 != 0;
@@ -69,9 +79,13 @@ pub fn refuse_paths_others_control_as_root(path: &Path) -> Result<()> {
         let next = current.join(&part);
         match std::fs::symlink_metadata(&next) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // Created by root from here on, in a directory only root may write to.
+                // Created by root from here on, in a directory only root may write to — unless
+                // a `..` further on climbs out of what root creates into what it did not check.
                 if others_write(&here) {
                     return refuse(&current, "is writable by other users".into());
+                }
+                if pending.iter().any(|p| p == "..") {
+                    return refuse(&next, "does not exist and a `..` follows it".into());
                 }
                 return Ok(());
             }
@@ -101,6 +115,6 @@ pub fn refuse_paths_others_control_as_root(path: &Path) -> Result<()> {
     Ok(())
 }
 #[cfg(not(unix))]
-pub fn refuse_paths_others_control_as_root(_: &Path) -> Result<()> {
+pub fn refuse_others_paths_as_root(_: &Path, _: &str, _: &str) -> Result<()> {
     Ok(())
 }

@@ -32,7 +32,7 @@ fn flags(text: &str) -> (RoleInputs, Vec<(String, String)>) {
             "--external-id" => args.external_id = v,
             "--duration-seconds" => args.duration_seconds = value.parse().ok(),
             "--mfa-serial" => args.mfa_serial = v,
-            "--token-code" => args.token_code = v,
+            "--token-code" => args.token_code = v.map(crate::credentials::Secret::new),
             "--region" => args.region = v,
             _ => other.push((flag.to_string(), value.to_string())),
         }

@@ -65,7 +65,10 @@ pub fn check_plan(config: &str, credentials: &str, flags: &Flags) {
         external_id: scrub(&a.external_id),
         duration_seconds: a.duration_seconds,
         mfa_serial: scrub(&a.mfa_serial),
-        token_code: a.token_code.as_ref().map(|t| format!("{CANARY}{t}")),
+        token_code: a
+            .token_code
+            .as_ref()
+            .map(|t| crate::credentials::Secret::new(format!("{CANARY}{}", t.expose()))),
         region: scrub(&a.region),
     };
     let env = Environment::from_pairs(flags.env.iter().map(|(k, v)| {

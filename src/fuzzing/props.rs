@@ -131,7 +131,7 @@ fn role_args() -> impl Strategy<Value = RoleInputs> {
                 external_id: ext,
                 duration_seconds: dur,
                 mfa_serial: mfa,
-                token_code: code,
+                token_code: code.map(crate::credentials::Secret::new),
                 region,
             },
         )

@@ -2,6 +2,7 @@
 //! built from. Plain data with no parsing of its own; the command line (`cli`) fills it in.
 
 use crate::config::SharedConfig;
+use crate::credentials::Secret;
 use crate::env::Environment;
 use crate::error::Result;
 
@@ -16,9 +17,10 @@ pub struct RoleInputs {
     pub external_id: Option<String>,
     pub duration_seconds: Option<i64>,
     pub mfa_serial: Option<String>,
-    /// The one secret among them: [`RoleInputs::without_secrets`] drops it before the inputs
-    /// go anywhere else (the detached renewal's arguments).
-    pub token_code: Option<String>,
+    /// The one secret among them, so `Debug` (of the inputs, the parsed command line, the
+    /// detached renewal's arguments) shows it redacted; [`RoleInputs::without_secrets`] drops
+    /// it before the inputs go anywhere else (the detached renewal's arguments).
+    pub token_code: Option<Secret>,
     pub region: Option<String>,
 }
 

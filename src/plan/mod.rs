@@ -273,7 +273,11 @@ fn mfa_session_seconds(at: &Sources<'_>, source: &SourceSpec) -> Result<i64> {
 }
 
 fn token_code(args: &RoleInputs, has_serial: bool) -> Result<Option<TokenCode>> {
-    let Some(text) = args.token_code.as_deref() else {
+    let Some(text) = args
+        .token_code
+        .as_ref()
+        .map(crate::credentials::Secret::expose)
+    else {
         return Ok(None);
     };
     let code = text.parse::<TokenCode>().map_err(|why| {

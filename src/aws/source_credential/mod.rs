@@ -81,16 +81,12 @@ pub async fn resolve(plan: &Plan, env: &Environment) -> Result<SourceCredential>
 
 /// A profile's own keys, read from the files now (the plan holds only the key id).
 async fn static_keys(name: &str, env: &Environment) -> Result<Credentials> {
-    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
-    let fs = aws_types::os_shim_internal::Fs::real();
-    let profiles = aws_config::profile::load(&fs, &env.to_aws_env(), &files, None)
-        .await
-        .map_err(|e| {
-            Error::source(format!(
-                "could not read the static keys of profile {name}: {}",
-                crate::error::causes(&e)
-            ))
-        })?;
+    let profiles = crate::config::read_profiles(env).map_err(|e| {
+        Error::source(format!(
+            "could not read the static keys of profile {name}: {}",
+            crate::error::causes(&e)
+        ))
+    })?;
     let key = |k: &str| {
         profiles
             .get_profile(name)

@@ -39,6 +39,11 @@ impl TokenFile {
             ))
             .hint("Choose a path in a directory you own (the file is created with mode 0600).")
         };
+        crate::disk::root_walk::refuse_others_paths_as_root(
+            path,
+            "serve does not write --token-file",
+            "Another user could take the path first, or redirect what root writes. Choose a path in a directory only root can write (e.g. under /run). Nothing was written.",
+        )?;
         // Held (locked) until the new file is in its place, so that no other serve takes it.
         let old = match open_old(path) {
             Ok(old) => Some(old),
@@ -55,7 +60,7 @@ impl TokenFile {
             .file_name()
             .map_or("token".into(), |n| n.to_string_lossy());
         let (mut file, tmp) =
-            private_file::create_unique(dir, &format!(".{name}.xacct-cred-tmp"), 0o600)
+            private_file::create_random(dir, &format!(".{name}.xacct-cred-tmp"), 0o600)
                 .map_err(fail)?;
         let published = check_new(&file)
             .and_then(|()| lock(&file))
@@ -213,6 +218,28 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+
+    /// Another user who made every temp name the writer would try (`.token.xacct-cred-tmp`,
+    /// then `.1` … `.100`) kept root's `serve --token-file` from starting.
+    #[test]
+    fn temp_names_made_first_by_someone_else_do_not_stop_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        let prefix = dir.path().join(".token.xacct-cred-tmp");
+        std::fs::write(&prefix, "").unwrap();
+        for n in 1..=100 {
+            std::fs::write(format!("{}.{n}", prefix.display()), "").unwrap();
+        }
+        let token = Token::generate().unwrap();
+        let file = TokenFile::write(&path, &token).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), token.expose());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            102,
+            "no temp file left"
+        );
+        drop(file);
+    }
 
     #[test]
     fn an_old_token_file_is_replaced_never_written_through() {

@@ -53,7 +53,7 @@ fn debug_of_a_plan_never_shows_the_mfa_code() {
     let config = SharedConfig::from_strings("[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\nmfa_serial = arn:aws:iam::1:mfa/x\n", CREDS).unwrap();
     let args = RoleInputs {
         profile: Some("p".into()),
-        token_code: Some("482913".into()),
+        token_code: Some(crate::credentials::Secret::new("482913")),
         ..RoleInputs::default()
     };
     let plan = Plan::build(&config, &args, &Environment::default()).unwrap();

@@ -85,7 +85,7 @@ pub(super) fn cases() -> Vec<Case> {
             config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\n",
             args: RoleInputs {
                 profile: Some("p".into()),
-                token_code: Some("123456".into()),
+                token_code: Some(crate::credentials::Secret::new("123456")),
                 ..RoleInputs::default()
             },
             env: &[],
@@ -96,7 +96,7 @@ pub(super) fn cases() -> Vec<Case> {
             config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\nmfa_serial = arn:aws:iam::1:mfa/x\n",
             args: RoleInputs {
                 profile: Some("p".into()),
-                token_code: Some("12345".into()),
+                token_code: Some(crate::credentials::Secret::new("12345")),
                 ..RoleInputs::default()
             },
             env: &[],
