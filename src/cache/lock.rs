@@ -11,22 +11,27 @@ use std::fs::File;
 use std::path::Path;
 use std::time::Duration;
 
-/// Held while renewing one key; dropping it unlocks and closes the file.
+/// Held while renewing one key; dropping the last handle on it unlocks and closes the file.
 pub struct KeyLock {
-    _file: File,
+    file: std::sync::Arc<LockFile>,
     /// Whether another process held it first (it may have renewed the entry meanwhile).
     pub waited: bool,
-    /// Handed to a detached renewal ([`KeyLock::pass_on`]): dropping only closes this copy.
-    passed_on: std::cell::Cell<bool>,
 }
 
-impl Drop for KeyLock {
+/// The lock file, shared by every handle of one [`KeyLock`].
+struct LockFile {
+    file: File,
+    /// Handed to a detached renewal ([`KeyLock::pass_on`]): dropping only closes this copy.
+    passed_on: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for LockFile {
     /// Unlocks explicitly: closing alone releases a `flock` only when the last descriptor of the
     /// open file closes, and a process another thread is starting holds a copy of every
     /// descriptor until it execs, so the lock would outlive its holder by that moment.
     fn drop(&mut self) {
-        if !self.passed_on.get() {
-            let _ = fs4::FileExt::unlock(&self._file);
+        if !self.passed_on.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = fs4::FileExt::unlock(&self.file);
         }
     }
 }
@@ -34,19 +39,21 @@ impl Drop for KeyLock {
 impl KeyLock {
     fn new(file: File, waited: bool) -> KeyLock {
         KeyLock {
-            _file: file,
+            file: std::sync::Arc::new(LockFile {
+                file,
+                passed_on: std::sync::atomic::AtomicBool::new(false),
+            }),
             waited,
-            passed_on: std::cell::Cell::new(false),
         }
     }
 }
 
 impl KeyLock {
-    /// Another handle on the same open file, so on the same lock: it stays held until every
-    /// handle is dropped (a thread renewing in this process holds it past its caller).
+    /// Another handle on the same lock: it stays held until every handle is dropped (a thread
+    /// renewing in this process holds it past its caller).
     pub fn share(&self) -> Option<KeyLock> {
         Some(KeyLock {
-            _file: self._file.try_clone().ok()?,
+            file: self.file.clone(),
             waited: self.waited,
         })
     }
@@ -59,10 +66,12 @@ impl KeyLock {
     pub fn pass_on<T>(&self, spawn: impl FnOnce(i32) -> T) -> T {
         use rustix::io::{FdFlags, fcntl_setfd};
         use std::os::fd::AsRawFd;
-        let _ = fcntl_setfd(&self._file, FdFlags::empty());
-        self.passed_on.set(true);
-        let result = spawn(self._file.as_raw_fd());
-        let _ = fcntl_setfd(&self._file, FdFlags::CLOEXEC);
+        let lock = &self.file;
+        let _ = fcntl_setfd(&lock.file, FdFlags::empty());
+        lock.passed_on
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let result = spawn(lock.file.as_raw_fd());
+        let _ = fcntl_setfd(&lock.file, FdFlags::CLOEXEC);
         result
     }
 }
