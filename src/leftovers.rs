@@ -1,12 +1,8 @@
-//! Ending what a given-up source left running. aws-config starts a source profile's
-//! `credential_process` itself and, when xacct-cred stops waiting for it (renew's source bound),
-//! lets it run: a helper that hangs would outlive every call that started one. On Linux the
-//! processes this one started meanwhile in its own session, and theirs, are found in /proc,
-//! stopped and killed; elsewhere nothing is done (the detached renewal ends its whole process
-//! group instead). Nothing is ended when someone is at a terminal (the helper may be waiting
-//! for them: a browser login, a push prompt, and it may fill its own cache for the next call),
-//! nor in a process that serves the credential endpoint, which runs children of its own and
-//! renews concurrently ([`keep_all`]).
+//! Ending what a given-up source left running: aws-config lets a source `credential_process`
+//! run when xacct-cred stops waiting for it. On Linux the processes started meanwhile in this
+//! session are found in /proc, stopped and killed; elsewhere nothing is done. Never while
+//! someone is at a terminal (the helper may be waiting for them), nor in a process serving the
+//! credential endpoint ([`keep_all`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -5,15 +5,19 @@
 //! [`error`] it returns, and [`InheritedEnv`], through which the binary — not this library —
 //! writes the one environment variable its children must inherit. Everything else is private
 //! to the crate. The data's way through it: `config` (the files) → `plan` (validated, pure) →
-//! `session` (cache hit, or `renew`: `source` → `sts`) → `output`.
+//! `session` (cache hit, or `renew`: `aws`) → `output`.
 
+mod aws;
 mod background;
 mod cache;
+mod child;
 pub mod cli;
 mod cmd;
 mod config;
 mod credentials;
 mod diag;
+mod diagnosis;
+mod disk;
 mod env;
 pub mod error;
 #[cfg(feature = "fuzzing")]
@@ -21,19 +25,14 @@ pub mod error;
 pub mod fuzzing;
 #[cfg(all(test, not(feature = "fuzzing")))]
 mod fuzzing;
-mod http;
 mod leftovers;
 mod loop_guard;
-mod mfa;
 mod output;
 mod plan;
 mod prompt;
 mod renew;
-mod reply;
 mod server;
 mod session;
-mod source;
-mod sts;
 mod version;
 
 use cli::{Cli, Command};
@@ -57,11 +56,12 @@ pub fn run(cli: &Cli, inherited: &dyn InheritedEnv) -> error::Result<()> {
         diag::enable();
     }
     match &cli.command {
-        None => cmd::credentials::run(cli, &env, inherited),
+        None => cmd::credential_process::run(cli, &env, inherited),
         Some(Command::Cache { action, store }) => cmd::cache::run(action, store, &env),
         Some(Command::Doctor(args)) => cmd::doctor::run(args, &env),
         Some(Command::Setup(args)) => cmd::setup::run(args, &env),
         Some(Command::Policy(args)) => cmd::policy::run(args),
+        Some(Command::Exec(args)) if args.server => cmd::serve::exec(args, &env, inherited),
         Some(Command::Exec(args)) => cmd::exec::run(args, &env, inherited),
         Some(Command::Console(args)) => cmd::console::run(args, &env, inherited),
         Some(Command::Serve(args)) => cmd::serve::run(args, &env, inherited),

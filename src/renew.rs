@@ -5,13 +5,14 @@
 //! the session logic be tested with a fake STS in-process; it also starts the detached renewal
 //! (`background`) that renews a session inside the window while the caller serves it.
 
+use crate::aws::{mfa, source_credential, sts};
 use crate::cache::KeyLock;
 use crate::credentials::SessionCredentials;
 use crate::diag::debug;
 use crate::env::{self, Environment};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::{InheritedEnv, loop_guard, mfa, source, sts};
+use crate::{InheritedEnv, loop_guard};
 
 /// Obtains a new session for a plan (`key` is its cache key).
 pub trait Renew {
@@ -86,7 +87,7 @@ fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
         // failure (a still-valid session is served) rather than a caller that never returns.
         // What aws-config started for the source and would leave running once given up.
         let before = crate::leftovers::children();
-        let source = tokio::time::timeout(SOURCE_TIMEOUT, source::resolve(plan, env))
+        let source = tokio::time::timeout(SOURCE_TIMEOUT, source_credential::resolve(plan, env))
             .await
             .map_err(|_| {
                 crate::leftovers::end_children_started_since(&before);

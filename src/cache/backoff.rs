@@ -1,16 +1,12 @@
-//! The last failed renewal of a key, and the back-off it implies: after a renewal failed for a
-//! transient reason, calls within a minute serve the still-valid session at once instead of each
-//! waiting out STS's timeouts again (and start no background renewal).
-//!
-//! A small `KEY.backoff` file, a JSON object: when it failed, the error's kind, whether it is
-//! transient, who failed (a caller or the background renewal) and the error's one-line message
-//! (built from ARNs, names and key ids: never a secret). `--debug`, `doctor` and `cache list`
-//! show it. Best effort: a record that cannot be written or read only means one more renewal
-//! attempt. A record dated in the future (a skewed or planted file) is ignored.
+//! The last failed renewal of a key (`KEY.backoff`, a small JSON record: when, the error's kind
+//! and one-line message, who failed) and the back-off it implies: within a minute of a
+//! transient failure, calls serve the still-valid session at once. Best effort; never a secret
+//! in the record; a record dated in the future is ignored.
 
 use super::dir::CacheDir;
 use super::platform;
 use crate::credentials::{format_expiration, parse_expiration};
+use crate::disk::private_file;
 use crate::error::{Error, Kind};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -143,12 +139,8 @@ impl CacheDir {
             .path()
             .join(format!("{key}.backoff.{}.tmp", std::process::id()));
         let _ = std::fs::remove_file(&tmp);
-        if let Ok(mut f) = platform::create_new(&tmp)
-            && f.write_all(failure.to_json().as_bytes()).is_ok()
-        {
-            let _ = std::fs::rename(&tmp, &path);
-        }
-        let _ = std::fs::remove_file(&tmp);
+        let json = failure.to_json();
+        let _ = private_file::write_private(&path, &tmp, 0o600, |f| f.write_all(json.as_bytes()));
     }
 
     /// The last failed renewal of `key` since it was last renewed, if any.

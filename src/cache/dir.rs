@@ -6,7 +6,8 @@
 //! refused, because that is an attack or a mistake, not wear.
 
 use super::entry::CacheEntry;
-use super::platform;
+use super::platform::{self, unsafe_entry, unusable};
+use crate::disk::private_file;
 use crate::error::{Error, Result};
 use std::fs;
 use std::io::{Read, Write};
@@ -76,18 +77,13 @@ impl CacheDir {
         let tmp = self
             .path
             .join(format!("{key}.json.{}.tmp", std::process::id()));
-        let result = (|| -> std::io::Result<()> {
-            let mut f = platform::create_new(&tmp)?;
-            let json = entry.to_json();
+        let json = entry.to_json();
+        let result = private_file::write_private(&target, &tmp, 0o600, |f| {
             let (head, tail) = json.as_bytes().split_at(json.len() / 2);
             f.write_all(head)?;
             test_hooks::pause_inside_write();
-            f.write_all(tail)?;
-            f.sync_all()?;
-            drop(f);
-            fs::rename(&tmp, &target)?;
-            platform::sync_dir(&self.path)
-        })();
+            f.write_all(tail)
+        });
         result.map_err(|e| {
             let _ = fs::remove_file(&tmp);
             Error::cache(format!(
@@ -189,19 +185,4 @@ fn read_entry(path: &Path) -> Result<Option<CacheEntry>> {
         return Ok(None);
     }
     Ok(CacheEntry::from_json(&bytes))
-}
-
-pub(super) fn unusable(path: &Path, why: &str) -> Error {
-    Error::cache(format!("refusing to use the cache directory {}: {why}", path.display())).hint(format!(
-        "Use a directory only you own and can write (chmod 700), e.g. unset {} to use the default, or pass --no-cache.",
-        crate::env::CACHE_DIR
-    ))
-}
-
-pub(super) fn unsafe_entry(path: &Path, why: &str) -> Error {
-    Error::cache(format!(
-        "refusing to read the cache entry {}: {why}",
-        path.display()
-    ))
-    .hint("Delete it (xacct-cred cache clear) and check who else can write to the cache directory.")
 }

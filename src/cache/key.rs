@@ -1,13 +1,7 @@
-//! The cache key: a digest over everything that changes the session a plan would get.
-//!
-//! Two plans share a key exactly when STS would hand them interchangeable sessions: the same
-//! role request, the same endpoint, and the same source identity. The region is not part of it
-//! as such: a session from any regional STS endpoint is valid in every region, so the key names
-//! the endpoint actually used — the override URL when one is set, else the partition's regional
-//! STS with the FIPS / dual-stack choice — and a script looping `AWS_REGION` over every region
-//! makes one AssumeRole. The MFA code is not part of it (a code only unlocks the session the
-//! key names), and nothing secret is: the source is named by non-secret facts (profile names
-//! along the whole source_profile chain, files, key *ids*), never by a secret key.
+//! The cache key: a digest over everything that changes the session a plan would get (the role
+//! request, the STS endpoint actually used, the source identity), so two plans share a key
+//! exactly when STS would hand them interchangeable sessions. Never a secret in it: the source
+//! is named by profile names, files and key *ids*; the MFA code is not part of it.
 
 use crate::plan::{Plan, SourceSpec};
 use serde_json::Value;
@@ -17,6 +11,11 @@ use sha2::{Digest, Sha256};
 const SCHEME: &str = "xacct-cred cache key 2";
 
 /// The cache key of a plan: 40 hex digits.
+///
+/// The region is not part of it as such: a session from any regional STS endpoint is valid in
+/// every region, so the key names the endpoint actually used (the override URL, else the
+/// partition's regional STS with the FIPS / dual-stack choice), and a script looping
+/// `AWS_REGION` over every region makes one AssumeRole.
 pub fn key(plan: &Plan) -> String {
     let role = &plan.role;
     let mut material = vec![

@@ -1,12 +1,8 @@
-//! The on-disk session cache.
-//!
-//! Layout: one directory (0700, owned by the user, never a symlink), and per cache key a
-//! `KEY.json` entry (0600), a `KEY.lock` file and sometimes a `KEY.backoff` record of the last
-//! failed renewal. Each file here owns one concern: [`key`] what an entry is for, [`entry`] its
-//! format, what it was written for and its freshness, [`dir`] directory safety and atomic
-//! replacement, [`lock`] single-flight renewal, [`backoff`] the last failure and the pause after
-//! it, [`settings`] the flags and variables, and
-//! `platform` the Unix-only file modes. Nothing here talks to the network.
+//! The on-disk session cache: one directory (0700, the user's, never a symlink) holding per key
+//! a `KEY.json` entry (0600), a `KEY.lock` and sometimes a `KEY.backoff` record. [`mod@key`] what
+//! an entry is for, [`entry`] its format and freshness, [`dir`] the directory and its entries,
+//! [`lock`] single-flight renewal, [`backoff`] the last failure, [`settings`] the flags,
+//! `platform` the Unix modes and the safety errors. Nothing here talks to the network.
 
 mod backoff;
 mod dir;

@@ -1,12 +1,11 @@
 //! What the cache needs from the operating system that differs by platform: file modes and
-//! owners, refusing to follow symbolic links, and syncing a directory.
+//! owners, and refusing to follow symbolic links.
 //!
 //! On Unix the checks are strict (owner = the effective user, no group/other write on the
 //! directory, 0600 entries, `O_NOFOLLOW` everywhere). Elsewhere the per-user profile
 //! directory's ACLs protect the cache and these checks are no-ops. No `unsafe`: the effective
 //! uid comes from rustix's safe wrapper.
 
-use super::dir::{unsafe_entry, unusable};
 use crate::error::Error;
 use std::fs::{File, Metadata, OpenOptions};
 use std::path::Path;
@@ -74,15 +73,6 @@ mod imp {
         e.raw_os_error() == Some(libc::ELOOP)
     }
 
-    pub fn create_new(path: &Path) -> std::io::Result<File> {
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(path)
-    }
-
     pub fn open_lock(path: &Path) -> std::io::Result<File> {
         OpenOptions::new()
             .read(true)
@@ -92,10 +82,6 @@ mod imp {
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW)
             .open(path)
-    }
-
-    pub fn sync_dir(path: &Path) -> std::io::Result<()> {
-        File::open(path)?.sync_all()
     }
 
     pub fn private_dir_builder() -> std::fs::DirBuilder {
@@ -122,9 +108,6 @@ mod imp {
     pub fn is_symlink_refusal(_: &std::io::Error) -> bool {
         false
     }
-    pub fn create_new(path: &Path) -> std::io::Result<File> {
-        OpenOptions::new().write(true).create_new(true).open(path)
-    }
     pub fn open_lock(path: &Path) -> std::io::Result<File> {
         OpenOptions::new()
             .read(true)
@@ -132,9 +115,6 @@ mod imp {
             .create(true)
             .truncate(false)
             .open(path)
-    }
-    pub fn sync_dir(_: &Path) -> std::io::Result<()> {
-        Ok(())
     }
     pub fn private_dir_builder() -> std::fs::DirBuilder {
         let mut builder = std::fs::DirBuilder::new();
@@ -144,3 +124,20 @@ mod imp {
 }
 
 pub(super) use imp::*;
+
+/// The cache directory cannot be used, and why.
+pub(super) fn unusable(path: &Path, why: &str) -> Error {
+    Error::cache(format!("refusing to use the cache directory {}: {why}", path.display())).hint(format!(
+        "Use a directory only you own and can write (chmod 700), e.g. unset {} to use the default, or pass --no-cache.",
+        crate::env::CACHE_DIR
+    ))
+}
+
+/// An entry is not safe to trust, and why.
+pub(super) fn unsafe_entry(path: &Path, why: &str) -> Error {
+    Error::cache(format!(
+        "refusing to read the cache entry {}: {why}",
+        path.display()
+    ))
+    .hint("Delete it (xacct-cred cache clear) and check who else can write to the cache directory.")
+}

@@ -126,7 +126,7 @@ fn federated_url(endpoint: &str, destination: &str, creds: &SessionCredentials) 
         Error::new(Kind::StsUnavailable, format!("the federation endpoint {endpoint} did not give a sign-in token: {why}"))
             .hint(format!("{hint} Federated sign-in needs credentials from AssumeRole (not an IAM user's keys), and --federation-endpoint must be the partition's …/federation URL."))
     };
-    let reply = crate::http::get(&token_url, FEDERATION_TIMEOUT)
+    let reply = crate::aws::http_client::get(&token_url, FEDERATION_TIMEOUT)
         .map_err(|e| unavailable(e.to_string(), e.hint()))?;
     if !reply.is_success() {
         return Err(unavailable(

@@ -1,98 +1,45 @@
 //! `xacct-cred exec -- CMD…`: runs a command with the role's credentials in its environment.
 //!
-//! On Unix the process replaces itself with the command (execvp), so signals such as SIGINT and
-//! SIGTERM reach the command directly and its exit status is ours, with nothing in between to
-//! get either wrong. Elsewhere it spawns, forwards the exit code, and waits. Nothing of loop
-//! detection (`loop_guard`) reaches the command.
+//! On Unix the process becomes the command (execvp), so signals reach it directly and its exit
+//! status is ours. `exec --server` is `serve`'s (dispatched in `lib.rs`); what both share is in
+//! `crate::child`. Nothing of loop detection reaches the command.
 
 use crate::InheritedEnv;
 use crate::cache::CacheSettings;
+use crate::child::{self, EXEC_MARKER};
 use crate::cli::ExecArgs;
 use crate::config::SharedConfig;
 use crate::credentials::format_expiration;
-use crate::env::{self, Environment};
-use crate::error::{Error, Kind, Result};
+use crate::env::Environment;
+use crate::error::Result;
 use crate::plan::Plan;
 use crate::renew::ViaSts;
 use crate::session::{self, SystemClock};
-use std::process::Command;
-
-/// Set in the command's environment; its presence means "already inside an exec".
-pub const EXEC_MARKER: &str = "XACCT_CRED_EXEC";
 
 pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
-    if args.server {
-        return super::serve::exec(args, env, inherited);
-    }
-    if let Some(outer) = env.get(EXEC_MARKER)
-        && !args.allow_nested
-    {
-        return Err(Error::config(format!("already inside `xacct-cred exec` for {outer}; a nested exec would silently switch roles"))
-            .hint("Run the command directly (the credentials are already in the environment), or pass --allow-nested if switching roles is intended."));
-    }
+    child::refuse_nested(env, args.allow_nested)?;
     let plan = Plan::build(&SharedConfig::load(env, &args.role)?, &args.role, env)?;
     let renewer = ViaSts { env, inherited };
     let settings = CacheSettings::from_args(&args.cache);
     let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;
-    let program = &args.command[0];
-    let mut cmd = Command::new(program);
-    cmd.args(&args.command[1..])
-        .env("AWS_ACCESS_KEY_ID", &creds.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.expose())
-        .env("AWS_SESSION_TOKEN", creds.session_token.expose())
-        .env(
-            "AWS_CREDENTIAL_EXPIRATION",
-            format_expiration(creds.expiration),
-        )
-        .env(
-            EXEC_MARKER,
-            plan.profile
-                .clone()
-                .unwrap_or_else(|| plan.role.role_arn.arn.clone()),
-        )
-        // A profile in the environment would make SDKs ignore the variables above (botocore drops
-        // environment credentials when a profile is named) or run the credential_process again.
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_DEFAULT_PROFILE")
-        .env_remove("AWS_SECURITY_TOKEN")
-        // Loop detection is for the processes a renewal starts (a source credential_process),
-        // never for the command: it may well run xacct-cred for this same role (an AWS CLI
-        // profile whose credential_process is xacct-cred), and that is not a loop. The variable
-        // is in this process's environment when a cold cache made it renew just now.
-        .env_remove(env::CHAIN);
+    let expiration = format_expiration(creds.expiration);
+    let marker = plan
+        .profile
+        .clone()
+        .unwrap_or_else(|| plan.role.role_arn.arn.clone());
+    let mut vars = vec![
+        ("AWS_ACCESS_KEY_ID", creds.access_key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.expose()),
+        ("AWS_SESSION_TOKEN", creds.session_token.expose()),
+        ("AWS_CREDENTIAL_EXPIRATION", expiration.as_str()),
+        (EXEC_MARKER, marker.as_str()),
+    ];
     if plan.region_configured {
-        cmd.env("AWS_REGION", &plan.region)
-            .env("AWS_DEFAULT_REGION", &plan.region);
+        vars.extend([
+            ("AWS_REGION", plan.region.as_str()),
+            ("AWS_DEFAULT_REGION", plan.region.as_str()),
+        ]);
     }
-    launch(cmd, program)
-}
-
-#[cfg(unix)]
-fn launch(mut cmd: Command, program: &str) -> Result<()> {
-    use std::os::unix::process::CommandExt;
-    let e = cmd.exec();
-    Err(cannot_run(program, &e))
-}
-
-#[cfg(not(unix))]
-fn launch(mut cmd: Command, program: &str) -> Result<()> {
-    let status = cmd.status().map_err(|e| cannot_run(program, &e))?;
-    std::process::exit(status.code().unwrap_or(1));
-}
-
-/// The shells' 127 / 126 for a command that is missing or cannot run (also `exec --server`'s).
-pub(crate) fn cannot_run(program: &str, e: &std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        Error::new(
-            Kind::CommandNotFound,
-            format!("exec: {program}: command not found"),
-        )
-        .hint("Check the spelling and PATH.")
-    } else {
-        Error::new(
-            Kind::CommandNotRunnable,
-            format!("exec: could not run {program}: {e}"),
-        )
-        .hint("Check that it is an executable file.")
-    }
+    let program = &args.command[0];
+    child::replace_process(child::command(&args.command, &vars), program)
 }

@@ -2,7 +2,7 @@
 
 pub mod cache;
 pub mod console;
-pub mod credentials;
+pub mod credential_process;
 pub mod doctor;
 pub mod exec;
 pub mod generate;

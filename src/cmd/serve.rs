@@ -10,16 +10,18 @@
 
 use crate::InheritedEnv;
 use crate::cache::{self, CacheMode, CacheSettings, StoreSettings};
+use crate::child;
 use crate::cli::{ExecArgs, Format, RoleArgs, ServeArgs};
 use crate::config::SharedConfig;
 use crate::diag::debug;
+use crate::disk::private_file;
 use crate::env::{self, Environment};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::renew::ViaSts;
 use crate::server::sessions::{NoEnvWrites, ServedProfile};
 use crate::server::token::Token;
-use crate::server::{self, Endpoint, child};
+use crate::server::{self, Endpoint};
 use crate::session::{self, SystemClock};
 use crate::{loop_guard, output};
 use std::io::Write;
@@ -98,12 +100,7 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
 /// `exec --server`: the command runs with the endpoint in its environment; its exit status
 /// becomes ours.
 pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
-    if let Some(outer) = env.get(super::exec::EXEC_MARKER)
-        && !args.allow_nested
-    {
-        return Err(Error::config(format!("already inside `xacct-cred exec` for {outer}; a nested exec would silently switch roles"))
-            .hint("Run the command directly (its credentials are already provided), or pass --allow-nested if switching roles is intended."));
-    }
+    child::refuse_nested(env, args.allow_nested)?;
     if args.cache.no_cache {
         return Err(Error::config("exec --server serves from the cache; --no-cache would assume the role again on every request")
             .hint("Leave out --no-cache (use --refresh to start from a new session)."));
@@ -130,7 +127,7 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
     let mut vars = vec![
         (FULL_URI, url.as_str()),
         (TOKEN, endpoint.token().expose()),
-        (super::exec::EXEC_MARKER, marker.as_str()),
+        (child::EXEC_MARKER, marker.as_str()),
     ];
     if let Some(r) = &region {
         vars.extend([
@@ -302,7 +299,7 @@ fn render(
 }
 
 /// The `--token-file`: the token alone (no newline: the Rust SDK sends the file's bytes as the
-/// header), mode 0600, removed when the server stops.
+/// header), mode 0600, written by `crate::disk::private_file`, removed when the server stops.
 struct TokenFile(PathBuf);
 
 impl TokenFile {
@@ -328,22 +325,18 @@ impl TokenFile {
                 ));
             }
         }
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-        }
-        let mut file = options.open(path).map_err(fail)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(fail)?;
-        }
-        file.write_all(token.expose().as_bytes())
-            .and_then(|()| file.sync_all())
+        // Created beside it under a new name and renamed over it: an existing path is never
+        // opened for writing, so no link or file planted there is written through.
+        let name = path
+            .file_name()
+            .map_or("token".into(), |n| n.to_string_lossy());
+        let (file, tmp) = private_file::create_unique(
+            private_file::parent_of(path),
+            &format!(".{name}.xacct-cred-tmp"),
+            0o600,
+        )
+        .map_err(fail)?;
+        private_file::commit(file, &tmp, path, |f| f.write_all(token.expose().as_bytes()))
             .map_err(fail)?;
         Ok(TokenFile(path.to_path_buf()))
     }
@@ -352,5 +345,26 @@ impl TokenFile {
 impl Drop for TokenFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_old_token_file_is_replaced_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        let other = dir.path().join("other-link");
+        let old = "a".repeat(64);
+        std::fs::write(&path, &old).unwrap();
+        std::fs::hard_link(&path, &other).unwrap();
+        let token = Token::generate().unwrap();
+        let file = TokenFile::write(&path, &token).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), token.expose());
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), old, "a new inode");
+        drop(file);
+        assert!(!path.exists());
     }
 }

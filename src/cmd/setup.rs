@@ -5,8 +5,10 @@
 pub(crate) mod edit;
 
 use crate::cli::{RoleArgs, SetupArgs};
-use crate::config::edit::{header, refuse_paths_others_control_as_root, write_with_backup};
 use crate::config::file_paths;
+use crate::config::ini::header;
+use crate::disk::replace::write_with_backup;
+use crate::disk::root_walk::refuse_paths_others_control_as_root;
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -109,7 +111,7 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
         return Ok(());
     }
     eprintln!();
-    crate::cmd::doctor::run(
+    crate::diagnosis::run(
         &crate::cli::DoctorArgs {
             role: RoleArgs {
                 profile: Some(role_profile),

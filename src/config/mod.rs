@@ -1,8 +1,8 @@
 //! The shared AWS config and credentials files: [`files`] reads them as the SDKs do (on the
-//! cache-hit path, so cheaply and without a runtime); [`edit`] changes the config file the way
-//! users keep it (for `setup`).
+//! cache-hit path, so cheaply and without a runtime); [`ini`] edits the config file's text the way
+//! users keep it (for `setup`; `crate::disk` writes it).
 
-pub mod edit;
 mod files;
+pub mod ini;
 
 pub use files::{SharedConfig, file_paths};

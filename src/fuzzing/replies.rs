@@ -4,8 +4,8 @@
 //! document, or a reason that never quotes a secret; never a panic. (The ECS container
 //! endpoint's credentials document is parsed by aws-config's provider, not here.)
 
+use crate::aws::source_credential::parse_imds_credentials;
 use crate::cmd::console::signin_token;
-use crate::source::parse_imds_credentials;
 
 pub fn check_imds_reply(bytes: &[u8]) {
     let Ok(doc) = std::str::from_utf8(bytes) else {
@@ -52,7 +52,7 @@ pub fn check_signin_reply(bytes: &[u8]) {
 /// An error reply's code and message: one short word, and one bounded line without control
 /// characters or token-shaped runs (a body may echo a request that carried a token).
 pub fn check_error_reply(status: Option<u16>, body: &[u8]) {
-    let r = crate::reply::read(status, body);
+    let r = crate::aws::error_body::read(status, body);
     if let Some(code) = &r.code {
         assert!(!code.is_empty() && code.len() <= 64, "code {code:?}");
         assert!(

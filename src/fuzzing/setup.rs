@@ -7,7 +7,7 @@
 use crate::cli::{CacheStoreArgs, RoleArgs, SetupArgs};
 use crate::cmd::setup::edit::{self, Wanted};
 use crate::config::SharedConfig;
-use crate::config::edit::ConfigText;
+use crate::config::ini::ConfigText;
 use crate::env::Environment;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

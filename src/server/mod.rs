@@ -10,7 +10,6 @@
 //! leave only in the body of a 200 to a request that carried the token — never in a log line,
 //! an error or a `Debug`. [`sessions`] owns how a request gets its session; [`token`] the token.
 
-pub mod child;
 pub mod http;
 pub mod sessions;
 pub mod token;

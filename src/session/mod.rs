@@ -1,28 +1,25 @@
 //! The one decision: serve the cached session, serve it and renew it in the background, or
-//! renew it in the call — and that renewal, single flight under the key's lock.
-//!
-//! [`obtain`] is the hot path and reads top to bottom: key, loop check, one file read, expiry
-//! check, done. No runtime, no SDK client, no socket and no lock unless that file is missing,
-//! stale or not for this plan. Inside the window but above the blocking margin the session is
-//! served at once and the [`Renew`]er starts one detached renewal (`background`); only below the
-//! margin, expired or missing does [`renew_locked`] renew in the call — and a caller that finds
-//! another process renewing serves a still-valid session at once instead of queueing behind
-//! STS. [`decide`] is the rule, pure; the clock and the renewer are parameters, so the rules are
-//! tested in-process. Never prints to stdout.
+//! renew it in the call ([`renewal`], single flight under the key's lock). [`obtain`] is the
+//! hot path and reads top to bottom: key, loop check, one file read, expiry check, done; no
+//! runtime, SDK client, socket or lock on a hit. [`decide`] is the rule, pure; the clock and
+//! the renewer are parameters. Never prints to stdout.
 
 use crate::cache::{self, Attempt, CacheDir, CacheEntry, CacheMode, CacheSettings, Failure, State};
 use crate::credentials::SessionCredentials;
 use crate::diag::debug;
 use crate::env::Environment;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::loop_guard;
 use crate::plan::Plan;
 use crate::renew::Renew;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use time::OffsetDateTime;
 
+mod renewal;
 #[cfg(test)]
 mod tests;
+
+use renewal::Renewal;
 
 /// The time, injectable.
 pub trait Clock {
@@ -144,12 +141,21 @@ pub fn obtain(
             Decision::Renew => {}
         }
     }
-    renew_locked(&dir, &key, plan, settings, rules, clock, renewer, cached)
+    let renewal = Renewal {
+        dir: &dir,
+        key: &key,
+        plan,
+        settings,
+        rules,
+        clock,
+        renewer,
+    };
+    renewal.renew_locked(cached)
 }
 
 /// The entry for `key` if it was written for this plan's role, session name and source; any
 /// other is a miss, which the renewal that follows repairs.
-fn read_for(dir: &CacheDir, key: &str, plan: &Plan) -> Result<Option<CacheEntry>> {
+pub(super) fn read_for(dir: &CacheDir, key: &str, plan: &Plan) -> Result<Option<CacheEntry>> {
     Ok(dir.read(key)?.filter(|e| {
         let ok = e.is_for(plan);
         if !ok {
@@ -208,159 +214,6 @@ fn start_background_renewal(
     drop(lock);
 }
 
-/// The miss path: under the key's lock, re-check the entry, then renew and store it.
-#[allow(clippy::too_many_arguments)]
-fn renew_locked(
-    dir: &CacheDir,
-    key: &str,
-    plan: &Plan,
-    settings: &CacheSettings,
-    rules: Rules,
-    clock: &dyn Clock,
-    renewer: &dyn Renew,
-    cached: Option<CacheEntry>,
-) -> Result<SessionCredentials> {
-    debug(|| {
-        format!(
-            "renewing {}; taking the lock",
-            dir.entry_path(key).display()
-        )
-    });
-    let refresh = settings.mode == CacheMode::Refresh;
-    let lock = match dir.try_lock(key)? {
-        Some(lock) => lock,
-        None => {
-            // Another process is renewing. A valid session is served at once: queueing behind
-            // its STS call is what made twelve parallel callers wait out each other's timeouts.
-            let now = clock.now();
-            if let Some(entry) = cached.as_ref().filter(|e| e.is_servable(now) && !refresh) {
-                let state = entry.state(now, rules.window, rules.margin);
-                if state == State::MustRenew {
-                    eprintln!(
-                        "xacct-cred: warning: another xacct-cred is renewing the session for {}; using the cached one, which expires in {} min.",
-                        plan.role.role_arn.arn,
-                        entry.time_left(now).whole_minutes()
-                    );
-                }
-                debug(|| "another process holds the lock: serving the valid session".into());
-                return Ok(entry.credentials.clone());
-            }
-            return wait_for_holder(dir, key, plan, settings, rules, clock, renewer);
-        }
-    };
-    renew_holding(dir, key, plan, settings, rules, clock, renewer, lock)
-}
-
-/// Nothing valid to serve: wait (bounded) for the holder, then use what it wrote. If it let go
-/// at once without a session (it died, or was refused), renew here; if it spent its STS
-/// attempts and failed, say so rather than spend as long again.
-fn wait_for_holder(
-    dir: &CacheDir,
-    key: &str,
-    plan: &Plan,
-    settings: &CacheSettings,
-    rules: Rules,
-    clock: &dyn Clock,
-    renewer: &dyn Renew,
-) -> Result<SessionCredentials> {
-    /// A holder that let go sooner than this did not spend an STS attempt sequence.
-    const QUICK: Duration = Duration::from_secs(2);
-    let started = Instant::now();
-    let since = clock.now();
-    let lock = dir.lock(key, settings.store.lock_timeout)?;
-    let waited = started.elapsed();
-    debug(|| {
-        format!(
-            "waited {} ms for another process renewing it",
-            waited.as_millis()
-        )
-    });
-    let refresh = settings.mode == CacheMode::Refresh;
-    if !refresh
-        && let Some(entry) = read_for(dir, key, plan)?
-        && entry.is_servable(clock.now())
-    {
-        return Ok(entry.credentials);
-    }
-    if refresh || waited < QUICK {
-        return renew_holding(dir, key, plan, settings, rules, clock, renewer, lock);
-    }
-    let what = match dir
-        .last_failure(key)
-        .filter(|f| f.at >= since - time::Duration::seconds(1))
-    {
-        Some(f) => Error::new(
-            f.kind,
-            format!(
-                "another xacct-cred renewing the session for {} failed after {} s: {}",
-                plan.role.role_arn.arn,
-                waited.as_secs(),
-                f.message
-            ),
-        ),
-        None => Error::cache(format!(
-            "another xacct-cred renewing the session for {} let go after {} s without a session",
-            plan.role.role_arn.arn,
-            waited.as_secs()
-        )),
-    };
-    Err(what.hint(
-        "Retry in a moment; run with --debug, or `xacct-cred doctor`, to see where it fails.",
-    ))
-}
-
-/// Renewal proper, with the lock held: re-check, renew, store; serve a still-valid session if
-/// renewing fails for a passing reason.
-#[allow(clippy::too_many_arguments)]
-fn renew_holding(
-    dir: &CacheDir,
-    key: &str,
-    plan: &Plan,
-    settings: &CacheSettings,
-    rules: Rules,
-    clock: &dyn Clock,
-    renewer: &dyn Renew,
-    lock: cache::KeyLock,
-) -> Result<SessionCredentials> {
-    let configured_window = settings.store.refresh_window;
-    let cached = read_for(dir, key, plan)?;
-    if let Some(entry) = &cached {
-        // Another process may have renewed it while we waited for the lock.
-        if settings.mode != CacheMode::Refresh && entry.is_fresh(clock.now(), rules.window) {
-            debug(|| format!("renewed by another process (waited: {})", lock.waited));
-            return Ok(entry.credentials.clone());
-        }
-    }
-    dir.remove_stale_temp_files(key);
-    match renewer.renew(plan, key) {
-        Ok(creds) => {
-            let entry = CacheEntry::new(plan, creds, clock.now());
-            dir.clear_failed_renewal(key);
-            if let Some(note) = cache::short_session_note(configured_window, plan.role.duration()) {
-                eprintln!("{note}");
-            }
-            if let Err(e) = dir.write(key, &entry) {
-                eprintln!(
-                    "xacct-cred: warning: the new session was not cached: {}",
-                    e.what()
-                );
-            }
-            Ok(entry.credentials)
-        }
-        Err(e) => {
-            let now = clock.now();
-            dir.note_failed_renewal(key, &Failure::new(&e, Attempt::Caller, now));
-            match cached {
-                Some(entry) if e.kind().is_transient() && entry.is_servable(now) => {
-                    warn_serving_cached(plan, &entry, now, e.what());
-                    Ok(entry.credentials)
-                }
-                _ => Err(e),
-            }
-        }
-    }
-}
-
 fn debug_last_failure(dir: &CacheDir, key: &str, now: OffsetDateTime) {
     debug(|| match dir.last_failure(key) {
         Some(f) => format!("last failed renewal: {}", f.describe(now)),
@@ -368,7 +221,7 @@ fn debug_last_failure(dir: &CacheDir, key: &str, now: OffsetDateTime) {
     });
 }
 
-fn warn_serving_cached(plan: &Plan, entry: &CacheEntry, now: OffsetDateTime, why: &str) {
+pub(super) fn warn_serving_cached(plan: &Plan, entry: &CacheEntry, now: OffsetDateTime, why: &str) {
     eprintln!(
         "xacct-cred: warning: could not renew the session for {} ({why}); using the cached one, which expires in {} min.",
         plan.role.role_arn.arn,

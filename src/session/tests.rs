@@ -5,6 +5,7 @@ use crate::config::SharedConfig;
 use crate::credentials::Secret;
 use crate::error::{Error, Kind};
 use std::cell::{Cell, RefCell};
+use std::time::Instant;
 
 struct FixedClock(Cell<OffsetDateTime>);
 

@@ -8,7 +8,7 @@
 
 use crate::cli::{RoleArgs, SetupArgs};
 use crate::config::SharedConfig;
-use crate::config::edit::{ConfigText, header};
+use crate::config::ini::{ConfigText, header};
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::plan::Plan;

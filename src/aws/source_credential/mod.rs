@@ -273,7 +273,7 @@ fn imds_error(e: &imds::client::error::ImdsError, where_: &str, step: &str, path
 /// are HTML, and say no more than the status).
 fn reply_detail(r: &HttpResponse) -> String {
     let status = r.status().as_u16();
-    let reading = crate::reply::read(Some(status), r.body().bytes().unwrap_or(&[]));
+    let reading = crate::aws::error_body::read(Some(status), r.body().bytes().unwrap_or(&[]));
     match (reading.code, reading.message) {
         (Some(c), Some(m)) => format!("HTTP {status}, {c}: {m}"),
         (Some(c), None) => format!("HTTP {status}, {c}"),

@@ -1,52 +1,112 @@
-//! `exec --server`'s command, run as xacct-cred's child: its environment (the endpoint's two
-//! variables, none of the credentials or profile variables an SDK would prefer), the signals
-//! forwarded to it, and its exit status as xacct-cred's.
+//! The command that `exec` runs, with or without the endpoint: the one scrub list of its
+//! environment, the nested-exec guard, starting it, forwarding signals to it, and its exit
+//! status as xacct-cred's. Below both commands; never imports a command, never prints a secret,
+//! never writes our own environment.
 //!
 //! Forwarding rule: SIGTERM and SIGHUP are always forwarded. SIGINT and SIGQUIT typed at a
-//! terminal reach the terminal's whole foreground process group — the command is in it already
-//! — so while xacct-cred is in that group they are not sent a second time (a second Ctrl-C
-//! means "force quit" to terraform and others); otherwise (`kill -INT`, a supervisor, no
-//! terminal) they are forwarded too. Nothing here prints a secret or writes our own environment.
+//! terminal reach the whole foreground process group, the command included, so while
+//! xacct-cred is in that group they are not sent twice (a second Ctrl-C means "force quit");
+//! otherwise (`kill -INT`, a supervisor, no terminal) they are forwarded too.
 
-use crate::cmd::exec::cannot_run;
-use crate::error::Result;
+use crate::env::{self, Environment};
+use crate::error::{Error, Kind, Result};
 use std::process::ExitStatus;
 
-/// Variables an SDK would use before the endpoint (its default chain reads the environment's
-/// keys, a named profile, web identity and the relative URI first), and the loop-detection
-/// chain, which must not reach the command (a credential_process inside it is a new chain).
-const REMOVED: &[&str] = &[
+/// Set in the command's environment; its presence means "already inside an exec".
+pub const EXEC_MARKER: &str = "XACCT_CRED_EXEC";
+
+/// Removed from the command's environment before anything is set, by `exec` and
+/// `exec --server` alike: whatever an SDK's default chain would use before the credentials we
+/// give it, and what must not leak into it.
+pub const SCRUBBED: &[&str] = &[
+    // Keys of another identity: set again by `exec`; under `exec --server` the chain would take
+    // them before the endpoint.
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
+    // The old name of AWS_SESSION_TOKEN, which botocore still reads.
     "AWS_SECURITY_TOKEN",
     "AWS_CREDENTIAL_EXPIRATION",
+    // A named profile makes botocore drop environment keys, or runs the credential_process again.
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
+    // Web identity comes before the container endpoint in every SDK's chain.
     "AWS_ROLE_ARN",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
+    // Another container endpoint (ECS's relative URI, or a token file for another one).
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    crate::env::CHAIN,
+    // Loop detection is for the processes a renewal starts, never for the command: it may run
+    // xacct-cred for this same role (an AWS CLI profile), and that is not a loop.
+    env::CHAIN,
 ];
 
-/// The command with its environment set; `extra` are the endpoint's variables and the like.
-pub fn command(argv: &[String], extra: &[(&str, &str)]) -> tokio::process::Command {
+/// Refuses to run inside another `exec` unless `--allow-nested`: a nested exec would silently
+/// switch roles.
+pub fn refuse_nested(env: &Environment, allow_nested: bool) -> Result<()> {
+    match env.get(EXEC_MARKER) {
+        Some(outer) if !allow_nested => Err(Error::config(format!(
+            "already inside `xacct-cred exec` for {outer}; a nested exec would silently switch roles"
+        ))
+        .hint(
+            "Run the command directly (its credentials are already provided), or pass --allow-nested if switching roles is intended.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The command with its environment scrubbed, then `extra` set (the credentials or the
+/// endpoint's variables, the marker, the region).
+pub fn command(argv: &[String], extra: &[(&str, &str)]) -> std::process::Command {
     let mut cmd = std::process::Command::new(&argv[0]);
     cmd.args(&argv[1..]);
-    for name in REMOVED {
+    for name in SCRUBBED {
         cmd.env_remove(name);
     }
     for (name, value) in extra {
         cmd.env(name, value);
     }
-    tokio::process::Command::from(cmd)
+    cmd
+}
+
+/// Becomes the command (execvp on Unix, so signals and the exit status are the command's own);
+/// elsewhere runs it and exits with its code. Returns only on failure.
+#[cfg(unix)]
+pub fn replace_process(mut cmd: std::process::Command, program: &str) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let e = cmd.exec();
+    Err(cannot_run(program, &e))
+}
+
+#[cfg(not(unix))]
+pub fn replace_process(mut cmd: std::process::Command, program: &str) -> Result<()> {
+    let status = cmd.status().map_err(|e| cannot_run(program, &e))?;
+    std::process::exit(status.code().unwrap_or(1));
+}
+
+/// The shells' 127 / 126 for a command that is missing or cannot run.
+pub fn cannot_run(program: &str, e: &std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Error::new(
+            Kind::CommandNotFound,
+            format!("exec: {program}: command not found"),
+        )
+        .hint("Check the spelling and PATH.")
+    } else {
+        Error::new(
+            Kind::CommandNotRunnable,
+            format!("exec: could not run {program}: {e}"),
+        )
+        .hint("Check that it is an executable file.")
+    }
 }
 
 /// Starts the command. Call [`Forwarding::register`] first, so that no signal is lost between
 /// the start and the forwarding.
-pub fn spawn(mut cmd: tokio::process::Command, program: &str) -> Result<tokio::process::Child> {
-    cmd.spawn().map_err(|e| cannot_run(program, &e))
+pub fn spawn(cmd: std::process::Command, program: &str) -> Result<tokio::process::Child> {
+    tokio::process::Command::from(cmd)
+        .spawn()
+        .map_err(|e| cannot_run(program, &e))
 }
 
 /// The exit code a shell would report: the command's, or 128+N when signal N killed it.
@@ -104,7 +164,7 @@ mod unix {
             })
         }
 
-        /// Forwards to `pid` from now until [`Forwarding::stop`].
+        /// Forwards to `pid` from now until [`Stop::stop`].
         pub fn start(self, pid: u32) -> Stop {
             self.pid.store(pid as i32, Ordering::SeqCst);
             for (mut stream, sig, typed) in self.streams {
@@ -161,6 +221,21 @@ mod unix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_loses_every_scrubbed_variable_and_gets_what_is_set() {
+        let argv = ["true".to_string()];
+        let cmd = command(&argv, &[("AWS_SESSION_TOKEN", "new"), (EXEC_MARKER, "p")]);
+        let envs: std::collections::HashMap<_, _> = cmd
+            .get_envs()
+            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.map(|v| v.to_owned())))
+            .collect();
+        for name in SCRUBBED.iter().filter(|n| **n != "AWS_SESSION_TOKEN") {
+            assert_eq!(envs.get(*name), Some(&None), "{name} is removed");
+        }
+        assert_eq!(envs["AWS_SESSION_TOKEN"], Some("new".into()));
+        assert_eq!(envs[EXEC_MARKER], Some("p".into()));
+    }
 
     #[cfg(unix)]
     #[test]

@@ -1,20 +1,12 @@
-//! Whether a failure to get the source credential may pass by itself.
-//!
-//! A *transient* failure (`Kind::SourceUnavailable`) lets a still-valid cached session be
-//! served: IMDS or the ECS endpoint not answering, timing out, throttling or failing with 5xx;
-//! an SSO, web-identity or chained-role call that could not reach its service or got 5xx or
-//! throttling back; a source `credential_process` that exited non-zero. A *refusal*
-//! (`Kind::Source`) fails as before: no role attached (404), IMDS turned off (403), a rejected
-//! token, a denial, missing keys, a malformed document, a configuration error.
-//!
-//! aws-config wraps each layer in `CredentialsError::ProviderError`, so the verdict comes from
-//! walking the error's causes to the first one that decides: the SDK's own error types (with
-//! their HTTP status and code), the connector's, an I/O error, or — for the few failures
-//! aws-config only describes in words — its wording, pinned by tests against the real provider.
-//! Nothing that decides is found: a refusal, as before.
+//! Whether a failure to get the source credential may pass by itself: *transient*
+//! (`Kind::SourceUnavailable`: no answer, timeout, throttling, 5xx, a source credential_process
+//! that exited non-zero), which lets a still-valid cached session be served, or a *refusal*
+//! (`Kind::Source`: 403/404, a rejected token, a denial, missing keys, bad configuration).
+//! The verdict walks the error's causes to the first that decides (the SDK's error types, the
+//! connector's, I/O, or aws-config's wording, pinned by tests); none decides: a refusal.
 
+use crate::aws::error_body;
 use crate::error::Kind;
-use crate::reply;
 use aws_config::imds::client::error::{ImdsError, TokenError};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
@@ -163,7 +155,7 @@ fn of_sdk<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> Verdict {
             let status = e.raw_response().map(|r| r.status().as_u16());
             let code = e.code().map(str::to_string).or_else(|| {
                 e.raw_response()
-                    .and_then(|r| reply::read(status, r.body().bytes().unwrap_or(&[])).code)
+                    .and_then(|r| error_body::read(status, r.body().bytes().unwrap_or(&[])).code)
             });
             let code = code.as_deref().unwrap_or("");
             let transient_code = THROTTLING_ERRORS.contains(&code)

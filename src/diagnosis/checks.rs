@@ -2,13 +2,13 @@
 //! report, skipping the steps that depend on a failed one.
 
 use super::report::Report;
+use crate::aws::{mfa, source_credential, sts};
 use crate::cache::{self, CacheDir, StoreSettings};
 use crate::cli::DoctorArgs;
 use crate::config::SharedConfig;
 use crate::env::Environment;
 use crate::error::{Error, Kind, key_id_tail};
 use crate::plan::{Plan, SourceSpec};
-use crate::{mfa, source, sts};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
@@ -128,7 +128,7 @@ pub(super) fn diagnose(args: &DoctorArgs, env: &Environment) -> Report {
 }
 
 async fn network_steps(r: &mut Report, plan: &Plan, env: &Environment) {
-    let source = match source::resolve(plan, env).await {
+    let source = match source_credential::resolve(plan, env).await {
         Ok(s) => s,
         Err(e) => {
             r.fail("source credential", &e);

@@ -1,16 +1,8 @@
-//! The one HTTP client for requests xacct-cred makes itself, outside an SDK client (today:
-//! `console --federated`'s GET to the federation endpoint). It is the SDK's own connector —
-//! `aws-smithy-http-client`, rustls on aws-lc, the platform's CA roots, proxies from
-//! `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY` read by `ProxyConfig::from_env()` — built
-//! the way `aws-smithy-runtime`'s `default_https_client` builds it for the STS client at
-//! `BehaviorVersion::latest()`, so a proxy, a TLS root or a bypass rule works here exactly when
-//! it works for AssumeRole. Every call is bounded: a connect timeout and one overall deadline.
-//!
-//! It must never put a URL, or any part of one, into an error or a log: the federation URL
-//! carries the session's secret key and token in its query. Errors name what failed (connect,
-//! timeout, read) and say what to check; callers add which endpoint (its base, never the query).
-//! Nothing here may install a tracing subscriber either: the connector logs request URIs at
-//! debug level.
+//! The one HTTP client for requests made outside an SDK client (`console --federated`'s GET):
+//! the SDK's own connector, built as the STS client's is, so proxies, `NO_PROXY` and TLS roots
+//! behave as for AssumeRole; every call bounded by a connect timeout and a deadline. It must
+//! never put a URL or any part of one into an error or a log (the federation URL carries the
+//! session's secrets), nor install a tracing subscriber (the connector logs request URIs).
 
 use aws_smithy_async::rt::sleep::TokioSleep;
 use aws_smithy_http_client::proxy::ProxyConfig;
@@ -21,7 +13,7 @@ use aws_smithy_types::byte_stream::ByteStream;
 use std::fmt;
 use std::time::Duration;
 
-/// As the STS client's (src/sts.rs): a dead address fails in seconds, a slow handshake does not.
+/// As the STS client's (aws/sts.rs): a dead address fails in seconds, a slow handshake does not.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the server answered. The status is the caller's to judge.

@@ -1,6 +1,6 @@
-//! `xacct-cred doctor`: walks the chain one link at a time — config, plan, source credential,
-//! clock, AssumeRole, cache — and prints a line per step with ✔/✘ and, on ✘, the cause and the
-//! fix. A failed step skips the ones that depend on it. Exit 0 only when every step passes.
+//! The doctor (`xacct-cred doctor`, and `setup` after an edit): walks the chain one link at a
+//! time (config, plan, source credential, clock, AssumeRole, cache) and prints a line per step
+//! with ✔/✘ and, on ✘, the cause and the fix. A failed step skips the ones that depend on it.
 //!
 //! [`checks`] runs the steps (one real AssumeRole, not cached, and a GetCallerIdentity);
 //! [`report`] holds and renders what they found. Prints no secret.
@@ -13,6 +13,7 @@ use crate::env::Environment;
 use crate::error::{Error, Result};
 use std::io::Write;
 
+/// Runs every step, prints the report to stdout, fails when a step failed.
 pub fn run(args: &DoctorArgs, env: &Environment) -> Result<()> {
     let report = checks::diagnose(args, env);
     let text = if args.json {

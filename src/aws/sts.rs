@@ -6,11 +6,11 @@
 //! cannot classify is read from its raw reply (status, and the body's code and message only),
 //! so it is explained as a parsed one would be.
 
+use super::error_body;
+use super::source_credential::SourceCredential;
 use crate::credentials::{Secret, SessionCredentials};
 use crate::error::{Error, Kind, Result};
 use crate::plan::Plan;
-use crate::reply;
-use crate::source::SourceCredential;
 use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
 use aws_sdk_sts::config::{BehaviorVersion, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
@@ -138,7 +138,7 @@ struct StsSaid {
     message: String,
     status: Option<u16>,
     /// Set when the SDK found no code and the raw reply was read instead.
-    raw: Option<reply::Reading>,
+    raw: Option<error_body::Reading>,
 }
 
 fn what_sts_said<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> StsSaid {
@@ -153,7 +153,7 @@ fn what_sts_said<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> StsS
     }
     let raw = e
         .raw_response()
-        .map(|r| reply::read(status, r.body().bytes().unwrap_or(&[])));
+        .map(|r| error_body::read(status, r.body().bytes().unwrap_or(&[])));
     StsSaid {
         code: raw
             .as_ref()

@@ -1,0 +1,183 @@
+//! Replacing a file users keep themselves (~/.aws/config) after a backup beside it: symlinks
+//! followed to their target, which is replaced while the link stays; the target's mode kept
+//! (0600 for a new file); a file with other hard links, or bind-mounted into place, rewritten
+//! in place so it keeps its inode and owner. Never decides what to write.
+
+use super::private_file::{commit, create_unique, fill, parent_of};
+use crate::error::{Error, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Where [`write_with_backup`] wrote.
+#[derive(Debug)]
+pub struct Written {
+    /// The file replaced: `path` itself, or the end of its symlink chain.
+    pub target: PathBuf,
+    pub backup: Option<PathBuf>,
+}
+
+/// Writes `text` to the file `path` names, after backing up `original` beside it, the way
+/// users keep their files: a symlink (stow, chezmoi, home-manager) is followed to its target,
+/// which is replaced atomically while the link stays; the new file, the backup and the temp
+/// file all get the target's mode (0600 for a new file), set when each is created, before any
+/// byte is written. The temp file is created exclusively in the target's directory. A target
+/// with other hard links or bind-mounted into place is rewritten in place instead.
+pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Written> {
+    let target = follow_links(path).map_err(|e| {
+        Error::config(format!(
+            "could not follow the symlink {}: {e}",
+            path.display()
+        ))
+        .hint("Fix or remove the link; nothing was changed.")
+    })?;
+    let fail = |e: std::io::Error| {
+        Error::config(format!("could not write {}: {e}", target.display()))
+            .hint("Check the file's and its directory's permissions; nothing was changed.")
+    };
+    let dir = parent_of(&target);
+    super::root_walk::refuse_paths_others_control_as_root(path)?;
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let existing = std::fs::metadata(&target).ok();
+    let mode = existing.as_ref().map_or(NEW_FILE_MODE, mode_of);
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("config")
+        .to_string();
+    let backup = match existing {
+        Some(_) => {
+            let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+            let (file, backup) =
+                create_unique(dir, &format!("{name}.bak-{stamp}"), mode).map_err(fail)?;
+            fill(file, original.as_bytes()).map_err(fail)?;
+            Some(backup)
+        }
+        None => None,
+    };
+    // A file with other hard links, or one bind-mounted into place (a container's
+    // `-v ~/.aws/config:…`, where rename fails with EBUSY), must keep its inode: it is
+    // rewritten in place (the backup is already on disk). Everything else is replaced atomically.
+    let in_place = |existing: &std::fs::Metadata| {
+        overwrite(&target, existing, text).map_err(|e| {
+            Error::config(format!(
+                "could not rewrite {} in place: {e}",
+                target.display()
+            ))
+            .hint(match &backup {
+                Some(b) => format!("Its previous content is in {}.", b.display()),
+                None => "Nothing was changed.".to_string(),
+            })
+        })
+    };
+    if let Some(meta) = existing.as_ref().filter(|m| has_other_links(m)) {
+        in_place(meta)?;
+        return Ok(Written { target, backup });
+    }
+    let (file, tmp) = create_unique(dir, &format!(".{name}.xacct-cred-tmp"), mode).map_err(fail)?;
+    let written = commit(file, &tmp, &target, |f| f.write_all(text.as_bytes()));
+    if let Err(e) = written {
+        let pinned = matches!(
+            e.kind(),
+            std::io::ErrorKind::ResourceBusy | std::io::ErrorKind::CrossesDevices
+        );
+        match &existing {
+            Some(meta) if pinned => in_place(meta)?,
+            _ => return Err(fail(e)),
+        }
+    }
+    Ok(Written { target, backup })
+}
+
+/// Rewrites the file at `path` itself (same inode, links, mode and owner) — only if it is still
+/// the file `seen` describes, opened without following a symlink: nothing swapped in since.
+fn overwrite(path: &Path, seen: &std::fs::Metadata, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NOFOLLOW | libc::O_NONBLOCK,
+    );
+    let file = options.open(path)?;
+    let opened = file.metadata()?;
+    if !opened.is_file() || !same_file(&opened, seen) {
+        return Err(std::io::Error::other(
+            "it is not the regular file first seen (replaced while setup ran?)",
+        ));
+    }
+    file.set_len(0)?;
+    fill(file, text.as_bytes())
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    true
+}
+
+#[cfg(unix)]
+fn has_other_links(meta: &std::fs::Metadata) -> bool {
+    std::os::unix::fs::MetadataExt::nlink(meta) > 1
+}
+
+#[cfg(not(unix))]
+fn has_other_links(_: &std::fs::Metadata) -> bool {
+    false
+}
+
+/// The mode of a file that does not exist yet: the config holds no secret itself, but its
+/// neighbour does and `aws configure` makes both 0600.
+const NEW_FILE_MODE: u32 = 0o600;
+
+#[cfg(unix)]
+fn mode_of(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode_of(_: &std::fs::Metadata) -> u32 {
+    NEW_FILE_MODE
+}
+
+/// The end of `path`'s symlink chain (relative links resolved against the link's directory);
+/// `path` itself if it is not a link. The target need not exist yet.
+fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_chains_are_followed_to_a_target_that_need_not_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::os::unix::fs::symlink("b", d.join("a")).unwrap();
+        std::os::unix::fs::symlink(d.join("sub/c"), d.join("b")).unwrap();
+        assert_eq!(follow_links(&d.join("a")).unwrap(), d.join("sub/c"));
+        assert_eq!(follow_links(&d.join("plain")).unwrap(), d.join("plain"));
+        std::os::unix::fs::symlink("loop", d.join("loop")).unwrap();
+        assert!(follow_links(&d.join("loop")).is_err());
+    }
+}
