@@ -4,6 +4,7 @@
 //! groups several commands share (the role, the output, the cache) and their value parsers.
 
 mod args;
+pub mod markdown;
 mod subcommands;
 
 pub use crate::plan::CredentialSource;
@@ -205,6 +206,8 @@ impl Cli {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Generated {
     Man,
+    /// docs/REFERENCE.md: every command, flag and variable, in Markdown.
+    Markdown,
     CompleteBash,
     CompleteZsh,
     CompleteFish,
