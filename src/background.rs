@@ -1,63 +1,57 @@
-//! The detached renewal: a session inside the refresh window but above the blocking margin is
-//! printed at once, and a process of its own renews it. The caller never waits for it.
+//! Starting the detached renewal: a session inside the refresh window but above the blocking
+//! margin is printed at once, and a process of its own renews it (the hidden subcommand,
+//! `cmd::renewal`). The caller waits only for the first of its two steps (milliseconds).
 //!
-//! It is this binary run again, in two steps. `detach` starts in the caller's process group,
-//! gives itself a session of its own (`setsid`: no terminal, no Ctrl-C or hang-up from the
-//! caller's), starts `renew` and exits at once; the caller waits only for that (milliseconds).
-//! So the renewal is never the caller's child — never a zombie of a long-lived caller (`exec`
-//! replaces itself with the command) — and holds none of its pipes: stdin, stdout and stderr
-//! are /dev/null, and `main` marks every other inherited descriptor close-on-exec before
-//! `detach` starts `renew` (the CLIs read credential_process's stdout to EOF).
-//!
-//! The key's lock passes from the caller through `detach` to `renew` as the one descriptor
-//! they inherit on purpose (a `flock` belongs to the open file, so it stays held, with no moment
-//! in which a second caller could take it and start a second renewal); `renew` holds it until
-//! it exits. It rebuilds the caller's plan from the caller's arguments and environment (and
-//! gives up unless it has the same cache key), re-reads the entry,
-//! renews with jittered back-off while the session stays above the margin, writes atomically,
-//! records its last failure for `--debug`, `doctor` and `cache list`, and exits; a watchdog
-//! ends it, whatever it is doing, when the session reaches the blocking margin (below which
-//! callers renew in the call and need the lock) or at [`DEADLINE`] and a grace. It renews only
-//! holding the lock: the handed-on descriptor must be the key's lock file and lock again. It prints nothing and never asks
-//! for an MFA code (MFA plans always renew in the call).
+//! What it is handed: the key, the key's lock as the one descriptor it inherits on purpose (a
+//! `flock` belongs to the open file, so it stays held throughout), and the plan's inputs and
+//! cache settings as arguments, never a secret (the inputs hold no MFA code: MFA plans renew in
+//! the call). Its stdin, stdout and stderr are /dev/null. It never reads the caller's argv.
 
-use crate::cache::{self, Attempt, CacheDir, CacheEntry, CacheSettings, Failure, KeyLock, State};
-use crate::cli::{BackgroundArgs, BackgroundStage, CacheArgs, Cli, Command as Sub, RoleArgs};
-use crate::config::SharedConfig;
-use crate::env::{self, Environment};
+use crate::cache::{KeyLock, StoreSettings};
+use crate::env;
 use crate::error::{Error, Result};
-use crate::plan::Plan;
-use crate::renew::{Detached, Renew};
-use clap::Parser;
+use crate::plan::{Plan, RoleInputs};
 use std::ffi::OsString;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, Instant};
-use time::OffsetDateTime;
+use std::time::Duration;
 
 /// The subcommand (hidden from `--help`) that runs the two steps.
 pub const SUBCOMMAND: &str = "background-renewal";
-/// How long a background renewal may keep trying; the watchdog allows [`GRACE`] more for an
+/// How long a background renewal may keep trying; the watchdog allows a grace more for an
 /// attempt that is under way, then ends the process.
 pub const DEADLINE: Duration = Duration::from_secs(60);
-const GRACE: Duration = Duration::from_secs(15);
-const FIRST_RETRY: Duration = Duration::from_secs(1);
-const MAX_RETRY: Duration = Duration::from_secs(8);
-const WATCHDOG_POLL: Duration = Duration::from_millis(250);
 
-/// Starts the detached renewal of `key`, handing it `lock`, and waits only for `detach` to
-/// exit. `chain` is the loop-detection chain the renewal's own children must see, passed in
-/// its environment.
+/// The renewal's two steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Leave the caller's session, start `renew`, exit.
+    Detach,
+    /// Renew the entry, then exit.
+    Renew,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Detach => "detach",
+            Stage::Renew => "renew",
+        }
+    }
+}
+
+/// Starts the detached renewal of `key` (the key of `plan`, whose entry lives in `store`),
+/// handing it `lock`, and waits only for `detach` to exit. `chain` is the loop-detection chain
+/// the renewal's own children must see, passed in its environment.
 #[cfg(unix)]
-pub fn start(key: &str, chain: &str, lock: &KeyLock) -> Result<()> {
+pub fn start(
+    plan: &Plan,
+    store: &StoreSettings,
+    key: &str,
+    chain: &str,
+    lock: &KeyLock,
+) -> Result<()> {
     let status = lock.pass_on(|fd| {
-        let mut cmd = step(
-            BackgroundStage::Detach,
-            key,
-            fd,
-            std::env::args_os().skip(1),
-        )?;
+        let mut cmd = step(Stage::Detach, key, fd, arguments(&plan.inputs, store))?;
         cmd.env(env::CHAIN, chain)
             .status()
             .map_err(|e| cannot_start(&e.to_string()))
@@ -69,218 +63,73 @@ pub fn start(key: &str, chain: &str, lock: &KeyLock) -> Result<()> {
 }
 
 #[cfg(not(unix))]
-pub fn start(_: &str, _: &str, _: &KeyLock) -> Result<()> {
+pub fn start(_: &Plan, _: &StoreSettings, _: &str, _: &str, _: &KeyLock) -> Result<()> {
     Err(cannot_start("not supported on this platform"))
 }
 
-/// `xacct-cred background-renewal --stage S --key K --lock-fd N -- CALLER-ARGS…`, null stdio.
-fn step(
-    stage: BackgroundStage,
+/// The plan's inputs and the cache settings as the subcommand's flags (`cli` parses them back;
+/// a test there checks the round trip). The MFA code is never among them.
+pub fn arguments(role: &RoleInputs, store: &StoreSettings) -> Vec<OsString> {
+    let role = role.without_secrets();
+    let mut args: Vec<OsString> = Vec::new();
+    // `--name=value`, so that a value that starts with a dash stays a value.
+    let mut flag = |name: &str, value: Option<OsString>| {
+        if let Some(value) = value {
+            let mut arg = OsString::from(format!("--{name}="));
+            arg.push(value);
+            args.push(arg);
+        }
+    };
+    let text = |v: &Option<String>| v.as_ref().map(OsString::from);
+    flag("profile", text(&role.profile));
+    flag("role-arn", text(&role.role_arn));
+    flag("source-profile", text(&role.source_profile));
+    flag(
+        "credential-source",
+        role.credential_source.map(|s| s.name().into()),
+    );
+    flag("role-session-name", text(&role.role_session_name));
+    flag("external-id", text(&role.external_id));
+    flag(
+        "duration-seconds",
+        role.duration_seconds.map(|d| d.to_string().into()),
+    );
+    flag("mfa-serial", text(&role.mfa_serial));
+    flag("region", text(&role.region));
+    flag("cache-dir", store.dir.clone().map(OsString::from));
+    let seconds = |d: Duration| Some(OsString::from(d.as_secs().to_string()));
+    flag("refresh-window", seconds(store.refresh_window));
+    flag("blocking-margin", seconds(store.blocking_margin));
+    flag("lock-timeout", seconds(store.lock_timeout));
+    args
+}
+
+/// `xacct-cred background-renewal --stage S --key K --lock-fd N ARGUMENTS…`, null stdio.
+pub fn step(
+    stage: Stage,
     key: &str,
     lock_fd: i32,
-    caller: impl IntoIterator<Item = OsString>,
+    arguments: impl IntoIterator<Item = OsString>,
 ) -> Result<Command> {
     let exe = std::env::current_exe().map_err(|e| cannot_start(&e.to_string()))?;
-    let stage = match stage {
-        BackgroundStage::Detach => "detach",
-        BackgroundStage::Renew => "renew",
-    };
     let mut cmd = Command::new(exe);
     let fd = lock_fd.to_string();
     cmd.args([
         SUBCOMMAND,
         "--stage",
-        stage,
+        stage.name(),
         "--key",
         key,
         "--lock-fd",
         &fd,
-        "--",
     ])
-    .args(caller)
+    .args(arguments)
     .stdin(Stdio::null())
     .stdout(Stdio::null())
     .stderr(Stdio::null());
     Ok(cmd)
 }
 
-fn cannot_start(why: &str) -> Error {
+pub fn cannot_start(why: &str) -> Error {
     Error::cache(format!("could not start the background renewal: {why}"))
-}
-
-/// Runs one step. Nobody reads what `renew` says, so it reports nothing.
-pub fn run(args: &BackgroundArgs, env: &Environment) -> Result<()> {
-    match args.stage {
-        BackgroundStage::Detach => {
-            #[cfg(unix)]
-            let _ = rustix::process::setsid();
-            // Spawned, not waited for: this process exits now and `renew` is re-parented.
-            step(
-                BackgroundStage::Renew,
-                &args.key,
-                args.lock_fd,
-                args.caller.iter().cloned(),
-            )?
-            .spawn()
-            .map_err(|e| cannot_start(&e.to_string()))?;
-            Ok(())
-        }
-        BackgroundStage::Renew => {
-            // A session (and process group) of its own, holding only this process and what it
-            // starts, so that the watchdog can end all of it.
-            #[cfg(unix)]
-            let own_group = rustix::process::setsid().is_ok();
-            #[cfg(not(unix))]
-            let own_group = false;
-            // The watchdog: it ends this process (and what it started, e.g. a hung source
-            // credential_process) after DEADLINE and a grace, or once the wall clock reaches
-            // the time `margin_at` holds (set when the entry is read). It polls rather than
-            // sleeps to a time, so that a clock stepped forward (a VM resumed from a snapshot,
-            // a laptop from sleep) counts.
-            let margin_at = Arc::new(AtomicI64::new(i64::MAX));
-            let at = margin_at.clone();
-            let started = Instant::now();
-            std::thread::spawn(move || {
-                while started.elapsed() < DEADLINE + GRACE
-                    && OffsetDateTime::now_utc().unix_timestamp() < at.load(Ordering::Relaxed)
-                {
-                    std::thread::sleep(WATCHDOG_POLL);
-                }
-                #[cfg(unix)]
-                if own_group {
-                    let _ =
-                        rustix::process::kill_current_process_group(rustix::process::Signal::KILL);
-                }
-                let _ = own_group;
-                std::process::exit(0);
-            });
-            let _ = renew(args, env, &margin_at);
-            Ok(())
-        }
-    }
-}
-
-/// `margin_at`: the watchdog ends this process when the wall clock reaches it (Unix seconds).
-fn renew(args: &BackgroundArgs, env: &Environment, margin_at: &AtomicI64) -> Result<()> {
-    let argv = std::iter::once(OsString::from("xacct-cred")).chain(args.caller.iter().cloned());
-    let caller = Cli::try_parse_from(argv).map_err(|e| Error::config(e.to_string()))?;
-    // The callers that read the cache: each names the role arguments of one plan, or (serve)
-    // of several, of which the one with this key is renewed.
-    let candidates: Vec<(RoleArgs, CacheArgs)> = match &caller.command {
-        None => vec![(caller.role.clone(), caller.cache.clone())],
-        Some(Sub::Exec(a)) => vec![(a.role.clone(), a.cache.clone())],
-        Some(Sub::Console(a)) => vec![(a.role.clone(), a.cache.clone())],
-        Some(Sub::Serve(a)) => a
-            .profiles
-            .iter()
-            .map(|p| {
-                let role = RoleArgs {
-                    profile: Some(p.clone()),
-                    ..RoleArgs::default()
-                };
-                let cache = CacheArgs {
-                    store: a.store.clone(),
-                    ..CacheArgs::default()
-                };
-                (role, cache)
-            })
-            .collect(),
-        Some(_) => return Ok(()),
-    };
-    let key = args.key.as_str();
-    let Some((plan, cache_args)) = candidates.iter().find_map(|(role, cache_args)| {
-        let plan = Plan::build(&SharedConfig::load(env, role).ok()?, role, env).ok()?;
-        (cache::key(&plan) == key).then_some((plan, cache_args))
-    }) else {
-        return Ok(());
-    };
-    if plan.role.mfa_serial.is_some() {
-        return Ok(());
-    }
-    let settings = CacheSettings::from_args(cache_args);
-    let (window, margin) = settings.store.window_and_margin(plan.role.duration());
-    let dir = CacheDir::open(settings.store.locate()?)?;
-    // The key's lock, inherited as `args.lock_fd` (which `main` made close-on-exec, so that no
-    // source credential_process this starts holds it) and held until this process exits. No
-    // lock (a descriptor that is not this key's lock file, or a lock another process holds):
-    // no renewal.
-    #[cfg(unix)]
-    let Some(_lock) = args
-        .handed_lock
-        .as_ref()
-        .and_then(|f| f.try_clone().ok())
-        .and_then(|f| dir.adopt_lock(key, f))
-    else {
-        return Ok(());
-    };
-    let deadline = Instant::now() + DEADLINE;
-    let renewer = Detached { env };
-    let mut delay = FIRST_RETRY;
-    loop {
-        let now = OffsetDateTime::now_utc();
-        // Renewed meanwhile, gone, or now so close to expiry that callers renew it: done.
-        let Some(entry) = dir.read(key)?.filter(|e| e.is_for(&plan)) else {
-            return Ok(());
-        };
-        if entry.state(now, window, margin) != State::RenewingInBackground {
-            return Ok(());
-        }
-        // Below the margin callers renew in the call, and they must find the lock free:
-        // whatever attempt is then under way ends with this process.
-        margin_at.store(margin_reached_at(&entry, margin), Ordering::Relaxed);
-        dir.remove_stale_temp_files(key);
-        match renewer.renew(&plan, key) {
-            Ok(creds) => {
-                let entry = CacheEntry::new(&plan, creds, OffsetDateTime::now_utc());
-                dir.clear_failed_renewal(key);
-                return dir.write(key, &entry);
-            }
-            Err(e) => {
-                let failure = Failure::new(&e, Attempt::Background, OffsetDateTime::now_utc());
-                dir.note_failed_renewal(key, &failure);
-                let pause = jittered(delay);
-                let then = OffsetDateTime::now_utc() + pause;
-                if !e.kind().is_transient()
-                    || Instant::now() + pause >= deadline
-                    || entry.state(then, window, margin) != State::RenewingInBackground
-                {
-                    return Err(e);
-                }
-                std::thread::sleep(pause);
-                delay = (delay * 2).min(MAX_RETRY);
-            }
-        }
-    }
-}
-
-/// When `entry` has only `margin` left, in Unix seconds.
-fn margin_reached_at(entry: &CacheEntry, margin: Duration) -> i64 {
-    let margin = time::Duration::try_from(margin).unwrap_or(time::Duration::ZERO);
-    (entry.credentials.expiration - margin).unix_timestamp()
-}
-
-/// `base` scaled by a random factor in [0.5, 1.5), so that renewals of many keys (or many
-/// machines) do not retry in step.
-fn jittered(base: Duration) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let random = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
-    base.mul_f64(0.5 + (random % 1000) as f64 / 1000.0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jitter_stays_within_half_and_one_and_a_half() {
-        for _ in 0..200 {
-            let d = jittered(Duration::from_secs(2));
-            assert!(
-                d >= Duration::from_secs(1) && d < Duration::from_secs(3),
-                "{d:?}"
-            );
-        }
-    }
 }

@@ -57,7 +57,7 @@ pub fn run(cli: &Cli, inherited: &dyn InheritedEnv) -> error::Result<()> {
     }
     match &cli.command {
         None => cmd::credential_process::run(cli, &env, inherited),
-        Some(Command::Cache { action, store }) => cmd::cache::run(action, store, &env),
+        Some(Command::Cache { action, dir }) => cmd::cache::run(action, &dir.settings(), &env),
         Some(Command::Doctor(args)) => cmd::doctor::run(args, &env),
         Some(Command::Setup(args)) => cmd::setup::run(args, &env),
         Some(Command::Policy(args)) => cmd::policy::run(args),
@@ -66,6 +66,6 @@ pub fn run(cli: &Cli, inherited: &dyn InheritedEnv) -> error::Result<()> {
         Some(Command::Console(args)) => cmd::console::run(args, &env, inherited),
         Some(Command::Serve(args)) => cmd::serve::run(args, &env, inherited),
         Some(Command::Generate { what }) => cmd::generate::run(*what),
-        Some(Command::BackgroundRenewal(args)) => background::run(args, &env),
+        Some(Command::BackgroundRenewal(args)) => cmd::renewal::run(args, &env),
     }
 }

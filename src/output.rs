@@ -4,10 +4,24 @@
 //! format quotes values so that no byte of a value can end the quoting: the values are AWS
 //! tokens today, but the quoting must not depend on that.
 
-use crate::cli::Format;
 use crate::credentials::{SessionCredentials, format_expiration};
 use crate::error::{Error, Result};
 use std::io::Write;
+
+/// How credentials (and `serve`'s variables) are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `export NAME='value'` lines for bash, zsh and other POSIX shells.
+    Sh,
+    /// `set -gx NAME 'value'` lines for fish.
+    Fish,
+    /// `$Env:NAME = 'value'` lines for PowerShell.
+    Powershell,
+    /// `NAME=value` lines for .env files.
+    Dotenv,
+    /// The credential_process JSON document (the default output).
+    Json,
+}
 
 /// Writes the credentials to stdout; a closed stdout is an error, not a panic.
 pub fn print(creds: &SessionCredentials, format: Format) -> Result<()> {

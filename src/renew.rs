@@ -6,7 +6,7 @@
 //! (`background`) that renews a session inside the window while the caller serves it.
 
 use crate::aws::{mfa, source_credential, sts};
-use crate::cache::KeyLock;
+use crate::cache::{KeyLock, StoreSettings};
 use crate::credentials::SessionCredentials;
 use crate::diag::debug;
 use crate::env::{self, Environment};
@@ -27,6 +27,8 @@ pub trait Renew {
 pub struct ViaSts<'a> {
     pub env: &'a Environment,
     pub inherited: &'a dyn InheritedEnv,
+    /// The cache settings a detached renewal is given.
+    pub store: &'a StoreSettings,
 }
 
 impl Renew for ViaSts<'_> {
@@ -38,8 +40,9 @@ impl Renew for ViaSts<'_> {
         assume(plan, self.env)
     }
 
-    fn start_background(&self, _: &Plan, key: &str, lock: &KeyLock) -> Result<()> {
-        crate::background::start(key, &loop_guard::chain_with(key, self.env), lock)
+    fn start_background(&self, plan: &Plan, key: &str, lock: &KeyLock) -> Result<()> {
+        let chain = loop_guard::chain_with(key, self.env);
+        crate::background::start(plan, self.store, key, &chain, lock)
     }
 }
 

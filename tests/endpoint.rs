@@ -677,6 +677,108 @@ fn request_size_headers_time_and_connections_are_bounded() {
     );
 }
 
+/// `GET path` with the token on an open connection, and the answer: (status, body).
+fn get_on(conn: &mut TcpStream, addr: &str, path: &str, token: &str) -> (u16, String) {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {token}\r\n\r\n");
+    std::io::Write::write_all(conn, request.as_bytes()).unwrap();
+    let answer = String::from_utf8(fake::read_response_bytes(conn, false)).unwrap();
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok());
+    let status = status.unwrap_or_else(|| panic!("no HTTP status in {answer:?}"));
+    (status, answer.split_once("\r\n\r\n").unwrap().1.to_string())
+}
+
+/// Whether the server has closed `conn` (it reads the end of the stream within `wait`).
+fn closed_within(conn: &mut TcpStream, wait: Duration) -> bool {
+    conn.set_read_timeout(Some(wait)).unwrap();
+    matches!(std::io::Read::read(conn, &mut [0u8; 64]), Ok(0))
+}
+
+#[test]
+fn keep_alive_answers_requests_on_one_connection_until_idle_or_refused() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let srv = serve(&s, &["-p", "prod"]);
+    let (url, token, addr) = (srv.url("prod"), srv.token("prod"), srv.addr("prod"));
+    let path = url
+        .strip_prefix(&format!("http://{addr}"))
+        .unwrap()
+        .to_string();
+    let mut conn = TcpStream::connect(&addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let (first, body) = get_on(&mut conn, &addr, &path, &token);
+    assert_eq!(first, 200, "{body}");
+    let (second, again) = get_on(&mut conn, &addr, &path, &token);
+    assert_eq!((second, key_of(&again)), (200, key_of(&body)));
+    // A refusal ends the connection.
+    assert_eq!(
+        get_on(&mut conn, &addr, "/credentials/nothing", &token).0,
+        404
+    );
+    assert!(closed_within(&mut conn, Duration::from_secs(5)));
+    // A kept-alive connection that stays silent after its reply is closed quietly.
+    let mut idle = TcpStream::connect(&addr).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    assert_eq!(get_on(&mut idle, &addr, &path, &token).0, 200);
+    let start = Instant::now();
+    idle.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut idle, &mut rest);
+    let took = start.elapsed();
+    assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_secs(15),
+        "closed after {took:?}"
+    );
+}
+
+#[test]
+fn kept_alive_connections_idle_between_requests_are_evicted_oldest_first() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let srv = serve(&s, &["-p", "prod"]);
+    let (url, token, addr) = (srv.url("prod"), srv.token("prod"), srv.addr("prod"));
+    let path = url
+        .strip_prefix(&format!("http://{addr}"))
+        .unwrap()
+        .to_string();
+    // All 64 slots held by kept-alive connections, each idle after one answered request.
+    let first_asked = Instant::now();
+    let mut held: Vec<TcpStream> = (0..64)
+        .map(|_| {
+            let mut c = TcpStream::connect(&addr).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            assert_eq!(get_on(&mut c, &addr, &path, &token).0, 200);
+            c
+        })
+        .collect();
+    let start = Instant::now();
+    let (st, _) = endpoint_get(&url, Some(&token));
+    let took = start.elapsed();
+    assert_eq!(st, 200);
+    assert!(
+        took < Duration::from_secs(2),
+        "waited {took:?} behind 64 idle connections"
+    );
+    assert!(
+        closed_within(&mut held[0], Duration::from_secs(2)),
+        "the connection idle longest was closed for the new one"
+    );
+    assert!(
+        first_asked.elapsed() < Duration::from_secs(4),
+        "(closed by eviction, not by the idle timeout: the test was too slow to tell)"
+    );
+    // The newest idle one is still open, and still answers.
+    let newest = held.last_mut().unwrap();
+    assert!(!closed_within(newest, Duration::from_millis(200)));
+    newest
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    assert_eq!(get_on(newest, &addr, &path, &token).0, 200);
+}
+
 #[test]
 fn only_loopback_addresses_are_listened_on() {
     let sts = fake::sts();

@@ -423,6 +423,7 @@ fn a_back_off_record_dated_in_the_future_is_ignored() {
 fn run_renew_step(s: &Scenario, fd: i32, lock_file: Option<&std::path::Path>) -> Outcome {
     let entry = s.entry_file();
     let key = entry.file_stem().unwrap().to_str().unwrap().to_string();
+    let cache_dir = format!("--cache-dir={}", s.cache_dir().display());
     let mut cmd = s.command(&[
         "background-renewal",
         "--stage",
@@ -431,9 +432,9 @@ fn run_renew_step(s: &Scenario, fd: i32, lock_file: Option<&std::path::Path>) ->
         &key,
         "--lock-fd",
         &fd.to_string(),
-        "--",
         "--profile",
         "prod",
+        &cache_dir,
     ]);
     if let Some(path) = lock_file {
         let file = fs::OpenOptions::new()
@@ -444,7 +445,12 @@ fn run_renew_step(s: &Scenario, fd: i32, lock_file: Option<&std::path::Path>) ->
         let opened = std::os::fd::IntoRawFd::into_raw_fd(file);
         unsafe {
             cmd.pre_exec(move || {
-                libc::dup2(opened, fd);
+                // When `opened` already is `fd`, dup2 does nothing and its close-on-exec stays.
+                if opened == fd {
+                    libc::fcntl(fd, libc::F_SETFD, 0);
+                } else {
+                    libc::dup2(opened, fd);
+                }
                 Ok(())
             });
         }

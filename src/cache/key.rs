@@ -91,17 +91,17 @@ fn source_material(source: &SourceSpec) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::RoleArgs;
     use crate::config::SharedConfig;
     use crate::env::Environment;
     use crate::plan::RoleArn;
+    use crate::plan::RoleInputs;
 
     const CREDS: &str = "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n";
 
-    fn args(profile: Option<&str>) -> RoleArgs {
-        RoleArgs {
+    fn args(profile: Option<&str>) -> RoleInputs {
+        RoleInputs {
             profile: profile.map(str::to_string),
-            ..RoleArgs::default()
+            ..RoleInputs::default()
         }
     }
 

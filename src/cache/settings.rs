@@ -1,7 +1,6 @@
-//! The cache's settings, resolved once: what the flags say, else the variables (clap reads
-//! both, so `--help` and the man page show each variable beside its flag), else the defaults.
+//! The cache's settings, resolved once (by `cli`: the flags, else their variables, else the
+//! defaults here), and where the cache directory is.
 
-use crate::cli::{CacheArgs, CacheStoreArgs};
 use crate::error::{Error, Result};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -42,43 +41,21 @@ pub struct StoreSettings {
     pub lock_timeout: Duration,
 }
 
-impl CacheSettings {
-    pub fn from_args(args: &CacheArgs) -> CacheSettings {
-        let mode = match (args.no_cache, args.refresh) {
-            (true, _) => CacheMode::Off,
-            (false, true) => CacheMode::Refresh,
-            (false, false) => CacheMode::Use,
-        };
-        CacheSettings {
-            mode,
-            store: StoreSettings::from_args(&args.store),
+/// The per-user directory and the default window, margin and lock timeout, renewing in the
+/// background.
+impl Default for StoreSettings {
+    fn default() -> StoreSettings {
+        StoreSettings {
+            dir: None,
+            refresh_window: super::DEFAULT_REFRESH_WINDOW,
+            blocking_margin: super::DEFAULT_BLOCKING_MARGIN,
+            background: true,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
 }
 
 impl StoreSettings {
-    pub fn from_args(args: &CacheStoreArgs) -> StoreSettings {
-        StoreSettings {
-            dir: args.cache_dir.clone().filter(|d| !d.as_os_str().is_empty()),
-            refresh_window: args
-                .refresh_window
-                .and_then(|s| s.get())
-                .unwrap_or(super::DEFAULT_REFRESH_WINDOW),
-            blocking_margin: args
-                .blocking_margin
-                .and_then(|s| s.get())
-                .unwrap_or(super::DEFAULT_BLOCKING_MARGIN),
-            background: args
-                .background_refresh
-                .and_then(|t| t.get())
-                .unwrap_or(true),
-            lock_timeout: args
-                .lock_timeout
-                .and_then(|s| s.get())
-                .unwrap_or(DEFAULT_LOCK_TIMEOUT),
-        }
-    }
-
     /// The window and the margin that apply to sessions of `duration`.
     pub fn window_and_margin(&self, duration: Duration) -> (Duration, Duration) {
         let window = super::effective_window(self.refresh_window, duration);

@@ -1,19 +1,28 @@
 //! The command line, defined once: `--help`, the man page and the shell completions all come
-//! from these clap definitions. Parsing here is pure: no file, variable or network is read.
-//! This file holds the top level; `subcommands` the arguments of each subcommand; `args` the
-//! groups several commands share (the role, the output, the cache) and their value parsers.
+//! from these clap definitions, which turn the arguments into the domain's types (the rest of
+//! the crate never sees clap). Parsing reads no file or network, only the flags' variables.
+//! This file: the top level; `subcommands`: each subcommand's flags; `args`: the shared groups.
 
 mod args;
 pub mod markdown;
 mod subcommands;
 
-pub use crate::plan::CredentialSource;
-pub use args::*;
+pub use args::{CacheDirArgs, OutputArgs, Seconds, Toggle};
 pub use subcommands::*;
+
+use crate::cache::CacheSettings;
+use crate::plan::RoleInputs;
 
 use crate::env;
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// What `-h` ends with.
+const SHORT_EXAMPLES: &str = "\
+Examples:
+  credential_process = xacct-cred --profile prod-readonly     # in ~/.aws/config
+  eval \"$(xacct-cred --export --profile prod-readonly)\"      # in a shell";
+
+/// What `--help` ends with.
 const EXAMPLES: &str = "\
 Examples:
   # in ~/.aws/config, for the AWS CLI and SDKs:
@@ -21,7 +30,8 @@ Examples:
   credential_process = xacct-cred --profile prod-readonly
 
   # the same without a role profile:
-  credential_process = xacct-cred --role-arn arn:aws:iam::111111111111:role/readonly --source-profile asi-dev
+  credential_process = xacct-cred --role-arn arn:aws:iam::111111111111:role/readonly \\
+    --source-profile asi-dev
 
   # in a shell:
   eval \"$(xacct-cred --export --profile prod-readonly)\"
@@ -35,54 +45,60 @@ Exit codes: 0 ok, 2 bad flags or config, 3 source credential, 4 STS refused,
     version = crate::version::SHORT,
     long_version = crate::version::LONG,
     about = "AWS cross-account AssumeRole for credential_process and shells: cached, file-locked, fast.",
-    after_help = EXAMPLES,
-    args_conflicts_with_subcommands = true
+    after_help = SHORT_EXAMPLES,
+    after_long_help = EXAMPLES,
+    max_term_width = 100
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    /// Trace each step on stderr.
+    ///
+    /// Trace each step on stderr (keys shown by their last four characters).
+    #[arg(long, global = true, env = env::DEBUG, hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
+    pub debug: bool,
+
     #[command(flatten)]
-    pub role: RoleArgs,
+    pub role: RoleInputs,
 
     #[command(flatten)]
     pub output: OutputArgs,
 
     #[command(flatten)]
-    pub cache: CacheArgs,
-
-    /// Trace each step on stderr (keys shown by their last four characters).
-    #[arg(long, global = true, env = env::DEBUG, value_parser = clap::builder::FalseyValueParser::new())]
-    pub debug: bool,
+    pub cache: CacheSettings,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List or clear cached sessions.
+    #[command(
+        after_help = "Examples:\n  xacct-cred cache list\n  xacct-cred cache clear --profile prod-readonly"
+    )]
     Cache {
         #[command(subcommand)]
         action: CacheAction,
         #[command(flatten)]
-        store: CacheStoreArgs,
+        dir: CacheDirArgs,
     },
     /// Check a cross-account set-up one link at a time and say what to fix.
     #[command(
-        after_help = "Example:\n  xacct-cred doctor --profile prod-readonly\n  xacct-cred doctor --profile prod-readonly --json | jq '.steps[] | select(.status != \"pass\")'\n\nExit 0 only when every step passes."
+        after_help = "Examples:\n  xacct-cred doctor --profile prod-readonly\n  xacct-cred doctor --profile prod-readonly --json | \\\n      jq '.steps[] | select(.status != \"pass\")'\n\nExit 0 only when every step passes."
     )]
     Doctor(DoctorArgs),
     /// Write the role profile and the credential_process profile into ~/.aws/config.
     #[command(
-        after_help = "Example:\n  xacct-cred setup --name prod --role-arn arn:aws:iam::111111111111:role/readonly --source-profile dev\n  aws s3 ls --profile prod\n\nKeeps every existing line and comment, backs the file up first, changes nothing when the\nprofiles are already as asked, and refuses to replace a different definition without --force."
+        after_help = "Examples:\n  xacct-cred setup --name prod --role-arn arn:aws:iam::111111111111:role/readonly \\\n      --source-profile dev\n  aws s3 ls --profile prod\n\nKeeps every existing line and comment, backs the file up first, changes nothing when the\nprofiles are already as asked, and refuses to replace a different definition without --force."
     )]
     Setup(SetupArgs),
     /// Print the IAM policies a cross-account set-up needs (trust, permission, source).
     #[command(
-        after_help = "Example:\n  xacct-cred policy --prod-account 111111111111 --dev-account 222222222222 --role-name readonly --bucket my-bucket\n  xacct-cred policy ... --document trust > trust.json\n  xacct-cred policy ... --format terraform > role.tf"
+        after_help = "Examples:\n  xacct-cred policy --prod-account 111111111111 --dev-account 222222222222 \\\n      --role-name readonly --bucket my-bucket\n  xacct-cred policy ... --document trust > trust.json\n  xacct-cred policy ... --format terraform > role.tf"
     )]
     Policy(PolicyArgs),
     /// Run a command with the role's credentials in its environment.
     #[command(
-        after_help = "Example:\n  xacct-cred exec --profile prod-readonly -- aws s3 ls s3://my-bucket/\n  xacct-cred exec -p prod-readonly -- terraform plan\n\nSets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION\n(and AWS_REGION when configured), removes AWS_PROFILE, and replaces itself with the command,\nso signals reach it directly and its exit code is xacct-cred's."
+        after_help = "Examples:\n  xacct-cred exec --profile prod-readonly -- aws s3 ls s3://my-bucket/\n  xacct-cred exec -p prod-readonly -- terraform plan\n\nSets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION\n(and AWS_REGION when configured), removes AWS_PROFILE, and replaces itself with the command,\nso signals reach it directly and its exit code is xacct-cred's."
     )]
     Exec(ExecArgs),
     /// The detached renewal a call inside the refresh window starts (internal; see background.rs).
@@ -96,12 +112,12 @@ pub enum Command {
     },
     /// Serve the roles' credentials on a local endpoint that the AWS SDKs and CLIs renew from.
     #[command(
-        after_help = "Example:\n  xacct-cred serve -p prod-readonly          # prints export lines, then serves (e.g. in a tmux pane)\n  xacct-cred serve -p prod --format dotenv --token-file /tmp/xacct-token > endpoint.env &\n  docker run --network host --env-file endpoint.env -v /tmp/xacct-token:/tmp/xacct-token:ro IMAGE\n\nPrints AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN (or, with\n--token-file, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) per profile, then serves on 127.0.0.1\nuntil SIGTERM or SIGINT. Every request is answered from the cache, renewed as credential_process\nrenews; a request without the token gets 401."
+        after_help = "Examples:\n  xacct-cred serve -p prod-readonly      # prints export lines, then serves (e.g. in tmux)\n  xacct-cred serve -p prod --format dotenv --token-file /tmp/xacct-token > endpoint.env &\n  docker run --network host --env-file endpoint.env -v /tmp/xacct-token:/tmp/xacct-token:ro IMAGE\n\nPrints AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN (or, with\n--token-file, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) per profile, then serves on 127.0.0.1\nuntil SIGTERM or SIGINT. Every request is answered from the cache, renewed as credential_process\nrenews; a request without the token gets 401."
     )]
     Serve(ServeArgs),
     /// Print (or open) the AWS console URL for the role.
     #[command(
-        after_help = "Example:\n  xacct-cred console --profile prod-readonly             # switch-role URL\n  xacct-cred console --profile prod-readonly --federated --open   # signed-in session"
+        after_help = "Examples:\n  xacct-cred console --profile prod-readonly             # switch-role URL\n  xacct-cred console --profile prod-readonly --federated --open   # signed-in session"
     )]
     Console(ConsoleArgs),
 }
@@ -128,15 +144,17 @@ const SUBCOMMAND_WORDS: &[&str] = &[
 #[derive(Parser)]
 #[command(name = "xacct-cred")]
 struct TopLevel {
+    /// Trace each step on stderr.
+    ///
+    /// Trace each step on stderr (keys shown by their last four characters).
+    #[arg(long, global = true, env = env::DEBUG, hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
+    debug: bool,
     #[command(flatten)]
-    role: RoleArgs,
+    role: RoleInputs,
     #[command(flatten)]
     output: OutputArgs,
     #[command(flatten)]
-    cache: CacheArgs,
-    /// Trace each step on stderr (keys shown by their last four characters).
-    #[arg(long, global = true, env = env::DEBUG, value_parser = clap::builder::FalseyValueParser::new())]
-    debug: bool,
+    cache: CacheSettings,
 }
 
 impl Cli {
@@ -150,7 +168,36 @@ impl Cli {
     /// help and usage are always its own.
     pub fn parse_args() -> Cli {
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-        Self::top_level_only(&args).unwrap_or_else(|| Cli::parse_from(args))
+        Self::top_level_only(&args)
+            .unwrap_or_else(|| Self::parse_full(args).unwrap_or_else(|e| e.exit()))
+    }
+
+    /// The full definition's parse. The top level's own flags belong to the default command:
+    /// with a subcommand only `--debug` (global) may come before it.
+    pub fn parse_full(
+        args: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+    ) -> Result<Cli, clap::Error> {
+        use clap::parser::ValueSource;
+        let mut definition = command();
+        let matches = definition.try_get_matches_from_mut(args)?;
+        if let Some((sub, _)) = matches.subcommand() {
+            let top_level = definition
+                .get_arguments()
+                .filter(|a| a.get_id() != "debug" && !a.is_global_set())
+                .find(|a| {
+                    matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine)
+                });
+            if let Some(arg) = top_level {
+                let name = arg
+                    .get_long()
+                    .map_or_else(|| arg.get_id().to_string(), |l| format!("--{l}"));
+                return Err(definition.error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!("{name} is not an argument of `{sub}` here: give `{sub}`'s own arguments after it"),
+                ));
+            }
+        }
+        <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
     }
 
     fn top_level_only(args: &[std::ffi::OsString]) -> Option<Cli> {
@@ -220,129 +267,4 @@ pub fn command() -> clap::Command {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-    use std::ffi::OsString;
-
-    #[test]
-    fn the_subcommand_words_are_the_definitions_names_and_aliases() {
-        let full = Cli::command();
-        let mut defined: Vec<String> = full
-            .get_subcommands()
-            .flat_map(|c| {
-                std::iter::once(c.get_name().to_string())
-                    .chain(c.get_all_aliases().map(str::to_string))
-            })
-            .chain(["help".to_string()])
-            .collect();
-        let mut listed: Vec<String> = SUBCOMMAND_WORDS.iter().map(|s| s.to_string()).collect();
-        defined.sort();
-        listed.sort();
-        assert_eq!(listed, defined);
-    }
-
-    #[test]
-    fn the_top_level_arguments_are_the_full_definitions() {
-        let full = Cli::command();
-        let top = TopLevel::command();
-        // Everything but the display order, which only help uses (and help is the full one's).
-        let show = |c: &clap::Command| -> Vec<String> {
-            c.get_arguments()
-                .map(|a| {
-                    let shown = format!("{a:?}");
-                    let (before, after) = shown.split_once("disp_ord: ").expect("a display order");
-                    let after = after.split_once(", ").map_or("", |(_, rest)| rest);
-                    format!("{before}{after}")
-                })
-                .collect()
-        };
-        assert_eq!(show(&top), show(&full));
-        assert!(show(&full).len() > 10, "the comparison saw the arguments");
-    }
-
-    /// For command lines the top-level parse accepts, the full definition gives the same
-    /// result; the others (a subcommand, help, an error) are left to the full definition.
-    #[test]
-    fn the_top_level_parse_agrees_with_the_full_one() {
-        let lines: &[&[&str]] = &[
-            &[],
-            &["--profile", "prod"],
-            &["-p", "prod", "--export"],
-            &["--profile=prod", "--format", "dotenv", "--no-cache"],
-            &[
-                "--role-arn",
-                "arn:aws:iam::111111111111:role/r",
-                "--source-profile",
-                "dev",
-            ],
-            &["--profile", "prod", "--refresh-window", "600", "--debug"],
-            &["--profile", "prod", "--background-refresh", "off"],
-            &[
-                "--profile",
-                "prod",
-                "--cache-dir",
-                "/tmp/x",
-                "--lock-timeout",
-                "3",
-            ],
-            &[
-                "--profile",
-                "prod",
-                "--duration-seconds",
-                "900",
-                "--role-session-name",
-                "s",
-            ],
-            &[
-                "--credential-source",
-                "Ec2InstanceMetadata",
-                "--role-arn",
-                "arn:aws:iam::1:role/r",
-            ],
-            &[
-                "-p",
-                "prod",
-                "--token-code",
-                "123456",
-                "--mfa-serial",
-                "arn:aws:iam::1:mfa/u",
-            ],
-            &["--profile", "exec"],
-            &["exec", "-p", "prod", "--", "true"],
-            &["cache", "list"],
-            &["--help"],
-            &["-h"],
-            &["--version"],
-            &["--profile"],
-            &["--no-such-flag"],
-            &["stray"],
-            &["--", "x"],
-            &["--profile", "prod", "--format", "nonsense"],
-        ];
-        let mut fast = 0;
-        for line in lines {
-            let argv: Vec<OsString> = std::iter::once("xacct-cred")
-                .chain(line.iter().copied())
-                .map(OsString::from)
-                .collect();
-            let full = Cli::try_parse_from(&argv);
-            match Cli::top_level_only(&argv) {
-                Some(top) => {
-                    fast += 1;
-                    let full =
-                        full.unwrap_or_else(|e| panic!("{line:?}: the full parse failed: {e}"));
-                    assert_eq!(format!("{top:?}"), format!("{full:?}"), "{line:?}");
-                }
-                None => {
-                    let words = line.iter().any(|w| SUBCOMMAND_WORDS.contains(w));
-                    assert!(
-                        words || full.is_err(),
-                        "{line:?} was left to the full parse"
-                    );
-                }
-            }
-        }
-        assert!(fast >= 11, "the top-level parse took {fast} lines");
-    }
-}
+mod tests;

@@ -1,9 +1,16 @@
 //! The arguments of each subcommand (the groups they share are in `args`).
 
-use super::{CacheArgs, CacheStoreArgs, Format, RoleArgs};
+use super::args::{RoleKeyFlags, parsed_through};
+use crate::cache::CacheSettings;
+use crate::cache::StoreSettings;
+use crate::output::Format;
+use crate::plan::RoleInputs;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
+/// The detached renewal's arguments: what `background::arguments` writes, the caller's plan
+/// inputs (never its MFA code) and cache settings, already resolved (no variable is read).
 #[derive(Debug, Args)]
 pub struct BackgroundArgs {
     #[arg(long, value_enum)]
@@ -14,14 +21,58 @@ pub struct BackgroundArgs {
     /// The inherited descriptor of the key's lock, which the caller handed on.
     #[arg(long)]
     pub lock_fd: i32,
-    /// The caller's arguments, from which the renewal rebuilds the caller's plan.
-    #[arg(last = true, allow_hyphen_values = true)]
-    pub caller: Vec<std::ffi::OsString>,
+    #[command(flatten)]
+    pub plan: RenewalInputs,
     /// In `renew`: the lock file `--lock-fd` names, when that descriptor was open in this
     /// process (`main` adopts it; see [`crate::cli::Cli::hand_lock`]).
     #[arg(skip)]
     pub handed_lock: Option<std::fs::File>,
 }
+
+/// The caller's plan inputs and cache settings, as the detached renewal receives them.
+#[derive(Debug, Clone, Default)]
+pub struct RenewalInputs {
+    pub role: RoleInputs,
+    pub store: StoreSettings,
+}
+
+#[derive(Args)]
+pub(crate) struct RenewalFlags {
+    #[arg(long)]
+    profile: Option<String>,
+    #[command(flatten)]
+    role: RoleKeyFlags,
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Seconds; these three default as the cache's settings do.
+    #[arg(long)]
+    refresh_window: Option<u64>,
+    #[arg(long)]
+    blocking_margin: Option<u64>,
+    #[arg(long)]
+    lock_timeout: Option<u64>,
+}
+
+impl From<RenewalFlags> for RenewalInputs {
+    fn from(f: RenewalFlags) -> RenewalInputs {
+        let defaults = StoreSettings::default();
+        let seconds = |s: Option<u64>, default| s.map_or(default, Duration::from_secs);
+        RenewalInputs {
+            role: RoleInputs {
+                profile: f.profile,
+                ..f.role.into()
+            },
+            store: StoreSettings {
+                dir: f.cache_dir,
+                refresh_window: seconds(f.refresh_window, defaults.refresh_window),
+                blocking_margin: seconds(f.blocking_margin, defaults.blocking_margin),
+                background: true,
+                lock_timeout: seconds(f.lock_timeout, defaults.lock_timeout),
+            },
+        }
+    }
+}
+parsed_through!(RenewalInputs, RenewalFlags);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackgroundStage {
@@ -34,40 +85,68 @@ pub enum BackgroundStage {
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     #[command(flatten)]
-    pub role: RoleArgs,
+    pub role: RoleInputs,
     #[command(flatten)]
-    pub store: CacheStoreArgs,
+    pub store: StoreSettings,
     /// One JSON document instead of lines.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
+/// `setup`'s arguments: its role flags are the profile keys it writes (no --profile, no code).
+#[derive(Debug, Clone, Default)]
 pub struct SetupArgs {
-    /// The profile the AWS CLI and SDKs will use (its only key is credential_process).
-    #[arg(long, value_name = "PROFILE")]
     pub name: Option<String>,
-    /// The profile that holds the role's settings (default: NAME-role).
-    #[arg(long, value_name = "PROFILE")]
     pub role_profile: Option<String>,
-    /// The role's settings, as for the default command (--profile and --token-code do not apply).
-    #[command(flatten)]
-    pub role: RoleArgs,
-    /// Replace existing profiles of those names that say something else.
-    #[arg(long)]
+    pub role: RoleInputs,
     pub force: bool,
-    /// Do not run the doctor on the new profile afterwards.
-    #[arg(long)]
     pub no_doctor: bool,
+    pub store: StoreSettings,
+}
+
+#[derive(Args)]
+pub(crate) struct SetupFlags {
+    /// The profile the AWS CLI and SDKs will use (its only key is credential_process).
+    #[arg(long, value_name = "PROFILE", help_heading = "Profiles")]
+    name: Option<String>,
+    /// The profile that holds the role's settings (default: NAME-role).
+    #[arg(long, value_name = "PROFILE", help_heading = "Profiles")]
+    role_profile: Option<String>,
+    /// Replace existing profiles of those names that say something else.
+    #[arg(long, help_heading = "Profiles")]
+    force: bool,
+    /// Do not run the doctor on the new profile afterwards.
+    #[arg(long, help_heading = "Profiles")]
+    no_doctor: bool,
+    /// The role's settings, written into the role profile.
+    #[command(flatten)]
+    role: RoleKeyFlags,
     /// For the doctor's cache check.
     #[command(flatten)]
-    pub store: CacheStoreArgs,
+    store: StoreSettings,
 }
+
+impl From<SetupFlags> for SetupArgs {
+    fn from(f: SetupFlags) -> SetupArgs {
+        SetupArgs {
+            name: f.name,
+            role_profile: f.role_profile,
+            role: f.role.into(),
+            force: f.force,
+            no_doctor: f.no_doctor,
+            store: f.store,
+        }
+    }
+}
+parsed_through!(SetupArgs, SetupFlags);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PolicyDocument {
+    /// Who may assume the role (on the role, in the production account).
     Trust,
+    /// What the role may do with the bucket (on the role).
     Permission,
+    /// What lets the principals call AssumeRole (in the other account).
     Source,
 }
 
@@ -97,12 +176,14 @@ pub struct PolicyArgs {
     /// One principal that may assume the role (a user or role ARN) instead of a whole account.
     #[arg(long, value_name = "ARN")]
     pub principal: Option<String>,
+    /// The name of the role to create.
     #[arg(
         long,
         value_name = "NAME",
         default_value = "readonly-asi-production-bucket"
     )]
     pub role_name: String,
+    /// The S3 bucket the role may read (or write).
     #[arg(long, value_name = "BUCKET")]
     pub bucket: String,
     /// List and read the bucket (the default).
@@ -120,19 +201,22 @@ pub struct PolicyArgs {
     /// Print only this policy document.
     #[arg(long, value_enum, conflicts_with = "format")]
     pub document: Option<PolicyDocument>,
-    #[arg(long, value_enum, default_value = "json")]
+    /// How to print the policies.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "json")]
     pub format: PolicyFormat,
 }
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     #[command(flatten)]
-    pub role: RoleArgs,
+    pub role: RoleInputs,
     #[command(flatten)]
-    pub cache: CacheArgs,
+    pub cache: CacheSettings,
     /// Allow running inside another xacct-cred exec.
     #[arg(long)]
     pub allow_nested: bool,
+    /// Give the command a local credential endpoint instead of the keys.
+    ///
     /// Give the command a local credential endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI and
     /// AWS_CONTAINER_AUTHORIZATION_TOKEN) instead of the keys, so the SDKs renew by themselves
     /// and the command may outlive a session; xacct-cred stays the parent, forwards SIGINT,
@@ -156,25 +240,36 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
     pub address: String,
     /// How to print the variables: sh, fish, powershell, dotenv, or json (an object keyed by profile).
-    #[arg(long, value_enum, value_name = "FORMAT", default_value = "sh")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "sh",
+        hide_possible_values = true,
+        help_heading = "Output"
+    )]
     pub format: Format,
+    /// Write the token to this file and print AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE.
+    ///
     /// Write the token to this file (mode 0600, removed on exit) and print
     /// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE instead of the token itself.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "Output")]
     pub token_file: Option<PathBuf>,
     #[command(flatten)]
-    pub store: CacheStoreArgs,
+    pub store: StoreSettings,
 }
 
 #[derive(Debug, Args)]
 pub struct ConsoleArgs {
     #[command(flatten)]
-    pub role: RoleArgs,
+    pub role: RoleInputs,
     #[command(flatten)]
-    pub cache: CacheArgs,
+    pub cache: CacheSettings,
     /// Open the URL in the browser instead of printing it.
     #[arg(long)]
     pub open: bool,
+    /// A signed-in console session instead of the switch-role page.
+    ///
     /// A signed-in console session through the federation endpoint (getSigninToken) instead of
     /// the switch-role page.
     #[arg(long)]
@@ -185,7 +280,8 @@ pub struct ConsoleArgs {
     /// The colour the console shows for the role, as hex (e.g. F2B0A9).
     #[arg(long, value_name = "HEX")]
     pub color: Option<String>,
-    /// The federation endpoint (default: the partition's signin …/federation). Env: XACCT_CRED_FEDERATION_ENDPOINT
+    /// The federation endpoint (default: the partition's signin …/federation)
+    /// [env: XACCT_CRED_FEDERATION_ENDPOINT]
     #[arg(long, value_name = "URL")]
     pub federation_endpoint: Option<String>,
     /// Where the federated sign-in lands (default: the console home).

@@ -2,16 +2,16 @@
 //! without the secrets, and removing it.
 
 use crate::cache::{self, CacheDir, StoreSettings};
-use crate::cli::{CacheAction, CacheStoreArgs, RoleArgs};
-use crate::config::SharedConfig;
+use crate::cli::CacheAction;
 use crate::env::Environment;
 use crate::error::Result;
 use crate::plan::Plan;
+use crate::plan::RoleInputs;
 use std::io::Write;
 use time::OffsetDateTime;
 
-pub fn run(action: &CacheAction, store: &CacheStoreArgs, env: &Environment) -> Result<()> {
-    let path = StoreSettings::from_args(store).locate()?;
+pub fn run(action: &CacheAction, store: &StoreSettings, env: &Environment) -> Result<()> {
+    let path = store.locate()?;
     let Some(dir) = CacheDir::open_existing(path.clone())? else {
         eprintln!(
             "xacct-cred: the cache directory {} does not exist yet; nothing is cached.",
@@ -74,12 +74,13 @@ fn clear(dir: &CacheDir, profile: Option<&str>, env: &Environment) -> Result<()>
                 .filter(|(_, e)| e.as_ref().is_some_and(|e| e.profile.as_deref() == Some(p)))
                 .map(|(k, _)| k)
                 .collect();
-            let args = RoleArgs {
+            let args = RoleInputs {
                 profile: Some(p.to_string()),
-                ..RoleArgs::default()
+                ..RoleInputs::default()
             };
-            if let Ok(plan) =
-                SharedConfig::load(env, &args).and_then(|c| Plan::build(&c, &args, env))
+            if let Ok(plan) = args
+                .load_config(env)
+                .and_then(|c| Plan::build(&c, &args, env))
             {
                 keys.push(cache::key(&plan));
             }

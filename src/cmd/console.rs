@@ -5,9 +5,7 @@
 //! only, never into a message.
 
 use crate::InheritedEnv;
-use crate::cache::CacheSettings;
 use crate::cli::ConsoleArgs;
-use crate::config::SharedConfig;
 use crate::credentials::SessionCredentials;
 use crate::env::Environment;
 use crate::error::{Error, Kind, Result};
@@ -22,12 +20,15 @@ pub const FEDERATION_ENDPOINT: &str = "XACCT_CRED_FEDERATION_ENDPOINT";
 const FEDERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
-    let config = SharedConfig::load(env, &args.role)?;
+    let config = args.role.load_config(env)?;
     let plan = Plan::build(&config, &args.role, env)?;
     let url = if args.federated {
-        let renewer = ViaSts { env, inherited };
-        let settings = CacheSettings::from_args(&args.cache);
-        let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;
+        let renewer = ViaSts {
+            env,
+            inherited,
+            store: &args.cache.store,
+        };
+        let creds = session::obtain(&plan, &args.cache, env, &SystemClock, &renewer)?;
         let endpoint = args
             .federation_endpoint
             .clone()

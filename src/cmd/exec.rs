@@ -5,10 +5,8 @@
 //! `crate::child`. Nothing of loop detection reaches the command.
 
 use crate::InheritedEnv;
-use crate::cache::CacheSettings;
 use crate::child::{self, EXEC_MARKER};
 use crate::cli::ExecArgs;
-use crate::config::SharedConfig;
 use crate::credentials::format_expiration;
 use crate::env::Environment;
 use crate::error::Result;
@@ -18,10 +16,13 @@ use crate::session::{self, SystemClock};
 
 pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
     child::refuse_nested(env, args.allow_nested)?;
-    let plan = Plan::build(&SharedConfig::load(env, &args.role)?, &args.role, env)?;
-    let renewer = ViaSts { env, inherited };
-    let settings = CacheSettings::from_args(&args.cache);
-    let creds = session::obtain(&plan, &settings, env, &SystemClock, &renewer)?;
+    let plan = Plan::build(&args.role.load_config(env)?, &args.role, env)?;
+    let renewer = ViaSts {
+        env,
+        inherited,
+        store: &args.cache.store,
+    };
+    let creds = session::obtain(&plan, &args.cache, env, &SystemClock, &renewer)?;
     let expiration = format_expiration(creds.expiration);
     let marker = plan
         .profile

@@ -7,5 +7,6 @@ pub mod doctor;
 pub mod exec;
 pub mod generate;
 pub mod policy;
+pub mod renewal;
 pub mod serve;
 pub mod setup;

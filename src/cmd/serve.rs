@@ -9,15 +9,16 @@
 //! only to the command's environment, stdout, or the `--token-file` asked for.
 
 use crate::InheritedEnv;
-use crate::cache::{self, CacheMode, CacheSettings, StoreSettings};
+use crate::cache::{self, CacheMode, CacheSettings};
 use crate::child;
-use crate::cli::{ExecArgs, Format, RoleArgs, ServeArgs};
-use crate::config::SharedConfig;
+use crate::cli::{ExecArgs, ServeArgs};
 use crate::diag::debug;
 use crate::disk::private_file;
 use crate::env::{self, Environment};
 use crate::error::{Error, Result};
+use crate::output::Format;
 use crate::plan::Plan;
+use crate::plan::RoleInputs;
 use crate::renew::ViaSts;
 use crate::server::sessions::{NoEnvWrites, ServedProfile};
 use crate::server::token::Token;
@@ -39,16 +40,16 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
             return Err(Error::config(format!("profile {name} is given twice"))
                 .hint("Each -p names one profile to serve; give each once."));
         }
-        let role = RoleArgs {
+        let role = RoleInputs {
             profile: Some(name.clone()),
             ..Default::default()
         };
-        let config = SharedConfig::load(env, &role)?;
+        let config = role.load_config(env)?;
         plans.push((name.clone(), Plan::build(&config, &role, env)?));
     }
     let mut settings = CacheSettings {
         mode: CacheMode::Use,
-        store: StoreSettings::from_args(&args.store),
+        store: args.store.clone(),
     };
     // A detached renewal is handed its key's lock as an inheritable descriptor for the moment
     // it starts; with several profiles, another worker thread could start a process (a source
@@ -101,11 +102,11 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
 /// becomes ours.
 pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
     child::refuse_nested(env, args.allow_nested)?;
-    if args.cache.no_cache {
+    if args.cache.mode == CacheMode::Off {
         return Err(Error::config("exec --server serves from the cache; --no-cache would assume the role again on every request")
             .hint("Leave out --no-cache (use --refresh to start from a new session)."));
     }
-    let plan = Plan::build(&SharedConfig::load(env, &args.role)?, &args.role, env)?;
+    let plan = Plan::build(&args.role.load_config(env)?, &args.role, env)?;
     let name = plan.profile.clone().unwrap_or_else(|| "role".to_string());
     let marker = plan
         .profile
@@ -113,7 +114,7 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         .unwrap_or_else(|| plan.role.role_arn.arn.clone());
     let region = plan.region_configured.then(|| plan.region.clone());
     // --refresh applies to the first session only; every request after is an ordinary one.
-    let mut settings = CacheSettings::from_args(&args.cache);
+    let mut settings = args.cache.clone();
     let first_mode = settings.mode;
     settings.mode = CacheMode::Use;
     let profiles = start_profiles_with(vec![(name, plan)], first_mode, &settings, env, inherited)?;
@@ -189,6 +190,7 @@ fn start_profiles_with(
     let renewer = ViaSts {
         env,
         inherited: &NoEnvWrites,
+        store: &settings.store,
     };
     let first = CacheSettings {
         mode: first_mode,

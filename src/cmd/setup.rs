@@ -4,13 +4,14 @@
 
 pub(crate) mod edit;
 
-use crate::cli::{RoleArgs, SetupArgs};
+use crate::cli::SetupArgs;
 use crate::config::file_paths;
 use crate::config::ini::header;
 use crate::disk::replace::write_with_backup;
 use crate::disk::root_walk::refuse_paths_others_control_as_root;
 use crate::env::Environment;
 use crate::error::{Error, Result};
+use crate::plan::RoleInputs;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
@@ -113,9 +114,9 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
     eprintln!();
     crate::diagnosis::run(
         &crate::cli::DoctorArgs {
-            role: RoleArgs {
+            role: RoleInputs {
                 profile: Some(role_profile),
-                ..RoleArgs::default()
+                ..RoleInputs::default()
             },
             store: args.store.clone(),
             json: false,

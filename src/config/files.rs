@@ -5,7 +5,6 @@
 //! a no-op waker instead of starting a runtime. It never loads the SDK config and never touches
 //! the network.
 
-use crate::cli::RoleArgs;
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use aws_config::profile::ProfileSet;
@@ -20,7 +19,7 @@ use std::task::{Context, Poll, Waker};
 /// The parsed profile files and where they were read from.
 ///
 /// `profiles` has a *selected* profile, the one aws-runtime's `EnvConfigValue` reads: it is
-/// the profile the role arguments name (see [`crate::plan::named_profile`]), so the settings
+/// the profile the role inputs name (see `plan::named_profile`), so the settings
 /// the SDKs resolve through it (endpoints, FIPS, dual-stack) come from the role profile with
 /// one parse of the files.
 pub struct SharedConfig {
@@ -32,9 +31,9 @@ pub struct SharedConfig {
 }
 
 impl SharedConfig {
-    /// The files as the SDKs find them, with the profile `args` name selected.
-    pub fn load(env: &Environment, args: &RoleArgs) -> Result<SharedConfig> {
-        let selected = crate::plan::named_profile(args, env).unwrap_or_else(|| "default".into());
+    /// The files as the SDKs find them, with `selected` (else `default`) the selected profile.
+    pub fn load(env: &Environment, selected: Option<&str>) -> Result<SharedConfig> {
+        let selected = selected.unwrap_or("default").to_string();
         let (config_file, credentials_file) = file_paths(env);
         let (fs, aws_env, files) = (Fs::real(), env.to_aws_env(), EnvConfigFiles::default());
         let profiles = poll_once(aws_config::profile::load(&fs, &aws_env, &files, Some(selected.into())))

@@ -5,7 +5,6 @@ use super::report::Report;
 use crate::aws::{mfa, source_credential, sts};
 use crate::cache::{self, CacheDir, StoreSettings};
 use crate::cli::DoctorArgs;
-use crate::config::SharedConfig;
 use crate::env::Environment;
 use crate::error::{Error, Kind, key_id_tail};
 use crate::plan::{Plan, SourceSpec};
@@ -42,7 +41,7 @@ pub(super) fn diagnose(args: &DoctorArgs, env: &Environment) -> Report {
     let mut r = Report::default();
     const AFTER_CONFIG: &[&str] = &["plan", "source credential", "clock", "assume role", "cache"];
 
-    let config = match SharedConfig::load(env, &args.role) {
+    let config = match args.role.load_config(env) {
         Ok(c) => c,
         Err(e) => {
             r.fail("config", &e);
@@ -123,7 +122,7 @@ pub(super) fn diagnose(args: &DoctorArgs, env: &Environment) -> Report {
         }
     };
     runtime.block_on(network_steps(&mut r, &plan, env));
-    cache_step(&mut r, &plan, &StoreSettings::from_args(&args.store));
+    cache_step(&mut r, &plan, &args.store);
     r
 }
 

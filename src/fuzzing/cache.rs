@@ -18,7 +18,7 @@ fn fixed_plan() -> &'static Plan {
             "[dev]\naws_access_key_id = AKIA\naws_secret_access_key = s\n",
         )
         .expect("the fixed config parses");
-        let args = crate::cli::RoleArgs {
+        let args = crate::plan::RoleInputs {
             profile: Some("p".into()),
             ..Default::default()
         };
@@ -31,7 +31,7 @@ fn fixed_plan() -> &'static Plan {
 /// applies to every read), then the freshness rules, with background renewal on and off.
 fn served(plan: &Plan, bytes: &[u8], now: OffsetDateTime, background: bool) -> Option<CacheEntry> {
     let entry = CacheEntry::from_json(bytes).filter(|e| e.is_for(plan))?;
-    let store = StoreSettings::from_args(&Default::default());
+    let store = StoreSettings::default();
     let (window, margin) = store.window_and_margin(plan.role.duration());
     let rules = Rules {
         window,

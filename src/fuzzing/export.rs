@@ -3,8 +3,8 @@
 //! reference parser of that format — written here from each shell's quoting rules — reads back
 //! as exactly the values. The property tests run the real shells and python-dotenv on top.
 
-use crate::cli::Format;
 use crate::credentials::{Secret, SessionCredentials, format_expiration};
+use crate::output::Format;
 use crate::output::render;
 
 /// What a format's lines say: the variables, in order, and their values.

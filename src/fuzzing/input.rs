@@ -4,7 +4,7 @@
 //! `NAME=value` lines.
 
 use super::{Flags, SetupInput};
-use crate::cli::RoleArgs;
+use crate::plan::RoleInputs;
 
 const SEPARATOR: &str = "\n%%\n";
 
@@ -15,8 +15,8 @@ fn parts<const N: usize>(bytes: &[u8]) -> [String; N] {
     std::array::from_fn(|_| split.next().unwrap_or_default().to_string())
 }
 
-fn flags(text: &str) -> (RoleArgs, Vec<(String, String)>) {
-    let mut args = RoleArgs::default();
+fn flags(text: &str) -> (RoleInputs, Vec<(String, String)>) {
+    let mut args = RoleInputs::default();
     let mut other = Vec::new();
     for line in text.lines() {
         let (flag, value) = line.split_once(' ').unwrap_or((line, ""));

@@ -29,4 +29,4 @@ pub use plan::{Flags, check_plan, credential_source};
 pub use replies::{check_error_reply, check_imds_reply, check_signin_reply};
 pub use setup::{SetupInput, check_setup};
 
-pub use crate::cli::RoleArgs;
+pub use crate::plan::RoleInputs;

@@ -6,9 +6,9 @@
 //! and so do the secret environment variables and `--token-code`; the canary is removed from
 //! the rest of the input first, so any canary in the output came from a secret.
 
-use crate::cli::RoleArgs;
 use crate::config::SharedConfig;
 use crate::env::Environment;
+use crate::plan::RoleInputs;
 use crate::plan::{CredentialSource, Plan};
 
 /// Marks a secret's value; never appears in the input except where a secret was planted.
@@ -17,14 +17,13 @@ pub const CANARY: &str = "CaNaRy7Secret";
 /// The flags, as plain data a fuzzer or a generator can make.
 #[derive(Debug, Clone, Default)]
 pub struct Flags {
-    pub args: RoleArgs,
+    pub args: RoleInputs,
     pub env: Vec<(String, String)>,
 }
 
 /// The credential source the `n`th way (or none), for generators that only make numbers.
 pub fn credential_source(n: u8) -> Option<CredentialSource> {
-    use clap::ValueEnum;
-    let all = CredentialSource::value_variants();
+    let all = CredentialSource::ALL;
     all.get(usize::from(n) % (all.len() + 1)).copied()
 }
 
@@ -57,7 +56,7 @@ pub fn check_plan(config: &str, credentials: &str, flags: &Flags) {
     let config = plant(config);
     let credentials = plant(credentials);
     let a = &flags.args;
-    let args = RoleArgs {
+    let args = RoleInputs {
         profile: scrub(&a.profile),
         role_arn: scrub(&a.role_arn),
         source_profile: scrub(&a.source_profile),

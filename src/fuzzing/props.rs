@@ -98,7 +98,7 @@ fn some(s: impl Strategy<Value = String>) -> impl Strategy<Value = Option<String
     prop::option::weighted(0.3, s)
 }
 
-fn role_args() -> impl Strategy<Value = RoleArgs> {
+fn role_args() -> impl Strategy<Value = RoleInputs> {
     (
         (
             some(prop_oneof![
@@ -122,7 +122,7 @@ fn role_args() -> impl Strategy<Value = RoleArgs> {
                 (profile, role_arn, source_profile),
                 (cs, session, ext),
                 (dur, mfa, code, region),
-            )| RoleArgs {
+            )| RoleInputs {
                 profile,
                 role_arn,
                 source_profile,
@@ -211,7 +211,7 @@ proptest! {
         force in any::<bool>(),
     ) {
         let input = SetupInput {
-            role: RoleArgs { region, duration_seconds: duration, ..RoleArgs::default() },
+            role: RoleInputs { region, duration_seconds: duration, ..RoleInputs::default() },
             force,
             name: names.0.to_string(),
             role_profile: names.1.to_string(),

@@ -4,11 +4,12 @@
 //! same setup again changes nothing. When setup changes nothing, aws-config must already read
 //! the profiles as setup would have written them.
 
-use crate::cli::{CacheStoreArgs, RoleArgs, SetupArgs};
+use crate::cli::SetupArgs;
 use crate::cmd::setup::edit::{self, Wanted};
 use crate::config::SharedConfig;
 use crate::config::ini::ConfigText;
 use crate::env::Environment;
+use crate::plan::RoleInputs;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -16,7 +17,7 @@ use std::path::Path;
 #[derive(Debug, Clone, Default)]
 pub struct SetupInput {
     /// The role's flags (`--role-arn` and the source are the fields below).
-    pub role: RoleArgs,
+    pub role: RoleInputs,
     pub force: bool,
     pub name: String,
     pub role_profile: String,
@@ -76,7 +77,7 @@ pub fn check_setup(original: &str, input: &SetupInput) {
         role: input.role.clone(),
         force: input.force,
         no_doctor: true,
-        store: CacheStoreArgs::default(),
+        store: Default::default(),
     };
     let [role, process] = edit::wanted(
         &args,

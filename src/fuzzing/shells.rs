@@ -4,7 +4,7 @@
 //! `cargo test`, batched so that each consumer starts only a few times.
 
 use super::props::{config, nasty};
-use crate::cli::Format;
+use crate::output::Format;
 use proptest::prelude::*;
 use std::process::Command;
 

@@ -8,14 +8,15 @@
 
 mod endpoint;
 pub mod fields;
+mod inputs;
 mod source;
 #[cfg(test)]
 mod tests;
 
 pub use fields::{DurationSeconds, ExternalId, MfaSerial, RoleArn, SessionName, TokenCode};
+pub use inputs::RoleInputs;
 pub use source::{CredentialSource, SourceSpec};
 
-use crate::cli::RoleArgs;
 use crate::config::SharedConfig;
 use crate::env::Environment;
 use crate::error::{Error, Kind, Result};
@@ -38,6 +39,8 @@ pub struct Plan {
     pub use_fips: bool,
     /// use_dualstack_endpoint / AWS_USE_DUALSTACK_ENDPOINT (for the regional endpoint).
     pub use_dual_stack: bool,
+    /// What it was built from, without the MFA code: what the detached renewal rebuilds it from.
+    pub inputs: RoleInputs,
 }
 
 /// The AssumeRole request, minus the source credential.
@@ -90,7 +93,7 @@ fn origin(flag: bool, key: &str, profile: Option<&str>) -> String {
 
 impl Plan {
     /// Builds and validates the plan. Flags win over the profile's keys.
-    pub fn build(config: &SharedConfig, args: &RoleArgs, env: &Environment) -> Result<Plan> {
+    pub fn build(config: &SharedConfig, args: &RoleInputs, env: &Environment) -> Result<Plan> {
         let profile_name = profile_name(config, args, env)?;
         let at = Sources {
             config,
@@ -147,6 +150,7 @@ impl Plan {
             sts_endpoint: endpoint.url,
             use_fips: endpoint.use_fips,
             use_dual_stack: endpoint.use_dual_stack,
+            inputs: args.without_secrets(),
         })
     }
 }
@@ -155,12 +159,12 @@ impl Plan {
 /// given) `AWS_PROFILE`, then `AWS_DEFAULT_PROFILE` (the AWS CLI v2's order; botocore 1.x
 /// reads them the other way round, the Rust SDK only `AWS_PROFILE`). The config files are
 /// loaded with this profile selected ([`SharedConfig::load`]).
-pub fn named_profile(args: &RoleArgs, env: &Environment) -> Option<String> {
+pub fn named_profile(args: &RoleInputs, env: &Environment) -> Option<String> {
     named_profile_from(args, env).map(|(name, _)| name.to_string())
 }
 
 fn named_profile_from<'a>(
-    args: &'a RoleArgs,
+    args: &'a RoleInputs,
     env: &'a Environment,
 ) -> Option<(&'a str, &'static str)> {
     if let Some(p) = args.profile.as_deref() {
@@ -178,7 +182,7 @@ fn named_profile_from<'a>(
 /// holds a role (as the AWS CLI would use it).
 fn profile_name(
     config: &SharedConfig,
-    args: &RoleArgs,
+    args: &RoleInputs,
     env: &Environment,
 ) -> Result<Option<String>> {
     match named_profile_from(args, env) {
@@ -191,7 +195,7 @@ fn profile_name(
     }
 }
 
-fn role_arn(at: &Sources<'_>, args: &RoleArgs) -> Result<RoleArn> {
+fn role_arn(at: &Sources<'_>, args: &RoleInputs) -> Result<RoleArn> {
     let Some((text, from)) = at.pick(args.role_arn.as_deref().map(str::trim), "role_arn") else {
         let p = at.profile.unwrap_or_default();
         let err = Error::config(format!(
@@ -208,7 +212,7 @@ fn role_arn(at: &Sources<'_>, args: &RoleArgs) -> Result<RoleArn> {
     })
 }
 
-fn duration(at: &Sources<'_>, args: &RoleArgs) -> Result<DurationSeconds> {
+fn duration(at: &Sources<'_>, args: &RoleInputs) -> Result<DurationSeconds> {
     let seconds = match (args.duration_seconds, at.key("duration_seconds")) {
         (Some(d), _) => d,
         (None, Some(text)) => text.parse::<i64>().map_err(|_| {
@@ -229,7 +233,7 @@ fn duration(at: &Sources<'_>, args: &RoleArgs) -> Result<DurationSeconds> {
     })
 }
 
-fn token_code(args: &RoleArgs, has_serial: bool) -> Result<Option<TokenCode>> {
+fn token_code(args: &RoleInputs, has_serial: bool) -> Result<Option<TokenCode>> {
     let Some(text) = args.token_code.as_deref() else {
         return Ok(None);
     };
@@ -250,7 +254,7 @@ fn token_code(args: &RoleArgs, has_serial: bool) -> Result<Option<TokenCode>> {
 /// us-east-1; with whether it was configured at all.
 fn region(
     at: &Sources<'_>,
-    args: &RoleArgs,
+    args: &RoleInputs,
     env: &Environment,
     source: &SourceSpec,
 ) -> Result<(String, bool)> {

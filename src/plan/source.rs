@@ -5,28 +5,31 @@
 //! snapshot only. Resolving the spec into credentials is `source.rs`'s job, later and only on a
 //! cache miss.
 
+use super::RoleInputs;
 use super::unknown_profile;
-use crate::cli::RoleArgs;
 use crate::config::SharedConfig;
 use crate::env::Environment;
 use crate::error::{Error, Result};
 
-/// The `credential_source` values the AWS CLI documents, spelt as it spells them; the same type
-/// parses `--credential-source` and the profile key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+/// The `credential_source` values the AWS CLI documents, spelt as it spells them; the same
+/// names parse `--credential-source` (in `cli`) and the profile key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CredentialSource {
     /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
-    #[value(name = "Environment")]
     Environment,
     /// The EC2 instance role, from IMDSv2.
-    #[value(name = "Ec2InstanceMetadata")]
     Ec2InstanceMetadata,
     /// The task role, from the ECS container credentials endpoint.
-    #[value(name = "EcsContainer")]
     EcsContainer,
 }
 
 impl CredentialSource {
+    pub const ALL: [CredentialSource; 3] = [
+        CredentialSource::Environment,
+        CredentialSource::Ec2InstanceMetadata,
+        CredentialSource::EcsContainer,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             CredentialSource::Environment => "Environment",
@@ -37,12 +40,14 @@ impl CredentialSource {
 
     /// A profile's `credential_source` value, exactly as the AWS CLI accepts it.
     fn from_profile(value: &str) -> Option<CredentialSource> {
-        <CredentialSource as clap::ValueEnum>::from_str(value, false).ok()
+        Self::ALL.into_iter().find(|k| k.name() == value)
     }
 
     /// The documented spelling of a value that differs only in case, for the hint.
     fn near(value: &str) -> Option<CredentialSource> {
-        <CredentialSource as clap::ValueEnum>::from_str(value, true).ok()
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(value))
     }
 }
 
@@ -164,7 +169,7 @@ fn chain_identity(config: &SharedConfig, name: &str, env: &Environment) -> Vec<S
 /// The role's source: `--source-profile` / `--credential-source` if given, else the profile's.
 pub(super) fn build(
     config: &SharedConfig,
-    args: &RoleArgs,
+    args: &RoleInputs,
     env: &Environment,
     profile: Option<&str>,
 ) -> Result<SourceSpec> {

@@ -8,15 +8,15 @@ const ROLE: &str = "arn:aws:iam::111111111111:role/readonly";
 struct Case {
     name: &'static str,
     config: &'static str,
-    args: RoleArgs,
+    args: RoleInputs,
     env: &'static [(&'static str, &'static str)],
     expect: std::result::Result<fn(&Plan), &'static str>,
 }
 
-fn args(profile: Option<&str>) -> RoleArgs {
-    RoleArgs {
+fn args(profile: Option<&str>) -> RoleInputs {
+    RoleInputs {
         profile: profile.map(str::to_string),
-        ..RoleArgs::default()
+        ..RoleInputs::default()
     }
 }
 
@@ -80,10 +80,10 @@ fn cases() -> Vec<Case> {
         Case {
             name: "flags alone",
             config: "",
-            args: RoleArgs {
+            args: RoleInputs {
                 role_arn: Some(ROLE.into()),
                 source_profile: Some("dev".into()),
-                ..RoleArgs::default()
+                ..RoleInputs::default()
             },
             env: &[],
             expect: Ok(|p| {
@@ -94,10 +94,10 @@ fn cases() -> Vec<Case> {
         Case {
             name: "credential_source flag replaces the profile's source_profile",
             config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\n",
-            args: RoleArgs {
+            args: RoleInputs {
                 profile: Some("prod".into()),
                 credential_source: Some(CredentialSource::Ec2InstanceMetadata),
-                ..RoleArgs::default()
+                ..RoleInputs::default()
             },
             env: &[("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1338")],
             expect: Ok(|p| {
@@ -241,10 +241,10 @@ fn cases() -> Vec<Case> {
         Case {
             name: "--role-arn ignores AWS_PROFILE and [default]",
             config: "[default]\nrole_arn = arn:aws:iam::111111111111:role/other\nsource_profile = dev\n",
-            args: RoleArgs {
+            args: RoleInputs {
                 role_arn: Some(ROLE.into()),
                 source_profile: Some("dev".into()),
-                ..RoleArgs::default()
+                ..RoleInputs::default()
             },
             env: &[("AWS_PROFILE", "nope")],
             expect: Ok(|p| {
@@ -354,10 +354,10 @@ fn cases() -> Vec<Case> {
         Case {
             name: "token code without a serial",
             config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\n",
-            args: RoleArgs {
+            args: RoleInputs {
                 profile: Some("p".into()),
                 token_code: Some("123456".into()),
-                ..RoleArgs::default()
+                ..RoleInputs::default()
             },
             env: &[],
             expect: Err("no mfa_serial"),
@@ -365,10 +365,10 @@ fn cases() -> Vec<Case> {
         Case {
             name: "a 5-digit token code",
             config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\nmfa_serial = arn:aws:iam::1:mfa/x\n",
-            args: RoleArgs {
+            args: RoleInputs {
                 profile: Some("p".into()),
                 token_code: Some("12345".into()),
-                ..RoleArgs::default()
+                ..RoleInputs::default()
             },
             env: &[],
             expect: Err("6 digits"),
@@ -412,10 +412,10 @@ fn plan_table() {
 #[test]
 fn debug_of_a_plan_never_shows_the_mfa_code() {
     let config = SharedConfig::from_strings("[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\nmfa_serial = arn:aws:iam::1:mfa/x\n", CREDS).unwrap();
-    let args = RoleArgs {
+    let args = RoleInputs {
         profile: Some("p".into()),
         token_code: Some("482913".into()),
-        ..RoleArgs::default()
+        ..RoleInputs::default()
     };
     let plan = Plan::build(&config, &args, &Environment::default()).unwrap();
     assert_eq!(

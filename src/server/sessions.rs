@@ -74,6 +74,7 @@ impl ServedProfile {
                 let renewer = ViaSts {
                     env: &env,
                     inherited: &NoEnvWrites,
+                    store: &settings.store,
                 };
                 for reply in queue {
                     let _ = reply.send(session::obtain(

@@ -32,7 +32,7 @@ impl Token {
         Ok(Token::from_text(text))
     }
 
-    fn from_text(text: String) -> Token {
+    pub(crate) fn from_text(text: String) -> Token {
         let digest = Sha256::digest(text.as_bytes()).into();
         Token { text, digest }
     }

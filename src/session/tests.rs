@@ -67,7 +67,7 @@ fn plan_with(extra: &str) -> Plan {
         "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n",
     )
     .unwrap();
-    let args = crate::cli::RoleArgs {
+    let args = crate::plan::RoleInputs {
         profile: Some("p".into()),
         ..Default::default()
     };

@@ -534,15 +534,49 @@ pub fn ecs_switchable() -> (FakeServer, Switch) {
 
 // ---- A client for the credential endpoint ----
 
-/// Sends `request` as it is to `addr` (host:port) and returns everything the server answered
-/// before closing (empty if it closed or stayed silent for `wait`).
+/// Sends `request` as it is to `addr` (host:port) and returns the server's answer: up to the
+/// end of the first whole response (the connection may stay open: keep-alive), else everything
+/// it sent before closing or staying silent for `wait`.
 pub fn raw_exchange(addr: &str, request: &[u8], wait: Duration) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(wait)).unwrap();
     s.write_all(request).unwrap();
-    let mut answer = Vec::new();
-    let _ = s.read_to_end(&mut answer);
+    let answer = read_response_bytes(&mut s, request.starts_with(b"HEAD "));
     String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Reads one response from `s`: through its Content-Length (no body after a HEAD), or to the
+/// end of the stream when it has none (or on a read timeout).
+pub fn read_response_bytes(s: &mut TcpStream, head_request: bool) -> Vec<u8> {
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(len) = response_len(&answer, head_request)
+            && answer.len() >= len
+        {
+            answer.truncate(len);
+            return answer;
+        }
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return answer,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// The whole length of the response at the start of `buf`, once its head is there and says it.
+fn response_len(buf: &[u8], head_request: bool) -> Option<usize> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    if head_request {
+        return Some(end);
+    }
+    let head = String::from_utf8_lossy(&buf[..end]);
+    let length = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse::<usize>().ok())?
+    })?;
+    Some(end + length)
 }
 
 /// `GET url` as the SDKs send it, with `Authorization: token` when given: (status, body).

@@ -6,12 +6,13 @@
 //! no-op — are checked on any text by the fuzz target and the property tests
 //! (`src/fuzzing/setup.rs`). `setup.rs` does the I/O around it.
 
-use crate::cli::{RoleArgs, SetupArgs};
+use crate::cli::SetupArgs;
 use crate::config::SharedConfig;
 use crate::config::ini::{ConfigText, header};
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
+use crate::plan::RoleInputs;
 use std::path::Path;
 
 /// A profile setup writes, with its keys in the order they are written.
@@ -156,9 +157,9 @@ pub fn validate(text: &str, credentials: &str, wanted: &[Wanted], env: &Environm
     let role_profile = wanted.first().map_or("", |w| w.profile.as_str());
     Plan::build(
         &parsed,
-        &RoleArgs {
+        &RoleInputs {
             profile: Some(role_profile.to_string()),
-            ..RoleArgs::default()
+            ..RoleInputs::default()
         },
         env,
     )
@@ -209,10 +210,10 @@ mod tests {
         let args = SetupArgs {
             name: None,
             role_profile: None,
-            role: RoleArgs {
+            role: RoleInputs {
                 role_session_name: session.map(str::to_string),
                 region: region.map(str::to_string),
-                ..RoleArgs::default()
+                ..RoleInputs::default()
             },
             force: false,
             no_doctor: true,

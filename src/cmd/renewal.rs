@@ -1,0 +1,183 @@
+//! The hidden `background-renewal` subcommand: the detached renewal that `background::start`
+//! launches, in two steps. `detach` starts in the caller's process group, gives itself a
+//! session of its own (`setsid`: no terminal, no Ctrl-C or hang-up from the caller's), starts
+//! `renew` and exits at once; so the renewal is never the caller's child (never a zombie of a
+//! long-lived caller) and holds none of its pipes: stdio is /dev/null, and `main` marks every
+//! other inherited descriptor close-on-exec first (the CLIs read credential_process's stdout
+//! to EOF).
+//!
+//! `renew` holds the key's lock it inherited until it exits, and renews only holding it (the
+//! descriptor must be the key's lock file and lock again). It rebuilds the plan from the inputs
+//! it was given (and gives up unless it has the same cache key), re-reads the entry, renews
+//! with jittered back-off while the session stays above the margin, writes atomically, records
+//! its last failure, and exits; a watchdog ends it when the session reaches the blocking margin
+//! (below which callers renew in the call and need the lock) or at `DEADLINE` and a grace. It
+//! prints nothing and never asks for an MFA code (MFA plans always renew in the call).
+
+use crate::background::{DEADLINE, Stage, cannot_start, step};
+use crate::cache::{self, Attempt, CacheDir, CacheEntry, Failure, State};
+use crate::cli::{BackgroundArgs, BackgroundStage};
+use crate::env::Environment;
+use crate::error::Result;
+use crate::plan::Plan;
+use crate::renew::{Detached, Renew};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+const GRACE: Duration = Duration::from_secs(15);
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const MAX_RETRY: Duration = Duration::from_secs(8);
+const WATCHDOG_POLL: Duration = Duration::from_millis(250);
+
+/// Runs one step. Nobody reads what `renew` says, so it reports nothing.
+pub fn run(args: &BackgroundArgs, env: &Environment) -> Result<()> {
+    match args.stage {
+        BackgroundStage::Detach => {
+            #[cfg(unix)]
+            let _ = rustix::process::setsid();
+            // Spawned, not waited for: this process exits now and `renew` is re-parented.
+            let arguments = crate::background::arguments(&args.plan.role, &args.plan.store);
+            step(Stage::Renew, &args.key, args.lock_fd, arguments)?
+                .spawn()
+                .map_err(|e| cannot_start(&e.to_string()))?;
+            Ok(())
+        }
+        BackgroundStage::Renew => {
+            // A session (and process group) of its own, holding only this process and what it
+            // starts, so that the watchdog can end all of it.
+            #[cfg(unix)]
+            let own_group = rustix::process::setsid().is_ok();
+            #[cfg(not(unix))]
+            let own_group = false;
+            // The watchdog: it ends this process (and what it started, e.g. a hung source
+            // credential_process) after DEADLINE and a grace, or once the wall clock reaches
+            // the time `margin_at` holds (set when the entry is read). It polls rather than
+            // sleeps to a time, so that a clock stepped forward (a VM resumed from a snapshot,
+            // a laptop from sleep) counts.
+            let margin_at = Arc::new(AtomicI64::new(i64::MAX));
+            let at = margin_at.clone();
+            let started = Instant::now();
+            std::thread::spawn(move || {
+                while started.elapsed() < DEADLINE + GRACE
+                    && OffsetDateTime::now_utc().unix_timestamp() < at.load(Ordering::Relaxed)
+                {
+                    std::thread::sleep(WATCHDOG_POLL);
+                }
+                #[cfg(unix)]
+                if own_group {
+                    let _ =
+                        rustix::process::kill_current_process_group(rustix::process::Signal::KILL);
+                }
+                let _ = own_group;
+                std::process::exit(0);
+            });
+            let _ = renew(args, env, &margin_at);
+            Ok(())
+        }
+    }
+}
+
+/// `margin_at`: the watchdog ends this process when the wall clock reaches it (Unix seconds).
+fn renew(args: &BackgroundArgs, env: &Environment, margin_at: &AtomicI64) -> Result<()> {
+    let key = args.key.as_str();
+    let role = &args.plan.role;
+    let Some(plan) = role
+        .load_config(env)
+        .and_then(|config| Plan::build(&config, role, env))
+        .ok()
+        .filter(|plan| cache::key(plan) == key)
+    else {
+        return Ok(());
+    };
+    if plan.role.mfa_serial.is_some() {
+        return Ok(());
+    }
+    let store = &args.plan.store;
+    let (window, margin) = store.window_and_margin(plan.role.duration());
+    let dir = CacheDir::open(store.locate()?)?;
+    // The key's lock, inherited as `args.lock_fd` (which `main` made close-on-exec, so that no
+    // source credential_process this starts holds it) and held until this process exits. No
+    // lock (a descriptor that is not this key's lock file, or a lock another process holds):
+    // no renewal.
+    #[cfg(unix)]
+    let Some(_lock) = args
+        .handed_lock
+        .as_ref()
+        .and_then(|f| f.try_clone().ok())
+        .and_then(|f| dir.adopt_lock(key, f))
+    else {
+        return Ok(());
+    };
+    let deadline = Instant::now() + DEADLINE;
+    let renewer = Detached { env };
+    let mut delay = FIRST_RETRY;
+    loop {
+        let now = OffsetDateTime::now_utc();
+        // Renewed meanwhile, gone, or now so close to expiry that callers renew it: done.
+        let Some(entry) = dir.read(key)?.filter(|e| e.is_for(&plan)) else {
+            return Ok(());
+        };
+        if entry.state(now, window, margin) != State::RenewingInBackground {
+            return Ok(());
+        }
+        // Below the margin callers renew in the call, and they must find the lock free:
+        // whatever attempt is then under way ends with this process.
+        margin_at.store(margin_reached_at(&entry, margin), Ordering::Relaxed);
+        dir.remove_stale_temp_files(key);
+        match renewer.renew(&plan, key) {
+            Ok(creds) => {
+                let entry = CacheEntry::new(&plan, creds, OffsetDateTime::now_utc());
+                dir.clear_failed_renewal(key);
+                return dir.write(key, &entry);
+            }
+            Err(e) => {
+                let failure = Failure::new(&e, Attempt::Background, OffsetDateTime::now_utc());
+                dir.note_failed_renewal(key, &failure);
+                let pause = jittered(delay);
+                let then = OffsetDateTime::now_utc() + pause;
+                if !e.kind().is_transient()
+                    || Instant::now() + pause >= deadline
+                    || entry.state(then, window, margin) != State::RenewingInBackground
+                {
+                    return Err(e);
+                }
+                std::thread::sleep(pause);
+                delay = (delay * 2).min(MAX_RETRY);
+            }
+        }
+    }
+}
+
+/// When `entry` has only `margin` left, in Unix seconds.
+fn margin_reached_at(entry: &CacheEntry, margin: Duration) -> i64 {
+    let margin = time::Duration::try_from(margin).unwrap_or(time::Duration::ZERO);
+    (entry.credentials.expiration - margin).unix_timestamp()
+}
+
+/// `base` scaled by a random factor in [0.5, 1.5), so that renewals of many keys (or many
+/// machines) do not retry in step.
+fn jittered(base: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    base.mul_f64(0.5 + (random % 1000) as f64 / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_within_half_and_one_and_a_half() {
+        for _ in 0..200 {
+            let d = jittered(Duration::from_secs(2));
+            assert!(
+                d >= Duration::from_secs(1) && d < Duration::from_secs(3),
+                "{d:?}"
+            );
+        }
+    }
+}
