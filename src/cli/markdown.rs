@@ -182,25 +182,32 @@ fn describe(a: &Arg) -> String {
     text.trim().to_string()
 }
 
-/// Every variable a flag reads, once, with the flags that read it.
+/// Every variable a flag reads, once, with the flags that read it: those clap reads itself
+/// (`env = …`) and those the help names as `[env: A, B]` (read by the code beside the flag).
 fn variables(out: &mut String, sections: &[(String, &Command)]) {
     let mut rows: Vec<(String, Vec<String>, String)> = Vec::new();
-    for (path, cmd) in sections {
+    for (_, cmd) in sections {
         for a in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
-            let (Some(var), Some(long)) = (a.get_env(), a.get_long()) else {
-                continue;
-            };
-            let var = var.to_string_lossy().to_string();
-            let used = format!("`{path} --{long}`");
-            match rows.iter_mut().find(|(v, _, _)| *v == var) {
-                Some((_, flags, _)) => {
-                    if !flags.contains(&used) && !a.is_global_set() {
-                        flags.push(used)
+            let Some(long) = a.get_long() else { continue };
+            let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+            let mut vars: Vec<String> = a
+                .get_env()
+                .map(|v| v.to_string_lossy().to_string())
+                .into_iter()
+                .collect();
+            let long_help = a.get_long_help().map(|h| h.to_string()).unwrap_or_default();
+            for text in [&help, &long_help] {
+                vars.extend(named_variables(text));
+            }
+            let used = format!("`--{long}`");
+            for var in vars {
+                match rows.iter_mut().find(|(v, _, _)| *v == var) {
+                    Some((_, flags, _)) => {
+                        if !flags.contains(&used) {
+                            flags.push(used.clone())
+                        }
                     }
-                }
-                None => {
-                    let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
-                    rows.push((var, vec![used], help));
+                    None => rows.push((var, vec![used.clone()], strip_env_note(&help))),
                 }
             }
         }
@@ -208,12 +215,43 @@ fn variables(out: &mut String, sections: &[(String, &Command)]) {
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     out.push_str(
         "\n## Environment variables\n\n\
-         Each sets the flag it names wherever that flag is taken; a flag given on the command line\n\
-         wins over its variable, and an empty variable counts as unset.\n\n\
+         Each is read for its flag, by every command that takes the flag; the flag given on the\n\
+         command line wins over the variable, and an empty variable counts as unset.\n\n\
          | variable | flag | |\n| --- | --- | --- |\n",
     );
     for (var, flags, help) in rows {
         let _ = writeln!(out, "| `{var}` | {} | {} |", flags.join(", "), cell(&help));
+    }
+}
+
+/// The variables a help text names as `[env: A, B]`.
+fn named_variables(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("[env: ") {
+        let after = &rest[at + "[env: ".len()..];
+        let Some(end) = after.find(']') else { break };
+        found.extend(
+            after[..end]
+                .split(',')
+                .map(str::trim)
+                .filter(|v| {
+                    !v.is_empty()
+                        && v.chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                })
+                .map(str::to_string),
+        );
+        rest = &after[end..];
+    }
+    found
+}
+
+/// A short help without its `[env: …]` note (the table says it).
+fn strip_env_note(help: &str) -> String {
+    match help.find("[env: ") {
+        Some(at) => help[..at].trim_end().to_string(),
+        None => help.to_string(),
     }
 }
 
@@ -261,6 +299,11 @@ mod tests {
                     .action(clap::ArgAction::SetTrue)
                     .help("Say less."),
             )
+            .arg(
+                Arg::new("endpoint")
+                    .long("endpoint")
+                    .help("Where to go [env: TOOL_ENDPOINT, TOOL_URL]"),
+            )
             .arg(Arg::new("secret").long("secret").hide(true))
             .arg(
                 Arg::new("debug")
@@ -295,7 +338,15 @@ mod tests {
             "{page}"
         );
         assert!(page.contains("| `<COMMAND>...` | What to run. |"), "{page}");
-        assert!(page.contains("| `TOOL_NAME` | `tool --name` |"), "{page}");
+        assert!(page.contains("| `TOOL_NAME` | `--name` |"), "{page}");
+        assert!(
+            page.contains("| `TOOL_ENDPOINT` | `--endpoint` | Where to go |"),
+            "{page}"
+        );
+        assert!(
+            page.contains("| `TOOL_URL` | `--endpoint` | Where to go |"),
+            "{page}"
+        );
         assert!(page.contains("Examples:\n  tool --name x"), "{page}");
         assert!(page.contains("- [`tool run`](#tool-run)"), "{page}");
     }
