@@ -45,7 +45,11 @@ pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) 
             .unwrap_or_else(|| console_home(&plan));
         federated_url(&endpoint, &destination, &creds)?
     } else {
-        switch_role_url(&plan, args.display_name.as_deref(), args.color.as_deref())?
+        switch_role_url(
+            &plan,
+            args.display_name.as_deref(),
+            args.role_color.as_deref(),
+        )?
     };
     if args.open {
         return open(&url);

@@ -236,7 +236,7 @@ fn cases() -> Vec<Case> {
             config: "[default]\nregion = eu-west-1\n",
             args: args(None),
             env: &[],
-            expect: Err("give --profile NAME or --role-arn ARN"),
+            expect: Err("no profile in config holds a role_arn yet"),
         },
         Case {
             name: "--role-arn ignores AWS_PROFILE and [default]",
@@ -263,11 +263,18 @@ fn cases() -> Vec<Case> {
             expect: Ok(|p| assert_eq!(p.sts_endpoint, None)),
         },
         Case {
-            name: "no profile, no role",
+            name: "no profile, no role: set one up first",
             config: "",
             args: args(None),
             env: &[],
-            expect: Err("give --profile NAME or --role-arn ARN"),
+            expect: Err("xacct-cred setup --name prod"),
+        },
+        Case {
+            name: "nothing named, roles in other profiles: they are named",
+            config: "[profile b-role]\nrole_arn = arn:aws:iam::111111111111:role/b\n[profile a-role]\nrole_arn = arn:aws:iam::111111111111:role/a\n[profile dev]\n",
+            args: args(None),
+            env: &[],
+            expect: Err("Profiles with a role_arn: a-role, b-role."),
         },
         Case {
             name: "unknown profile",
