@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests use beyond Rust, idempotently, cached between runs:
 #   Debian packages: the AWS CLI v2 (awscli), Node.js and npm, the venv module, fish/dash for
-#   the export round trips, curl; a Python venv (tests/e2e/requirements.txt) with moto's
+#   the export round trips, curl, Go and the AWS SDK for Go v2 (built offline in GOPATH mode by
+#   tests/e2e/go_client.py); a Python venv (tests/e2e/requirements.txt) with moto's
 #   server, the AWS CLI v1, boto3 and pytest; the JS SDK v3 (tests/e2e/js, npm ci).
 # Prints the path of the venv's python on its last line.
 set -euo pipefail
@@ -14,6 +15,8 @@ command -v npm >/dev/null || need+=(npm)
 command -v fish >/dev/null || need+=(fish)
 command -v dash >/dev/null || need+=(dash)
 command -v curl >/dev/null || need+=(curl)
+command -v go >/dev/null || need+=(golang-go)
+[ -d /usr/share/gocode/src/github.com/aws/aws-sdk-go-v2/config ] || need+=(golang-github-aws-aws-sdk-go-v2-dev)
 command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then

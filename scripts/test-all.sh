@@ -13,11 +13,12 @@ if [ "$(id -u)" = 0 ]; then
   # The tests that need root (chown to another user, a mount namespace) are #[ignore]d for
   # everyone else.
   cargo test --locked -q --test cache -- --ignored
+  cargo test --locked -q --test token_file -- --ignored
   if unshare -m true 2>/dev/null; then
     cargo test --locked -q --test setup -- --ignored
   else
-    echo "NOT RUN: tests/setup.rs's bind-mount test (unshare -m is refused here)" >&2
-    cargo test --locked -q --test setup -- --ignored --skip a_bind_mounted_config
+    echo "NOT RUN: tests/setup.rs's bind-mount and full-disk tests (unshare -m is refused here)" >&2
+    cargo test --locked -q --test setup -- --ignored --skip a_bind_mounted_config --skip a_full_disk
   fi
 fi
 t1=$(date +%s)

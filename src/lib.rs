@@ -66,6 +66,6 @@ pub fn run(cli: &Cli, inherited: &dyn InheritedEnv) -> error::Result<()> {
         Some(Command::Console(args)) => cmd::console::run(args, &env, inherited),
         Some(Command::Serve(args)) => cmd::serve::run(args, &env, inherited),
         Some(Command::Generate { what }) => cmd::generate::run(*what),
-        Some(Command::BackgroundRenewal(args)) => cmd::renewal::run(args, &env),
+        Some(Command::BackgroundRenewal(args)) => cmd::background_renewal::run(args, &env),
     }
 }

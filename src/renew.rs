@@ -66,7 +66,7 @@ impl Renew for Detached<'_> {
 /// bounds (~4 s), short enough that a caller returns well before the SDKs give up on it.
 pub const SOURCE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
-fn source_timed_out(plan: &Plan) -> Error {
+pub fn source_timed_out(plan: &Plan) -> Error {
     Error::new(
         crate::error::Kind::SourceUnavailable,
         format!(

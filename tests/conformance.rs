@@ -269,3 +269,33 @@ fn a_key_rotated_two_links_down_the_chain_is_a_new_session() {
     );
     assert_eq!(s.entry_files().len(), 2);
 }
+
+#[test]
+fn a_loop_back_to_a_role_profile_with_static_keys_is_refused_as_the_sdks_refuse_it() {
+    // prod -> hop -> prod, prod holding keys: botocore, the CLI v2 and aws-config walk the chain
+    // from prod and stop at the revisit; only a profile naming itself may use its own keys.
+    let sts = fake::sts();
+    let mut s = Scenario::new();
+    s.set("AWS_ENDPOINT_URL_STS", &sts.url());
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = hop\nregion = eu-west-1\n\
+         aws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\n\
+         [profile hop]\nrole_arn = arn:aws:iam::222222222222:role/hop\nsource_profile = prod\n"
+    ));
+    s.run(&["--profile", "prod"])
+        .failed(2)
+        .stderr_has(&["prod -> hop -> prod", "infinite loop"])
+        .no_secrets_on_stderr();
+    assert_eq!(sts.count("AssumeRole"), 0, "nothing reached STS");
+
+    // A longer loop that does not pass through prod's keys is refused the same way.
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = hop\nregion = eu-west-1\n\
+         [profile hop]\nrole_arn = arn:aws:iam::222222222222:role/hop\nsource_profile = hop2\n\
+         [profile hop2]\nrole_arn = arn:aws:iam::222222222222:role/hop2\nsource_profile = hop\n"
+    ));
+    s.run(&["--profile", "prod"])
+        .failed(2)
+        .stderr_has(&["prod -> hop -> hop2 -> hop", "infinite loop"]);
+    assert_eq!(sts.count("AssumeRole"), 0);
+}

@@ -155,3 +155,56 @@ fn odd_replies_never_serve_an_expired_session_and_a_denial_is_not_papered_over()
         .failed(5)
         .stderr_has(&["HTTP 502"]);
 }
+
+#[test]
+fn every_sts_refusal_carries_its_aws_error_code_verbatim_parsed_or_not() {
+    // People search for the code: `(AccessDenied)` as the AWS CLI prints it, whether the SDK
+    // parsed the reply (real STS's shape) or xacct-cred read it raw (moto's).
+    type Shape = fn(u16, &str, &str) -> Reply;
+    let shapes: [(&str, Shape); 2] = [("STS", fake::sts_error), ("moto", fake::moto_error)];
+    for (shape, reply) in shapes {
+        for (code, status) in [
+            ("AccessDenied", 403),
+            ("ValidationError", 400),
+            ("RegionDisabledException", 403),
+            ("InvalidClientTokenId", 403),
+            ("ExpiredToken", 400),
+        ] {
+            let sts = fake::sts_with(move |_, _| reply(status, code, "because"));
+            let s = Scenario::with_role(&sts, "");
+            let out = s.run(&["--profile", "prod"]);
+            assert_ne!(out.code, Some(0), "{shape} {code}");
+            assert!(
+                out.stderr.contains(&format!("({code}")),
+                "{shape} {code}: the code verbatim in parentheses: {}",
+                out.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn an_ecs_refusal_carries_the_code_of_its_json_body() {
+    let ecs = FakeServer::start(|_, _| {
+        fake::Reply::json(
+            403,
+            r#"{"code":"AccessDeniedException","message":"the task has no role"}"#.into(),
+        )
+    });
+    let sts = fake::sts();
+    let mut s = Scenario::with_role(&sts, "");
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\ncredential_source = EcsContainer\nregion = eu-west-1\n"
+    ));
+    s.set(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        &format!("{}/v2/credentials/abc", ecs.url()),
+    );
+    s.run(&["--profile", "prod"]).failed(3).stderr_has(&[
+        "container credentials endpoint",
+        "HTTP 403",
+        "AccessDeniedException",
+        "the task has no role",
+    ]);
+    assert_eq!(sts.count("AssumeRole"), 0);
+}

@@ -341,3 +341,113 @@ fn as_root_it_refuses_a_directory_another_user_controls() {
         .stderr_has(&["as root", "writable by other users"]);
     assert!(!shared.join("config").exists());
 }
+
+#[test]
+#[ignore = "needs root to chown a directory to another user; scripts/test-all.sh runs it as root"]
+fn as_root_the_program_path_written_is_never_one_another_user_controls() {
+    // `su` without `-` or `sudo -E`: a user's directory first on root's PATH, holding a link to
+    // this very binary. Root's profile would run whatever that user later puts there.
+    let mut s = scenario();
+    let theirs = s.home.path().join("nobody-bin");
+    fs::create_dir(&theirs).unwrap();
+    symlink(BIN, theirs.join("xacct-cred")).unwrap();
+    std::os::unix::fs::lchown(theirs.join("xacct-cred"), Some(65534), Some(65534)).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    s.set(
+        "PATH",
+        &format!(
+            "{}:{}",
+            theirs.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let config = s.home.path().join(".aws/config");
+    s.run(&ARGS).ok();
+    let written = credential_process(&config);
+    assert!(
+        !written.contains("nobody-bin"),
+        "root's profile must not run a path nobody controls: {written}"
+    );
+    assert_eq!(written, format!("{BIN} --profile prodro-role"));
+
+    // The binary itself in a directory another user owns: no path passes, so setup refuses.
+    fs::remove_file(&config).unwrap();
+    let copy_dir = s.home.path().join("nobody-copy");
+    fs::create_dir(&copy_dir).unwrap();
+    fs::copy(BIN, copy_dir.join("xacct-cred")).unwrap();
+    std::os::unix::fs::chown(&copy_dir, Some(65534), Some(65534)).unwrap();
+    s.set("PATH", &std::env::var("PATH").unwrap_or_default());
+    let out = Outcome::from(
+        s.command_for(copy_dir.join("xacct-cred").to_str().unwrap(), &ARGS)
+            .output()
+            .unwrap(),
+    );
+    out.failed(2)
+        .stderr_has(&["as root", "credential_process", "/usr/local/bin"]);
+    assert!(!config.exists(), "nothing was written");
+}
+
+#[test]
+#[ignore = "needs root for a mount namespace (unshare -m) and a tmpfs; scripts/test-all.sh runs it as root"]
+fn a_full_disk_during_an_in_place_rewrite_never_leaves_the_config_truncated() {
+    // A hard-linked config on a full file system: room for the backup, none for the longer
+    // new text. The config must afterwards be exactly the old text or exactly the new one.
+    let mut s = scenario();
+    let disk = s.home.path().join("disk");
+    fs::create_dir(&disk).unwrap();
+    // One page of config (4000 bytes) that the two profiles push past a page.
+    let original = format!(
+        "[default]\nregion = eu-west-1\n{}\n",
+        "# padding\n".repeat(397)
+    );
+    assert!(original.len() < 4096 && original.len() > 3900);
+    let keep = s.home.path().join("original");
+    fs::write(&keep, &original).unwrap();
+    let after = s.home.path().join("after");
+    let config = disk.join("config");
+    s.set("AWS_CONFIG_FILE", config.to_str().unwrap());
+    let script = format!(
+        r#"set -e
+mount -t tmpfs -o size=64k,mode=0755 tmpfs {disk}
+cp {keep} {disk}/config
+ln {disk}/config {disk}/config-link
+# Fill the file system, then free exactly one page: room for the backup, not for the new text.
+dd if=/dev/zero of={disk}/filler bs=4096 2>/dev/null || true
+truncate -s -4096 {disk}/filler
+set +e
+"$0" "$@"
+echo "rc=$?"
+cp {disk}/config {after}
+"#,
+        disk = disk.display(),
+        keep = keep.display(),
+        after = after.display()
+    );
+    let mut argv = vec!["-m", "sh", "-c", &script, BIN];
+    argv.extend(ARGS);
+    let out = Outcome::from(s.command_for("unshare", &argv).output().unwrap());
+    assert!(
+        out.stdout.contains("rc="),
+        "the script ran: {}{}",
+        out.stdout,
+        out.stderr
+    );
+    let left = fs::read_to_string(&after).unwrap();
+    if out.stdout.contains("rc=0") {
+        assert!(
+            left.starts_with(&original) && left.contains("[profile prodro-role]"),
+            "{left}"
+        );
+    } else {
+        assert_eq!(
+            left.len(),
+            original.len(),
+            "the failed rewrite left {} bytes of {}: {}",
+            left.len(),
+            original.len(),
+            out.stderr
+        );
+        assert_eq!(left, original, "{}", out.stderr);
+        assert!(out.stderr.contains("No space left"), "{}", out.stderr);
+    }
+}

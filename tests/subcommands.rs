@@ -868,3 +868,161 @@ fn every_subcommand_has_help_with_an_example() {
         }
     }
 }
+
+#[test]
+fn console_federated_open_never_puts_the_sign_in_token_in_the_openers_argv() {
+    // Every local user sees argv in `ps`: the opener gets the path of a private page instead.
+    let sts = fake::sts();
+    let federation =
+        FakeServer::start(|_, _| Reply::json(200, r#"{"SigninToken":"signin-token-123"}"#.into()));
+    let mut s = Scenario::with_role(&sts, "");
+    let bin = s.home.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let opener = bin.join("xdg-open");
+    let log = s.home.path().join("opener.log");
+    std::fs::write(
+        &opener,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {log}\nstat -c '%a' \"$1\" \"$(dirname \"$1\")\" >> {log}\ncat \"$1\" > {log}.page\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    s.set(
+        "PATH",
+        &format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+    )
+    .set(
+        "XACCT_CRED_FEDERATION_ENDPOINT",
+        &format!("{}/federation", federation.url()),
+    );
+    let out = s.run(&["console", "--profile", "prod", "--federated", "--open"]);
+    out.ok();
+    assert!(out.stdout.is_empty(), "opened, not printed: {}", out.stdout);
+    let argv = std::fs::read_to_string(&log).unwrap();
+    assert!(!argv.contains("signin-token-123"), "argv: {argv}");
+    assert!(!argv.contains("SigninToken"), "argv: {argv}");
+    let lines: Vec<&str> = argv.lines().collect();
+    assert_eq!(lines.len(), 3, "one argument, then the modes: {argv}");
+    assert!(
+        lines[0].starts_with(s.cache_dir().to_str().unwrap()),
+        "{argv}"
+    );
+    assert_eq!(&lines[1..], ["600", "700"], "page 0600 in a 0700 directory");
+    let page = std::fs::read_to_string(format!("{}.page", log.display())).unwrap();
+    assert!(
+        page.contains("http-equiv=\"refresh\"") && page.contains("SigninToken=signin-token-123"),
+        "{page}"
+    );
+}
+
+#[test]
+fn console_federation_endpoint_in_plain_http_only_to_loopback() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    for endpoint in [
+        "http://signin.example.com/federation",
+        "http://10.0.0.1:8080/federation",
+        "http://127.0.0.1.example.com/federation",
+        "http://localhost@evil.example/federation",
+        "ftp://signin.aws.amazon.com/federation",
+    ] {
+        s.run(&[
+            "console",
+            "--profile",
+            "prod",
+            "--federated",
+            "--federation-endpoint",
+            endpoint,
+        ])
+        .failed(2)
+        .stderr_has(&["federation endpoint", "127.0.0.1"]);
+    }
+    assert!(sts.requests().is_empty(), "refused before any session");
+    let federation =
+        FakeServer::start(|_, _| Reply::json(200, r#"{"SigninToken":"signin-token-123"}"#.into()));
+    let port = federation.port();
+    for endpoint in [
+        format!("http://localhost:{port}/federation"),
+        format!("http://[::1]:{port}/federation"),
+    ] {
+        let out = s.run(&[
+            "console",
+            "--profile",
+            "prod",
+            "--federated",
+            "--federation-endpoint",
+            &endpoint,
+        ]);
+        // [::1] may not be served where IPv6 is off; the endpoint passed the check either way.
+        assert!(
+            !out.stderr.contains("plain http"),
+            "{endpoint}: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn doctor_bounds_a_hung_source_and_prints_each_step_as_it_finishes() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let helper = s.home.path().join("hung-helper.sh");
+    fs::write(&helper, "#!/bin/sh\nexec sleep 40\n").unwrap();
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = hung\nregion = eu-west-1\n\n[profile hung]\ncredential_process = /bin/sh {}\n",
+        helper.display()
+    ));
+    let started = Instant::now();
+    let mut child = s
+        .command(&["doctor", "--profile", "prod"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send((line, Instant::now()));
+        }
+    });
+    // The steps before the source are on stdout while the source still hangs.
+    let first = rx.recv_timeout(Duration::from_secs(8));
+    let early = child.try_wait().unwrap().is_none();
+    let done = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(40) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (first, _) = first.expect("a step line within 8 s, while the source still hangs");
+    assert!(
+        early,
+        "the process was still running when the first line came"
+    );
+    assert!(first.contains("config"), "{first}");
+    let status = done.expect("doctor ended within 40 s: the source step is bounded");
+    assert!(!status.success());
+    let rest: Vec<String> = rx.try_iter().map(|(l, _)| l).collect();
+    let text = rest.join("\n");
+    assert!(
+        text.contains("source credential") && text.contains("did not come within 15 s"),
+        "{text}"
+    );
+    assert!(
+        text.contains("cache"),
+        "the steps after it still ran: {text}"
+    );
+    assert_eq!(sts.count("AssumeRole"), 0);
+}

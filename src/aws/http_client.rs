@@ -117,6 +117,12 @@ fn connector(timeout: Duration) -> Connector {
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .read_timeout(timeout)
         .build();
+    sdk_connector(settings)
+}
+
+/// The same connector with the settings an SDK operation asks for (for a client handed to
+/// aws-config, `source_credential/kept_reply.rs`).
+pub(crate) fn sdk_connector(settings: HttpConnectorSettings) -> Connector {
     Connector::builder()
         .connector_settings(settings)
         .sleep_impl(TokioSleep::new())

@@ -181,12 +181,20 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let error = explain_code(e, what, plan, source, caller);
-    match (&what.raw, what.status) {
-        (Some(_), Some(status)) if !error.what().contains(&format!("HTTP {status}")) => error
-            .append(&format!(
-                " (HTTP {status}, read from a reply the SDK could not parse)"
-            )),
-        _ => error,
+    // The code verbatim, as the AWS CLI shows it: it is what people search for.
+    let code = Some(what.code.as_str()).filter(|c| !c.is_empty() && !error.what().contains(c));
+    let status = what
+        .status
+        .filter(|s| what.raw.is_some() && !error.what().contains(&format!("HTTP {s}")));
+    match (code, status) {
+        (Some(code), Some(status)) => error.append(&format!(
+            " ({code}, HTTP {status}, read from a reply the SDK could not parse)"
+        )),
+        (None, Some(status)) => error.append(&format!(
+            " (HTTP {status}, read from a reply the SDK could not parse)"
+        )),
+        (Some(code), None) => error.append(&format!(" ({code})")),
+        (None, None) => error,
     }
 }
 
@@ -243,7 +251,7 @@ where
         _ => {}
     }
     match code {
-        "AccessDenied" if message.contains("MultiFactorAuthentication") => Error::new(Kind::Sts, format!("AssumeRole on {}{for_profile} was denied because the MFA code was not accepted{said}", role.arn))
+        "AccessDenied" if message.contains("MultiFactorAuthentication") => Error::new(Kind::Sts, format!("AssumeRole on {}{for_profile} was denied because the MFA code was not accepted (AccessDenied){said}", role.arn))
             .hint(format!("Use the current code of the device {} (codes last 30 s and each works once), and check that mfa_serial is that device's ARN.", plan.role.mfa_serial.as_deref().unwrap_or("named by mfa_serial"))),
         "AccessDenied" => {
             let who = caller.map(str::to_string).unwrap_or_else(|| source.description.clone());
@@ -251,7 +259,7 @@ where
             if plan.role.external_id.is_some() { conditions.push("the ExternalId it requires matches external_id"); }
             if plan.role.mfa_serial.is_some() { conditions.push("its MFA condition is met"); }
             if conditions.is_empty() { conditions.push("any ExternalId or MFA condition it has is met (set external_id / mfa_serial)"); }
-            Error::new(Kind::Sts, format!("AssumeRole on {}{for_profile} was denied for {who}{said}", role.arn)).hint(format!(
+            Error::new(Kind::Sts, format!("AssumeRole on {}{for_profile} was denied for {who} (AccessDenied){said}", role.arn)).hint(format!(
                 "STS does not say which side refused, so check both: (1) in the caller's account, {who} needs an IAM policy allowing sts:AssumeRole on {}; (2) in account {}, the trust policy of role {} must trust that principal (or its account root), and {}.",
                 role.arn, role.account_id, role.name, conditions.join(" and ")
             ))

@@ -1,8 +1,12 @@
 //! `xacct-cred console`: the AWS console for the role — the switch-role URL, or with
 //! `--federated` a signed-in session through the federation endpoint's getSigninToken.
 //!
-//! The federated URL carries a sign-in token, a secret: it goes to stdout (or the browser)
-//! only, never into a message.
+//! The federated URL carries a sign-in token, a secret: it goes to stdout (or the browser,
+//! through a private local page: `redirect`) only, never into a message or a command line. The
+//! session crosses to the federation endpoint in its query, so that endpoint must be https, or
+//! plain http on this machine's loopback (a local test server).
+
+mod redirect;
 
 use crate::InheritedEnv;
 use crate::cli::ConsoleArgs;
@@ -23,27 +27,38 @@ pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) 
     let config = args.role.load_config(env)?;
     let plan = Plan::build(&config, &args.role, env)?;
     let url = if args.federated {
+        let (endpoint, from) = match (&args.federation_endpoint, env.get(FEDERATION_ENDPOINT)) {
+            (Some(e), _) => (e.clone(), "--federation-endpoint"),
+            (None, Some(e)) => (e.to_string(), FEDERATION_ENDPOINT),
+            (None, None) => (
+                format!(
+                    "https://{}/federation",
+                    signin_host(&plan.role.role_arn.partition)
+                ),
+                "the default",
+            ),
+        };
+        check_federation_endpoint(&endpoint, from)?;
         let renewer = ViaSts {
             env,
             inherited,
             store: &args.cache.store,
         };
         let creds = session::obtain(&plan, &args.cache, env, &SystemClock, &renewer)?;
-        let endpoint = args
-            .federation_endpoint
-            .clone()
-            .or_else(|| env.get(FEDERATION_ENDPOINT).map(str::to_string))
-            .unwrap_or_else(|| {
-                format!(
-                    "https://{}/federation",
-                    signin_host(&plan.role.role_arn.partition)
-                )
-            });
         let destination = args
             .destination
             .clone()
             .unwrap_or_else(|| console_home(&plan));
-        federated_url(&endpoint, &destination, &creds)?
+        let url = federated_url(&endpoint, &destination, &creds)?;
+        if args.open {
+            let page = redirect::write_page(args.cache.store.locate()?, &url)?;
+            if !open(page.as_os_str()) {
+                let _ = std::fs::remove_file(&page);
+                print_unopened(&url);
+            }
+            return Ok(());
+        }
+        url
     } else {
         switch_role_url(
             &plan,
@@ -52,7 +67,10 @@ pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) 
         )?
     };
     if args.open {
-        return open(&url);
+        if !open(url.as_ref()) {
+            print_unopened(&url);
+        }
+        return Ok(());
     }
     let _ = std::io::stdout()
         .lock()
@@ -163,30 +181,69 @@ pub(crate) fn signin_token(body: &[u8]) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Opens the URL in the desktop's browser; prints it if there is none.
-fn open(url: &str) -> Result<()> {
-    let opener: &[&str] = if cfg!(target_os = "macos") {
-        &["open"]
-    } else if cfg!(windows) {
-        &["cmd", "/C", "start", ""]
-    } else {
-        &["xdg-open"]
-    };
-    let opened = std::process::Command::new(opener[0])
-        .args(&opener[1..])
-        .arg(url)
+/// The desktop's opener for a URL or a file.
+const OPENER: &[&str] = if cfg!(target_os = "macos") {
+    &["open"]
+} else if cfg!(windows) {
+    &["cmd", "/C", "start", ""]
+} else {
+    &["xdg-open"]
+};
+
+/// Opens a URL without a secret, or the path of a page, in the desktop's browser.
+fn open(target: &std::ffi::OsStr) -> bool {
+    std::process::Command::new(OPENER[0])
+        .args(&OPENER[1..])
+        .arg(target)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
-        .is_ok_and(|s| s.success());
-    if !opened {
-        eprintln!(
-            "xacct-cred: could not open a browser ({}); here is the URL:",
-            opener[0]
+        .is_ok_and(|s| s.success())
+}
+
+fn print_unopened(url: &str) {
+    eprintln!(
+        "xacct-cred: could not open a browser ({}); here is the URL:",
+        OPENER[0]
+    );
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(format!("{url}\n").as_bytes());
+}
+
+/// https anywhere, plain http only to this machine's loopback: the session's key and token go
+/// to the endpoint in the query.
+fn check_federation_endpoint(endpoint: &str, from: &str) -> Result<()> {
+    let refuse = |why: &str| {
+        Err(Error::config(format!(
+            "the federation endpoint {endpoint} (from {from}) {why}"
+        ))
+        .hint("Use the partition's https://signin…/federation URL (the default), or plain http only to 127.0.0.1, [::1] or localhost (a local test server)."))
+    };
+    let (secure, rest) = if let Some(rest) = endpoint.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = endpoint.strip_prefix("http://") {
+        (false, rest)
+    } else {
+        return refuse("is not an https:// URL");
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    if host.is_empty() {
+        return refuse("names no host");
+    }
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !secure && !loopback {
+        return refuse(
+            "is plain http to another host: the session's key and token would cross the network in clear",
         );
-        let _ = std::io::stdout()
-            .lock()
-            .write_all(format!("{url}\n").as_bytes());
     }
     Ok(())
 }

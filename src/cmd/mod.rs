@@ -1,5 +1,6 @@
 //! One file per subcommand, the default credential_process one included.
 
+pub mod background_renewal;
 pub mod cache;
 pub mod console;
 pub mod credential_process;
@@ -7,6 +8,5 @@ pub mod doctor;
 pub mod exec;
 pub mod generate;
 pub mod policy;
-pub mod renewal;
 pub mod serve;
 pub mod setup;

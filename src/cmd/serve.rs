@@ -13,7 +13,6 @@ use crate::cache::{self, CacheMode, CacheSettings};
 use crate::child;
 use crate::cli::{ExecArgs, ServeArgs};
 use crate::diag::debug;
-use crate::disk::private_file;
 use crate::env::{self, Environment};
 use crate::error::{Error, Result};
 use crate::output::Format;
@@ -26,7 +25,11 @@ use crate::server::{self, Endpoint};
 use crate::session::{self, SystemClock};
 use crate::{loop_guard, output};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use token_file::TokenFile;
+
+mod outliving;
+mod token_file;
 
 const FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
 const TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
@@ -66,12 +69,7 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         Some(path) => Some(TokenFile::write(path, endpoint.token())?),
         None => None,
     };
-    let text = render(
-        &endpoint,
-        &regions,
-        args.format,
-        token_file.as_ref().map(|f| f.0.as_path()),
-    )?;
+    let text = render(&endpoint, &regions, args.format, args.token_file.as_deref())?;
     let runtime = runtime()?;
     let result = runtime.block_on(async {
         let stop = shutdown_signals()?;
@@ -137,6 +135,8 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         ]);
     }
     let cmd = child::command(&args.command, &vars);
+    // To find what still carries it once the command ends (never shown).
+    let endpoint_token = endpoint.token().expose().to_string();
     let runtime = runtime()?;
     let code = runtime.block_on(async {
         #[cfg(unix)]
@@ -154,6 +154,16 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
                 refused.get()
             )
         });
+        let left = outliving::holding(TOKEN, &endpoint_token);
+        if !left.is_empty() {
+            let pids: Vec<String> = left.iter().map(u32::to_string).collect();
+            eprintln!(
+                "xacct-cred: {} started by {} still run with this endpoint's variables (pid {}); the endpoint stops now, so they get no credentials from it, and another local user who takes its port could answer them with credentials of their own. End them, or wait for them in the command (e.g. `wait` in a script).",
+                if left.len() == 1 { "a process" } else { "processes" },
+                args.command[0],
+                pids.join(", ")
+            );
+        }
         status
             .map(child::exit_code)
             .map_err(|e| Error::config(format!("could not wait for {}: {e}", args.command[0])))
@@ -298,75 +308,4 @@ fn render(
         out.push_str(&output::render_vars(&vars, format)?);
     }
     Ok(out)
-}
-
-/// The `--token-file`: the token alone (no newline: the Rust SDK sends the file's bytes as the
-/// header), mode 0600, written by `crate::disk::private_file`, removed when the server stops.
-struct TokenFile(PathBuf);
-
-impl TokenFile {
-    fn write(path: &Path, token: &Token) -> Result<TokenFile> {
-        let fail = |e: std::io::Error| {
-            Error::config(format!(
-                "could not write the token file {}: {e}",
-                path.display()
-            ))
-            .hint("Choose a path in a directory you own (the file is created with mode 0600).")
-        };
-        if let Ok(old) = std::fs::symlink_metadata(path) {
-            let held = std::fs::read(path).unwrap_or_default();
-            let ours =
-                held.is_empty() || (held.len() == 64 && held.iter().all(u8::is_ascii_hexdigit));
-            if !old.file_type().is_file() || !ours {
-                return Err(Error::config(format!(
-                    "--token-file {}: the file exists and holds something other than an old token",
-                    path.display()
-                ))
-                .hint(
-                    "Remove it, or choose another path: xacct-cred does not overwrite other files.",
-                ));
-            }
-        }
-        // Created beside it under a new name and renamed over it: an existing path is never
-        // opened for writing, so no link or file planted there is written through.
-        let name = path
-            .file_name()
-            .map_or("token".into(), |n| n.to_string_lossy());
-        let (file, tmp) = private_file::create_unique(
-            private_file::parent_of(path),
-            &format!(".{name}.xacct-cred-tmp"),
-            0o600,
-        )
-        .map_err(fail)?;
-        private_file::commit(file, &tmp, path, |f| f.write_all(token.expose().as_bytes()))
-            .map_err(fail)?;
-        Ok(TokenFile(path.to_path_buf()))
-    }
-}
-
-impl Drop for TokenFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-#[cfg(all(test, unix))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_old_token_file_is_replaced_never_written_through() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        let other = dir.path().join("other-link");
-        let old = "a".repeat(64);
-        std::fs::write(&path, &old).unwrap();
-        std::fs::hard_link(&path, &other).unwrap();
-        let token = Token::generate().unwrap();
-        let file = TokenFile::write(&path, &token).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), token.expose());
-        assert_eq!(std::fs::read_to_string(&other).unwrap(), old, "a new inode");
-        drop(file);
-        assert!(!path.exists());
-    }
 }

@@ -141,9 +141,14 @@ fn required(value: Option<String>, flag: &str, question: &str) -> Result<String>
 /// the `xacct-cred` found on PATH if it is this very file (e.g. Homebrew's bin/ link, which
 /// survives `brew upgrade`), else the path this was run as, made absolute but not resolved
 /// through links (a versioned Cellar/nix-store directory goes away on upgrade).
+///
+/// As root, a path is taken only if no other user controls it (`root_may_run`): root's profile
+/// would run whatever that user puts there (a user's directory early on root's PATH after `su`
+/// or `sudo -E`). Else the binary's own resolved path, if it passes; else setup refuses.
 fn self_path(env: &Environment) -> Result<(PathBuf, &'static str)> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::config(format!("could not find the path of xacct-cred itself: {e}")))?;
+    let acceptable = |p: &Path| !running_as_root() || root_may_run(p);
     let on_path = env
         .get("PATH")
         .into_iter()
@@ -152,21 +157,64 @@ fn self_path(env: &Environment) -> Result<(PathBuf, &'static str)> {
             let candidate = dir.join(BINARY_NAME);
             (candidate.is_absolute() && same_file(&candidate, &exe)).then_some(candidate)
         });
-    if let Some(p) = on_path {
+    if let Some(p) = on_path.filter(|p| acceptable(p)) {
         return Ok((p, "the xacct-cred found on PATH, the same file as this one"));
     }
-    let invoked = std::env::args_os().next().map(PathBuf::from);
-    match invoked.filter(|p| p.components().count() > 1) {
-        Some(p) => {
+    let invoked = std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .filter(|p| p.components().count() > 1)
+        .map(|p| {
             let absolute = std::path::absolute(&p).unwrap_or(p);
-            let clean: PathBuf = absolute.components().collect();
-            Ok((
-                clean,
-                "the path it was run as; no xacct-cred on PATH is this file",
-            ))
-        }
-        None => Ok((exe, "this binary's own path")),
+            absolute.components().collect::<PathBuf>()
+        });
+    if let Some(p) = invoked.filter(|p| acceptable(p)) {
+        return Ok((
+            p,
+            "the path it was run as; no xacct-cred on PATH is this file",
+        ));
     }
+    if !running_as_root() {
+        return Ok((exe, "this binary's own path"));
+    }
+    let resolved = std::fs::canonicalize(&exe).unwrap_or(exe);
+    if root_may_run(&resolved) {
+        return Ok((
+            resolved,
+            "this binary's own path, resolved: as root, the paths on PATH and as invoked pass through places another user controls",
+        ));
+    }
+    Err(Error::config(format!(
+        "as root, setup does not write a credential_process that another user could change: {} (or a directory on the way to it) is not root's alone",
+        resolved.display()
+    ))
+    .hint("Install xacct-cred where only root can write (e.g. /usr/local/bin/xacct-cred, owned by root, mode 755) and run it from there, or run setup as the user whose config it is (sudo -u USER xacct-cred setup …). Nothing was changed."))
+}
+
+#[cfg(unix)]
+fn running_as_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+#[cfg(not(unix))]
+fn running_as_root() -> bool {
+    false
+}
+
+/// Whether root may write `program` into its own profile: the ownership walk setup applies to
+/// the config path (every component and link root's, no directory others may write to on the
+/// way), and the file itself no one else's to rewrite.
+#[cfg(unix)]
+fn root_may_run(program: &Path) -> bool {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    refuse_paths_others_control_as_root(program).is_ok()
+        && std::fs::metadata(program)
+            .is_ok_and(|m| m.is_file() && m.uid() == 0 && m.permissions().mode() & 0o022 == 0)
+}
+
+#[cfg(not(unix))]
+fn root_may_run(_: &Path) -> bool {
+    true
 }
 
 const BINARY_NAME: &str = if cfg!(windows) {

@@ -8,12 +8,14 @@ use crate::cli::DoctorArgs;
 use crate::env::Environment;
 use crate::error::{Error, Kind, key_id_tail};
 use crate::plan::{Plan, SourceSpec};
+use crate::renew::{SOURCE_TIMEOUT, source_timed_out};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use time::OffsetDateTime;
 
 const CLOCK_WARN_SECS: i64 = 60;
@@ -37,8 +39,8 @@ const KNOWN_KEYS: &[&str] = &[
 ];
 const CLOCK_FAIL_SECS: i64 = 300;
 
-pub(super) fn diagnose(args: &DoctorArgs, env: &Environment) -> Report {
-    let mut r = Report::default();
+pub(super) fn diagnose(args: &DoctorArgs, env: &Environment, report: Report) -> Report {
+    let mut r = report;
     const AFTER_CONFIG: &[&str] = &["plan", "source credential", "clock", "assume role", "cache"];
 
     let config = match args.role.load_config(env) {
@@ -126,8 +128,28 @@ pub(super) fn diagnose(args: &DoctorArgs, env: &Environment) -> Report {
     r
 }
 
+/// A bound for each STS step: its operation timeout, and a GetCallerIdentity after an
+/// AccessDenied, with room to spare. The source's bound is renewal's ([`SOURCE_TIMEOUT`]).
+const STS_STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn step_timed_out(what: &str, bound: Duration) -> Error {
+    Error::new(
+        Kind::StsUnavailable,
+        format!("{what} did not answer within {} s", bound.as_secs()),
+    )
+    .hint("Check the network, proxy (HTTPS_PROXY) and the STS endpoint (AWS_ENDPOINT_URL_STS / endpoint_url).")
+}
+
 async fn network_steps(r: &mut Report, plan: &Plan, env: &Environment) {
-    let source = match source_credential::resolve(plan, env).await {
+    // What aws-config starts for the source and would leave running once given up.
+    let before = crate::leftovers::children();
+    let resolved = tokio::time::timeout(SOURCE_TIMEOUT, source_credential::resolve(plan, env))
+        .await
+        .unwrap_or_else(|_| {
+            crate::leftovers::end_children_started_since(&before);
+            Err(source_timed_out(plan))
+        });
+    let source = match resolved {
         Ok(s) => s,
         Err(e) => {
             r.fail("source credential", &e);
@@ -137,12 +159,23 @@ async fn network_steps(r: &mut Report, plan: &Plan, env: &Environment) {
     };
     let client = sts::client(plan, &source);
     let date = ServerDate::default();
-    let identity = client
-        .get_caller_identity()
-        .customize()
-        .interceptor(date.clone())
-        .send()
-        .await;
+    let identity = tokio::time::timeout(
+        STS_STEP_TIMEOUT,
+        client
+            .get_caller_identity()
+            .customize()
+            .interceptor(date.clone())
+            .send(),
+    )
+    .await;
+    let Ok(identity) = identity else {
+        r.fail(
+            "source credential",
+            &step_timed_out("STS GetCallerIdentity", STS_STEP_TIMEOUT),
+        );
+        r.skip(&["clock", "assume role"]);
+        return;
+    };
     let kind = match &plan.source {
         SourceSpec::Ec2InstanceMetadata { .. } => {
             " (IMDSv2: token PUT, role name and credentials all answered)"
@@ -183,7 +216,13 @@ async fn network_steps(r: &mut Report, plan: &Plan, env: &Environment) {
             return;
         }
     };
-    match sts::assume_role(plan, &source, token_code).await {
+    let assumed = tokio::time::timeout(
+        STS_STEP_TIMEOUT,
+        sts::assume_role(plan, &source, token_code),
+    )
+    .await
+    .unwrap_or_else(|_| Err(step_timed_out("STS AssumeRole", STS_STEP_TIMEOUT)));
+    match assumed {
         Ok(assumed) => r.pass(
             "assume role",
             format!(

@@ -2,8 +2,9 @@
 //! time (config, plan, source credential, clock, AssumeRole, cache) and prints a line per step
 //! with ✔/✘ and, on ✘, the cause and the fix. A failed step skips the ones that depend on it.
 //!
-//! [`checks`] runs the steps (one real AssumeRole, not cached, and a GetCallerIdentity);
-//! [`report`] holds and renders what they found. Prints no secret.
+//! [`checks`] runs the steps (one real AssumeRole, not cached, and a GetCallerIdentity), each
+//! bounded in time; [`report`] holds and renders what they found, printing each step as it
+//! finishes. Prints no secret.
 
 mod checks;
 mod report;
@@ -15,7 +16,13 @@ use std::io::Write;
 
 /// Runs every step, prints the report to stdout, fails when a step failed.
 pub fn run(args: &DoctorArgs, env: &Environment) -> Result<()> {
-    let report = checks::diagnose(args, env);
+    // Text streams each step as it finishes; JSON is one document at the end.
+    let report = if args.json {
+        report::Report::default()
+    } else {
+        report::Report::streaming()
+    };
+    let report = checks::diagnose(args, env, report);
     let text = if args.json {
         report::json(&report)
     } else {

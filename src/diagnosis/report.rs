@@ -4,6 +4,7 @@
 
 use crate::error::Error;
 use serde_json::json;
+use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -23,9 +24,20 @@ pub struct Step {
 #[derive(Default)]
 pub struct Report {
     pub steps: Vec<Step>,
+    /// Print each step's lines on stdout as it is recorded (the text rendering), so that a slow
+    /// step shows what came before it.
+    streaming: bool,
 }
 
 impl Report {
+    /// A report that prints each step as it finishes.
+    pub fn streaming() -> Report {
+        Report {
+            streaming: true,
+            ..Report::default()
+        }
+    }
+
     pub fn pass(&mut self, name: &'static str, detail: impl Into<String>) {
         self.push(name, Status::Pass, detail.into(), None);
     }
@@ -51,12 +63,18 @@ impl Report {
     }
 
     fn push(&mut self, name: &'static str, status: Status, detail: String, fix: Option<String>) {
-        self.steps.push(Step {
+        let step = Step {
             name,
             status,
             detail,
             fix,
-        });
+        };
+        if self.streaming {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(step_text(&step).as_bytes());
+            let _ = out.flush();
+        }
+        self.steps.push(step);
     }
 
     pub fn ok(&self) -> bool {
@@ -74,18 +92,27 @@ impl Report {
     }
 }
 
+/// The lines of one step.
+fn step_text(s: &Step) -> String {
+    let mark = match s.status {
+        Status::Pass => "✔",
+        Status::Warn => "!",
+        Status::Fail => "✘",
+        Status::Skip => "-",
+    };
+    let mut out = format!("{mark} {:<17} {}\n", s.name, s.detail);
+    if let Some(fix) = &s.fix {
+        out.push_str(&format!("  {:<17} fix: {fix}\n", ""));
+    }
+    out
+}
+
+/// The text rendering: every step's lines (unless they were streamed), then the verdict.
 pub fn text(r: &Report) -> String {
     let mut out = String::new();
-    for s in &r.steps {
-        let mark = match s.status {
-            Status::Pass => "✔",
-            Status::Warn => "!",
-            Status::Fail => "✘",
-            Status::Skip => "-",
-        };
-        out.push_str(&format!("{mark} {:<17} {}\n", s.name, s.detail));
-        if let Some(fix) = &s.fix {
-            out.push_str(&format!("  {:<17} fix: {fix}\n", ""));
+    if !r.streaming {
+        for s in &r.steps {
+            out.push_str(&step_text(s));
         }
     }
     out.push_str(if r.ok() {

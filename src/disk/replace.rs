@@ -58,13 +58,16 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
     // `-v ~/.aws/config:…`, where rename fails with EBUSY), must keep its inode: it is
     // rewritten in place (the backup is already on disk). Everything else is replaced atomically.
     let in_place = |existing: &std::fs::Metadata| {
-        overwrite(&target, existing, text).map_err(|e| {
+        overwrite(&target, existing, original, text).map_err(|e| {
             Error::config(format!(
                 "could not rewrite {} in place: {e}",
                 target.display()
             ))
             .hint(match &backup {
-                Some(b) => format!("Its previous content is in {}.", b.display()),
+                Some(b) => format!(
+                    "A file that cannot take the new text keeps its old one (also in {}); free some space, or fix the cause above, and run setup again.",
+                    b.display()
+                ),
                 None => "Nothing was changed.".to_string(),
             })
         })
@@ -90,7 +93,15 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
 
 /// Rewrites the file at `path` itself (same inode, links, mode and owner) — only if it is still
 /// the file `seen` describes, opened without following a symlink: nothing swapped in since.
-fn overwrite(path: &Path, seen: &std::fs::Metadata, text: &str) -> std::io::Result<()> {
+/// A full disk must not leave it cut short: the room for the longer of `original` and `text`
+/// is reserved first (on Linux), the new text written over the old from the start, then the
+/// file cut to its length; should a write fail all the same, the old text is written back.
+fn overwrite(
+    path: &Path,
+    seen: &std::fs::Metadata,
+    original: &str,
+    text: &str,
+) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true);
     #[cfg(unix)]
@@ -105,8 +116,34 @@ fn overwrite(path: &Path, seen: &std::fs::Metadata, text: &str) -> std::io::Resu
             "it is not the regular file first seen (replaced while setup ran?)",
         ));
     }
-    file.set_len(0)?;
-    fill(file, text.as_bytes())
+    reserve(&file, text.len().max(original.len()) as u64)?;
+    let put = |mut file: &std::fs::File, bytes: &[u8]| {
+        use std::io::{Seek, SeekFrom};
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(bytes)?;
+        file.set_len(bytes.len() as u64)?;
+        file.sync_all()
+    };
+    put(&file, text.as_bytes()).inspect_err(|_| {
+        let _ = put(&file, original.as_bytes());
+    })
+}
+
+/// Allocates the file's first `len` bytes without changing its size or content, so that a
+/// full disk fails here, before anything is overwritten.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn reserve(file: &std::fs::File, len: u64) -> std::io::Result<()> {
+    use rustix::fs::{FallocateFlags, fallocate};
+    match fallocate(file, FallocateFlags::KEEP_SIZE, 0, len) {
+        // A file system without fallocate: write and hope, as before.
+        Err(e) if e == rustix::io::Errno::OPNOTSUPP => Ok(()),
+        other => other.map_err(std::io::Error::from),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn reserve(_: &std::fs::File, _: u64) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(unix)]

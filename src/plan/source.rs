@@ -166,6 +166,31 @@ fn chain_identity(config: &SharedConfig, name: &str, env: &Environment) -> Vec<S
     identity
 }
 
+/// The profiles from the selected one along each `source_profile` link, when that walk comes
+/// back to a profile it has passed (`[a, b, a]`), as aws-config's `resolve_chain` and botocore
+/// walk it: the selected profile's own keys do not end the chain (its role is assumed), a later
+/// profile's do, a profile without role_arn ends it, and a later profile naming itself is not a
+/// loop (aws-config reads it as a base profile). Starting the walk at the source instead would
+/// end A -> B -> A at A's keys and assume both roles.
+fn chain_loop(config: &SharedConfig, top: Option<&str>, source: &str) -> Option<Vec<String>> {
+    let mut visited: Vec<&str> = top.into_iter().collect();
+    let mut next = source;
+    loop {
+        if visited.contains(&next) {
+            visited.push(next);
+            return Some(visited.into_iter().map(str::to_string).collect());
+        }
+        visited.push(next);
+        if static_key_id(config, next).is_some() || config.get(next, "role_arn").is_none() {
+            return None;
+        }
+        match config.get(next, "source_profile") {
+            Some(after) if after != next => next = after,
+            _ => return None,
+        }
+    }
+}
+
 /// The role's source: `--source-profile` / `--credential-source` if given, else the profile's.
 pub(super) fn build(
     config: &SharedConfig,
@@ -215,6 +240,13 @@ pub(super) fn build(
             if Some(name) == profile {
                 return Err(Error::config(format!("profile {name} names itself as its source_profile"))
                     .hint("Put the IAM user's keys in a profile of their own (e.g. [profile dev]) and use source_profile = dev, or give this profile aws_access_key_id and aws_secret_access_key."));
+            }
+            if let Some(path) = chain_loop(config, profile, name) {
+                return Err(Error::config(format!(
+                    "the source_profile chain {} is an infinite loop",
+                    path.join(" -> ")
+                ))
+                .hint("The AWS CLI and SDKs refuse it as well: end the chain at a profile with keys (aws_access_key_id and aws_secret_access_key), SSO, credential_process or credential_source, and point the last source_profile there."));
             }
             Ok(SourceSpec::Profile {
                 name: name.to_string(),

@@ -94,11 +94,17 @@ impl Endpoint {
         // profiles at once: a given-up source must not take any of that down with it.
         crate::leftovers::keep_all();
         let listener = std::net::TcpListener::bind((ip, port)).map_err(|e| {
-            Error::config(format!(
-                "could not listen on {}: {e}",
-                SocketAddr::new(ip, port)
-            ))
-            .hint("Choose another --port, or leave --port out for a free one.")
+            let addr = SocketAddr::new(ip, port);
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                // The token proves a client to us, not us to a client: whoever holds the port
+                // gets the requests of clients set up for it, and may answer them.
+                return Error::config(format!(
+                    "could not listen on {addr}: another process holds the port, possibly another user's; clients set up for it would send it their token and take whatever credentials it answers"
+                ))
+                .hint("Leave --port out (a free port each run), or find the holder (ss -ltnp 'sport = :PORT', lsof -i :PORT) and point the clients at a port of yours.");
+            }
+            Error::config(format!("could not listen on {addr}: {e}"))
+                .hint("Choose another --port, or leave --port out for a free one.")
         })?;
         let addr = listener
             .local_addr()

@@ -2,7 +2,7 @@
 //! parsed (method, target, version, headers) and says which refusal it gets or which served
 //! profile it asks for; [`reply`] renders a status and a JSON body.
 //!
-//! Pure (no I/O, no clock, no panic on any input), so it is fuzzed alone (src/fuzzing/endpoint.rs).
+//! Pure (no I/O, no clock, no panic on any input), so it is fuzzed alone (src/fuzzing/endpoint_request.rs).
 //! The order of the checks is the guarantee: a request without the exact token gets 401 before
 //! its method or path is looked at. Strict on purpose: the clients are the AWS SDKs and CLIs,
 //! which send a bare `GET`; a body, a second `Authorization` or `Host` is refused.

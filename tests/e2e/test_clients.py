@@ -1,5 +1,5 @@
-"""The scenario with the clients people use: AWS CLI v1 and v2, boto3, the JS and Rust SDKs, and
-a shell, each through a profile whose only credential key is `credential_process = xacct-cred …`,
+"""The scenario with the clients people use: AWS CLI v1 and v2, boto3, the JS, Rust and Go SDKs,
+and a shell, each through a profile whose only credential key is `credential_process = xacct-cred …`,
 for both sources (asi-dev's keys, the EC2 instance role through IMDSv2) and once with flags only.
 """
 import concurrent.futures
@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+import go_client
 import scenario
 from world import HERE, ROOT, aws_v1, aws_v2, run
 
@@ -104,12 +105,25 @@ class Program:
         return run([*self.argv, profile, "whoami"], env)
 
 
+class GoProgram(Program):
+    """The Go SDK v2 client, built on first use (go_client.py); it passes the endpoints from
+    AWS_ENDPOINT_URL* to its clients itself, as that SDK version reads neither variable."""
+
+    def __init__(self):
+        pass
+
+    @property
+    def argv(self):
+        return [go_client.path()]
+
+
 CLIENTS = {
     "aws-cli-v1": Cli(aws_v1(), explicit_endpoints=False),
     "aws-cli-v2": Cli(aws_v2(), explicit_endpoints=True),
     "boto3": Boto3(),
     "js-sdk-v3": Program(["node", JS_CLIENT]),
     "rust-sdk": Program([RUST_CLIENT]),
+    "go-sdk-v2": GoProgram(),
 }
 
 

@@ -1,5 +1,5 @@
 """The credential endpoint with the clients people use: `xacct-cred exec --server` running the AWS
-CLI v1 and v2, boto3, the JS SDK v3 and the Rust SDK, and `xacct-cred serve --token-file` used
+CLI v1 and v2, boto3, the JS SDK v3, the Rust SDK and the Go SDK v2, and `xacct-cred serve --token-file` used
 through AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, against a recording STS whose sessions expire
 in 60 s and which refuses an expired session (short_sts.py).
 
@@ -19,6 +19,7 @@ import time
 
 import pytest
 
+import go_client
 from short_sts import ROLE_ARN, ShortSts
 from world import HERE, ROOT, VENV_BIN, aws_v1, aws_v2
 
@@ -93,6 +94,9 @@ CLIENTS = {
     "boto3": lambda calls, s: [sys.executable, "-c", BOTO3_LOOP, str(calls), str(s)],
     "js-sdk-v3": lambda calls, s: ["node", JS_CLIENT, str(calls), str(s)],
     "rust-sdk": lambda calls, s: [RUST_CLIENT, str(calls), str(s)],
+    # Reads FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN; the STS endpoint is passed by the
+    # client itself from AWS_ENDPOINT_URL_STS (that SDK version reads no AWS_ENDPOINT_URL*).
+    "go-sdk-v2": lambda calls, s: [go_client.path(), "--endpoint", str(calls), str(s)],
 }
 # Seconds between the two calls: past xacct-cred's renewal, and past the client's own cache.
 # The Rust SDK keeps credentials until 5-10 s before they expire (a jittered buffer); the JS SDK v3's default chain
@@ -101,7 +105,8 @@ CLIENTS = {
 # The others ask the endpoint on every call: 45 s is past the blocking margin (16 s left of 60),
 # so the second call's request renews in the call. (At 12 s it would be answered at once with
 # the old session while a detached renewal fetched the next one: that path is the boto3 loop's.)
-GAP = {"rust-sdk": 57, "js-sdk-v3": 62}
+# The Go SDK v2's credentials cache keeps them until they expire (no expiry window by default).
+GAP = {"rust-sdk": 57, "js-sdk-v3": 62, "go-sdk-v2": 62}
 DEFAULT_GAP = 45
 
 
@@ -201,6 +206,12 @@ def test_serve_token_file_through_the_token_file_variable(binary, sts, tmp_path)
         rc = server.wait(timeout=30)
     assert rc == 0, server.stderr.read()
     assert not os.path.exists(token_file)
+
+
+def test_serve_token_file_with_the_go_sdk_v2():
+    pytest.skip("NOT RUN: the AWS SDK for Go v2 in Debian (config 1.17.10, credentials 1.12.23) does not read "
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (FACTS.md); it is tested through exec --server with "
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN instead")
 
 
 TRAPPING = """

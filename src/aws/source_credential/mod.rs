@@ -7,6 +7,7 @@
 //! Never called on the cache-hit path.
 
 mod failure;
+mod kept_reply;
 
 use failure::Verdict;
 
@@ -59,13 +60,14 @@ pub async fn resolve(plan: &Plan, env: &Environment) -> Result<SourceCredential>
             instance_role(&provider_config, env, endpoint.as_deref()).await?
         }
         SourceSpec::EcsContainer { .. } => {
+            let kept = kept_reply::KeptReply::default();
             let provider = aws_config::ecs::EcsCredentialsProvider::builder()
-                .configure(&provider_config)
+                .configure(&provider_config.clone().with_http_client(kept.client()))
                 .build();
             provider
                 .provide_credentials()
                 .await
-                .map_err(|e| ecs_error(&e))?
+                .map_err(|e| ecs_error(&e, kept.take()))?
         }
     };
     let description = format!(
@@ -135,15 +137,21 @@ fn profile_error(name: &str, e: &CredentialsError) -> Error {
     .hint(hint)
 }
 
-fn ecs_error(e: &CredentialsError) -> Error {
+fn ecs_error(e: &CredentialsError, reply: Option<crate::aws::error_body::Reading>) -> Error {
     let verdict = failure::of_credentials_error(e);
     let detail = crate::error::causes(e);
-    // aws-config keeps only the status of a non-success reply (not its body).
+    // aws-config keeps only the status of a non-success reply; its body (code and message) was
+    // kept by our client.
     let status = detail
         .split_once("Non-success status from HTTP credential provider: ")
-        .and_then(|(_, rest)| failure::status_in(rest))
-        .map(|s| format!(" (HTTP {s})"))
-        .unwrap_or_default();
+        .and_then(|(_, rest)| failure::status_in(rest));
+    let status = match (status, reply) {
+        (Some(s), Some(r)) if r.status == Some(s) && (r.code.is_some() || r.message.is_some()) => {
+            format!(" ({})", r.describe())
+        }
+        (Some(s), _) => format!(" (HTTP {s})"),
+        (None, _) => String::new(),
+    };
     let hint = if verdict == Verdict::Transient {
         "The container credentials endpoint failed or did not answer; this may pass, retry shortly. If it persists, check the ECS/EKS agent."
     } else {

@@ -4,7 +4,7 @@
 //! Nothing here reads or writes a file, asks a question or looks at the running binary, so its
 //! properties — every original line kept in order, the other profiles unchanged, a second run a
 //! no-op — are checked on any text by the fuzz target and the property tests
-//! (`src/fuzzing/setup.rs`). `setup.rs` does the I/O around it.
+//! (`src/fuzzing/setup_edit.rs`). `setup.rs` does the I/O around it.
 
 use crate::cli::SetupArgs;
 use crate::config::SharedConfig;
@@ -195,7 +195,7 @@ fn describe(keys: &[(String, String)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    //! Found by the setup_edit fuzz target's properties (src/fuzzing/setup.rs), run by hand on
+    //! Found by the setup_edit fuzz target's properties (src/fuzzing/setup_edit.rs), run by hand on
     //! inputs of its format before the 10-minute run.
     use super::*;
 

@@ -1,26 +1,7 @@
-//! A table of profile files + flags + environment → plan or error. No file, variable or
-//! network is touched: the config is parsed from strings and the environment is made up.
+//! Profiles, flags and environments that make a plan, and what the plan holds.
 use super::*;
 
-const CREDS: &str = "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n[hop]\naws_access_key_id = AKIAHOP\naws_secret_access_key = hop-secret\n";
-const ROLE: &str = "arn:aws:iam::111111111111:role/readonly";
-
-struct Case {
-    name: &'static str,
-    config: &'static str,
-    args: RoleInputs,
-    env: &'static [(&'static str, &'static str)],
-    expect: std::result::Result<fn(&Plan), &'static str>,
-}
-
-fn args(profile: Option<&str>) -> RoleInputs {
-    RoleInputs {
-        profile: profile.map(str::to_string),
-        ..RoleInputs::default()
-    }
-}
-
-fn cases() -> Vec<Case> {
+pub(super) fn cases() -> Vec<Case> {
     vec![
         Case {
             name: "profile with source_profile and every key",
@@ -149,13 +130,6 @@ fn cases() -> Vec<Case> {
             expect: Ok(|p| assert_eq!(p.sts_endpoint.as_deref(), Some("http://127.0.0.1:1"))),
         },
         Case {
-            name: "endpoint: services naming a missing section is refused",
-            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nservices = nope\n",
-            args: args(Some("prod")),
-            env: &[],
-            expect: Err("names a [services nope] section that does not exist"),
-        },
-        Case {
             name: "endpoint: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false wins over the profile's true",
             config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nendpoint_url = http://127.0.0.1:5000\nignore_configured_endpoint_urls = true\n",
             args: args(Some("prod")),
@@ -168,13 +142,6 @@ fn cases() -> Vec<Case> {
             args: args(Some("prod")),
             env: &[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")],
             expect: Ok(|p| assert_eq!(p.sts_endpoint, None)),
-        },
-        Case {
-            name: "endpoint: a boolean that is neither true nor false is refused",
-            config: "[profile prod]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nuse_fips_endpoint = yes\n",
-            args: args(Some("prod")),
-            env: &[],
-            expect: Err("use_fips_endpoint = yes is neither true nor false"),
         },
         Case {
             name: "FIPS and dual-stack from the profile's keys",
@@ -215,13 +182,6 @@ fn cases() -> Vec<Case> {
             expect: Ok(|p| assert_eq!(p.role.role_arn.name, "readonly")),
         },
         Case {
-            name: "an unknown AWS_DEFAULT_PROFILE is named as such",
-            config: "",
-            args: args(None),
-            env: &[("AWS_DEFAULT_PROFILE", "nope")],
-            expect: Err("profile nope (AWS_DEFAULT_PROFILE) is not defined"),
-        },
-        Case {
             name: "nothing named: [default] if it holds a role, with its endpoint settings",
             config: "[default]\nrole_arn = arn:aws:iam::111111111111:role/readonly\nsource_profile = dev\nendpoint_url = http://127.0.0.1:5000\n",
             args: args(None),
@@ -230,13 +190,6 @@ fn cases() -> Vec<Case> {
                 assert_eq!(p.profile.as_deref(), Some("default"));
                 assert_eq!(p.sts_endpoint.as_deref(), Some("http://127.0.0.1:5000"));
             }),
-        },
-        Case {
-            name: "nothing named and a [default] without a role",
-            config: "[default]\nregion = eu-west-1\n",
-            args: args(None),
-            env: &[],
-            expect: Err("no profile in config holds a role_arn yet"),
         },
         Case {
             name: "--role-arn ignores AWS_PROFILE and [default]",
@@ -261,48 +214,6 @@ fn cases() -> Vec<Case> {
                 ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
             ],
             expect: Ok(|p| assert_eq!(p.sts_endpoint, None)),
-        },
-        Case {
-            name: "no profile, no role: set one up first",
-            config: "",
-            args: args(None),
-            env: &[],
-            expect: Err("xacct-cred setup --name prod"),
-        },
-        Case {
-            name: "nothing named, roles in other profiles: they are named",
-            config: "[profile b-role]\nrole_arn = arn:aws:iam::111111111111:role/b\n[profile a-role]\nrole_arn = arn:aws:iam::111111111111:role/a\n[profile dev]\n",
-            args: args(None),
-            env: &[],
-            expect: Err("Profiles with a role_arn: a-role, b-role."),
-        },
-        Case {
-            name: "unknown profile",
-            config: "[profile a]\n",
-            args: args(Some("b")),
-            env: &[],
-            expect: Err("profile b (--profile) is not defined"),
-        },
-        Case {
-            name: "a credential_process profile has no role",
-            config: "[profile p]\ncredential_process = xacct-cred --profile q\n",
-            args: args(Some("p")),
-            env: &[],
-            expect: Err("runs `xacct-cred --profile q`"),
-        },
-        Case {
-            name: "ARN of a user",
-            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:user/me\nsource_profile = dev\n",
-            args: args(Some("p")),
-            env: &[],
-            expect: Err("is not a role"),
-        },
-        Case {
-            name: "ARN with a region",
-            config: "[profile p]\nrole_arn = arn:aws:iam:us-east-1:111111111111:role/r\nsource_profile = dev\n",
-            args: args(Some("p")),
-            env: &[],
-            expect: Err("empty region field"),
         },
         Case {
             name: "a self-sourced profile with static keys uses its own keys",
@@ -344,90 +255,5 @@ fn cases() -> Vec<Case> {
                 assert!(matches!(&p.source, SourceSpec::Profile { name, .. } if name == "half"))
             }),
         },
-        Case {
-            name: "a web identity role profile without a source is refused with a hint",
-            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nweb_identity_token_file = /t\n",
-            args: args(Some("p")),
-            env: &[],
-            expect: Err("assumes its role with a web identity token"),
-        },
-        Case {
-            name: "self-sourcing profile",
-            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = p\n",
-            args: args(Some("p")),
-            env: &[],
-            expect: Err("names itself"),
-        },
-        Case {
-            name: "token code without a serial",
-            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\n",
-            args: RoleInputs {
-                profile: Some("p".into()),
-                token_code: Some("123456".into()),
-                ..RoleInputs::default()
-            },
-            env: &[],
-            expect: Err("no mfa_serial"),
-        },
-        Case {
-            name: "a 5-digit token code",
-            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\nmfa_serial = arn:aws:iam::1:mfa/x\n",
-            args: RoleInputs {
-                profile: Some("p".into()),
-                token_code: Some("12345".into()),
-                ..RoleInputs::default()
-            },
-            env: &[],
-            expect: Err("6 digits"),
-        },
-        Case {
-            name: "endpoint that is not a URL",
-            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\n",
-            args: args(Some("p")),
-            env: &[("AWS_ENDPOINT_URL_STS", "localhost:4566")],
-            expect: Err("is not an http(s) URL"),
-        },
-        Case {
-            name: "duration not a number",
-            config: "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\nduration_seconds = 1h\n",
-            args: args(Some("p")),
-            env: &[],
-            expect: Err("not a whole number"),
-        },
     ]
-}
-
-#[test]
-fn plan_table() {
-    for case in cases() {
-        let config = SharedConfig::from_strings(case.config, CREDS).unwrap();
-        let env = Environment::from_pairs(case.env.iter().copied());
-        match (Plan::build(&config, &case.args, &env), case.expect) {
-            (Ok(plan), Ok(check)) => check(&plan),
-            (Err(e), Err(needle)) => {
-                assert!(e.to_string().contains(needle), "{}: {e}", case.name)
-            }
-            (Ok(plan), Err(needle)) => panic!(
-                "{}: expected an error with {needle:?}, got {plan:?}",
-                case.name
-            ),
-            (Err(e), Ok(_)) => panic!("{}: unexpected error: {e}", case.name),
-        }
-    }
-}
-
-#[test]
-fn debug_of_a_plan_never_shows_the_mfa_code() {
-    let config = SharedConfig::from_strings("[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\nmfa_serial = arn:aws:iam::1:mfa/x\n", CREDS).unwrap();
-    let args = RoleInputs {
-        profile: Some("p".into()),
-        token_code: Some("482913".into()),
-        ..RoleInputs::default()
-    };
-    let plan = Plan::build(&config, &args, &Environment::default()).unwrap();
-    assert_eq!(
-        plan.role.token_code.as_ref().map(|c| c.expose()),
-        Some("482913")
-    );
-    assert!(!format!("{plan:?}").contains("482913"));
 }

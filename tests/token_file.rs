@@ -1,0 +1,231 @@
+//! `serve --token-file` against a path someone else prepared: the token never lands in a file
+//! another user can read, a FIFO or a link cannot hold `serve` up or feed it, and a second
+//! `serve` on the same path neither takes over nor removes the first one's live token.
+//! The other-user cases run as root with `nobody` (uid 65534) preparing the path; they are
+//! `#[ignore]`d for everyone else and run by scripts/test-all.sh as root.
+#![cfg(unix)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+use support::fake::{self, endpoint_get};
+use support::*;
+
+const NOBODY: u32 = 65534;
+
+/// `serve --format json --token-file PATH`: Ok(the child and its variables) once it printed
+/// them, or Err(its exit status and stderr) if it ended first; killed (and the test failed) if
+/// it did neither within 15 s.
+fn start_serve(s: &Scenario, path: &Path) -> Result<(Child, serde_json::Value), (i32, String)> {
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("stderr");
+    let mut child = s
+        .command(&[
+            "serve",
+            "--format",
+            "json",
+            "-p",
+            "prod",
+            "--token-file",
+            path_str(path),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(15));
+    let stderr = || std::fs::read_to_string(&log).unwrap_or_default();
+    match line {
+        Ok(line) if !line.trim().is_empty() => Ok((child, serde_json::from_str(&line).unwrap())),
+        Ok(_) => {
+            let started = Instant::now();
+            let status = loop {
+                if let Some(st) = child.try_wait().unwrap() {
+                    break st;
+                }
+                if started.elapsed() > Duration::from_secs(15) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("serve neither served nor ended: {}", stderr());
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            Err((status.code().unwrap_or(-1), stderr()))
+        }
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "serve printed nothing and did not end within 15 s (held up by the path?): {}",
+                stderr()
+            );
+        }
+    }
+}
+
+fn stop(mut child: Child) {
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A directory anyone may add files to, as /tmp: where another user can prepare the path.
+fn shared_dir(s: &Scenario) -> std::path::PathBuf {
+    let dir = s.home.path().join("shared");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    dir
+}
+
+#[test]
+fn a_second_serve_on_the_same_path_neither_takes_over_nor_removes_the_live_token() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let path = s.home.path().join("token");
+    let (first, vars) = start_serve(&s, &path).expect("the first serve starts");
+    let url = vars["prod"]["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(endpoint_get(&url, Some(&token)).0, 200);
+
+    match start_serve(&s, &path) {
+        Ok((second, _)) => {
+            let now = std::fs::read_to_string(&path).unwrap_or_default();
+            let first_gets = endpoint_get(&url, Some(&now)).0;
+            stop(second);
+            let left = path.exists();
+            stop(first);
+            panic!(
+                "a second serve started on a live token file (token now {}, the first's clients get {first_gets}; the file {} after the second stopped)",
+                if now == token {
+                    "unchanged"
+                } else {
+                    "replaced"
+                },
+                if left { "stayed" } else { "was removed" }
+            );
+        }
+        Err((code, stderr)) => {
+            assert_eq!(code, 2, "{stderr}");
+            assert!(stderr.contains("in use by a running"), "{stderr}");
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        token,
+        "the live token stays"
+    );
+    assert_eq!(
+        endpoint_get(&url, Some(&token)).0,
+        200,
+        "the first's clients still get in"
+    );
+    stop(first);
+    assert!(!path.exists(), "the first removes its own file on exit");
+}
+
+#[test]
+fn a_stale_token_file_of_ones_own_is_replaced() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let path = s.home.path().join("token");
+    std::fs::write(&path, "a".repeat(64)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (child, _) = start_serve(&s, &path).expect("a crashed serve's file is replaced");
+    let token = std::fs::read_to_string(&path).unwrap();
+    assert_ne!(token, "a".repeat(64));
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    stop(child);
+}
+
+/// As root, in a shared directory, `prepare` (run as root, then handed to nobody) leaves
+/// something at the path; serve must refuse at once and leave it as it was.
+fn refused_as_root(what: &str, prepare: impl FnOnce(&Path)) {
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "run as root (scripts/test-all.sh does)"
+    );
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let path = shared_dir(&s).join("token");
+    prepare(&path);
+    std::os::unix::fs::lchown(&path, Some(NOBODY), Some(NOBODY)).unwrap();
+    let started = Instant::now();
+    match start_serve(&s, &path) {
+        Ok((child, _)) => {
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let readable_by_nobody = meta.uid() == NOBODY || meta.mode() & 0o004 != 0;
+            stop(child);
+            panic!(
+                "{what}: serve accepted it (file owner uid {}, mode {:o}, nobody can read the token: {readable_by_nobody})",
+                meta.uid(),
+                meta.mode() & 0o7777
+            );
+        }
+        Err((code, stderr)) => {
+            assert_eq!(code, 2, "{what}: {stderr}");
+            assert!(stderr.contains("--token-file"), "{what}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{what}: refused at once, not after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        std::fs::symlink_metadata(&path).unwrap().uid(),
+        NOBODY,
+        "{what}: left as it was"
+    );
+}
+
+#[test]
+#[ignore = "needs root and the nobody user; scripts/test-all.sh runs it as root"]
+fn as_root_an_empty_world_writable_file_another_user_made_is_refused() {
+    refused_as_root("an empty 0666 file of nobody's", |p| {
+        std::fs::write(p, "").unwrap();
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o666)).unwrap();
+    });
+}
+
+#[test]
+#[ignore = "needs root and the nobody user; scripts/test-all.sh runs it as root"]
+fn as_root_a_fifo_another_user_made_is_refused_without_blocking() {
+    refused_as_root("a FIFO of nobody's", |p| {
+        let c = std::ffi::CString::new(path_str(p)).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o666) }, 0);
+    });
+}
+
+#[test]
+#[ignore = "needs root and the nobody user; scripts/test-all.sh runs it as root"]
+fn as_root_a_link_to_dev_zero_another_user_made_is_refused_without_reading_it() {
+    refused_as_root("a link of nobody's to /dev/zero", |p| {
+        std::os::unix::fs::symlink("/dev/zero", p).unwrap();
+    });
+}
