@@ -2,8 +2,10 @@
 # Installs what the tests use beyond Rust, idempotently, cached between runs:
 #   Debian packages: the AWS CLI v2 (awscli), Node.js and npm, the venv module, fish/dash for
 #   the export round trips, curl, Go and the AWS SDK for Go v2 (built offline in GOPATH mode by
-#   tests/e2e/go_client.py); a Python venv (tests/e2e/requirements.txt) with moto's
-#   server, the AWS CLI v1, boto3 and pytest; the JS SDK v3 (tests/e2e/js, npm ci).
+#   tests/e2e/go_client.py); a real Secret Service for the key store tests (dbus-daemon,
+#   gnome-keyring, secret-tool from libsecret-tools) and keyctl (keyutils); a Python venv
+#   (tests/e2e/requirements.txt) with moto's server, the AWS CLI v1, boto3 and pytest; the JS
+#   SDK v3 (tests/e2e/js, npm ci).
 # Prints the path of the venv's python on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,10 @@ command -v go >/dev/null || need+=(golang-go)
 [ -d /usr/share/gocode/src/github.com/aws/aws-sdk-go-v2/config ] || need+=(golang-github-aws-aws-sdk-go-v2-dev)
 command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+command -v dbus-daemon >/dev/null || need+=(dbus)
+command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
+command -v secret-tool >/dev/null || need+=(libsecret-tools)
+command -v keyctl >/dev/null || need+=(keyutils)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -16,6 +16,9 @@ pub const BACKGROUND_REFRESH: &str = "XACCT_CRED_BACKGROUND_REFRESH";
 pub const TOKEN_CODE: &str = "XACCT_CRED_TOKEN_CODE";
 pub const DEBUG: &str = "XACCT_CRED_DEBUG";
 pub const CHAIN: &str = "XACCT_CRED_CHAIN";
+pub const KEYS_BACKEND: &str = "XACCT_CRED_KEYS_BACKEND";
+pub const KEYS_FILE: &str = "XACCT_CRED_KEYS_FILE";
+pub const FILE_PASSPHRASE: &str = "XACCT_CRED_FILE_PASSPHRASE";
 
 /// A snapshot of the environment variables that are valid UTF-8.
 #[derive(Debug, Clone, Default)]

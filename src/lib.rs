@@ -25,6 +25,7 @@ pub mod error;
 pub mod fuzzing;
 #[cfg(all(test, not(feature = "fuzzing")))]
 mod fuzzing;
+mod keys;
 mod leftovers;
 mod loop_guard;
 mod output;
@@ -64,6 +65,7 @@ pub fn run(cli: &Cli, inherited: &dyn InheritedEnv) -> error::Result<()> {
         Some(Command::Exec(args)) if args.server => cmd::serve::exec(args, &env, inherited),
         Some(Command::Exec(args)) => cmd::exec::run(args, &env, inherited),
         Some(Command::Console(args)) => cmd::console::run(args, &env, inherited),
+        Some(Command::Keys(args)) => cmd::keys::run(args, &env),
         Some(Command::Serve(args)) => cmd::serve::run(args, &env, inherited),
         Some(Command::Generate { what }) => cmd::generate::run(*what),
         Some(Command::BackgroundRenewal(args)) => cmd::background_renewal::run(args, &env),

@@ -5,13 +5,13 @@
 //! the session logic be tested with a fake STS in-process; it also starts the detached renewal
 //! (`background`) that renews a session inside the window while the caller serves it.
 
-use crate::aws::{mfa, source_credential, sts};
+use crate::aws::{mfa, source_credential, stored_key, sts};
 use crate::cache::{KeyLock, StoreSettings};
 use crate::credentials::SessionCredentials;
 use crate::diag::debug;
 use crate::env::{self, Environment};
 use crate::error::{Error, Result};
-use crate::plan::Plan;
+use crate::plan::{Plan, SourceSpec};
 use crate::{InheritedEnv, loop_guard};
 
 /// Obtains a new session for a plan (`key` is its cache key).
@@ -79,23 +79,28 @@ pub fn source_timed_out(plan: &Plan) -> Error {
 }
 
 fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
-    let token_code = mfa::token_code(plan)?;
+    // A key-store source opens its store once, here; its MFA code, if any, is asked for only
+    // when its MFA session has ended. Any other source with mfa_serial sends a code each time.
+    let stored = match &plan.source {
+        SourceSpec::Stored { name, .. } => Some((name, stored_key::open(name, env)?)),
+        _ => None,
+    };
+    let token_code = match stored {
+        Some(_) => None,
+        None => mfa::token_code(plan)?,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::config(format!("could not start the I/O runtime: {e}")))?;
     runtime.block_on(async {
-        // aws-config bounds none of a profile source's own steps (a credential_process, a
-        // chained role's STS call): bound them here, so that a hung source is a passing
-        // failure (a still-valid session is served) rather than a caller that never returns.
-        // What aws-config started for the source and would leave running once given up.
-        let before = crate::leftovers::children();
-        let source = tokio::time::timeout(SOURCE_TIMEOUT, source_credential::resolve(plan, env))
-            .await
-            .map_err(|_| {
-                crate::leftovers::end_children_started_since(&before);
-                source_timed_out(plan)
-            })??;
+        let source = match &stored {
+            Some((name, (store, key))) if plan.role.mfa_serial.is_some() => {
+                stored_key::mfa_source(plan, name, store, key).await?
+            }
+            Some((name, (store, key))) => stored_key::credential(name, store, key),
+            None => resolve_bounded(plan, env).await?,
+        };
         debug(|| {
             format!(
                 "source: {}; AssumeRole {} via {}",
@@ -110,4 +115,22 @@ fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
             .await
             .map(|assumed| assumed.credentials)
     })
+}
+
+/// The source credential, within [`SOURCE_TIMEOUT`].
+async fn resolve_bounded(
+    plan: &Plan,
+    env: &Environment,
+) -> Result<crate::aws::caller::SourceCredential> {
+    // aws-config bounds none of a profile source's own steps (a credential_process, a
+    // chained role's STS call): bound them here, so that a hung source is a passing
+    // failure (a still-valid session is served) rather than a caller that never returns.
+    // What aws-config started for the source and would leave running once given up.
+    let before = crate::leftovers::children();
+    tokio::time::timeout(SOURCE_TIMEOUT, source_credential::resolve(plan, env))
+        .await
+        .map_err(|_| {
+            crate::leftovers::end_children_started_since(&before);
+            source_timed_out(plan)
+        })?
 }

@@ -1,4 +1,5 @@
-//! The one HTTP client for requests made outside an SDK client (`console --federated`'s GET):
+//! The one HTTP client for requests made outside an SDK client (`console --federated`'s GET,
+//! `keys rotate`'s signed IAM and STS queries):
 //! the SDK's own connector, built as the STS client's is, so proxies, `NO_PROXY` and TLS roots
 //! behave as for AssumeRole; every call bounded by a connect timeout and a deadline. It must
 //! never put a URL or any part of one into an error or a log (the federation URL carries the
@@ -108,6 +109,47 @@ pub(crate) fn get(url: &str, timeout: Duration) -> Result<Response, HttpError> {
             .await
             .map_err(|_| HttpError::Timeout(format!("no answer within {timeout:?}")))?
     })
+}
+
+/// One POST of `body` with `headers` (a signed AWS query request: `aws::query`), answered
+/// within `timeout`, inside the caller's runtime.
+pub(crate) async fn post(
+    url: &str,
+    headers: &[(String, String)],
+    body: String,
+    timeout: Duration,
+) -> Result<Response, HttpError> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(HttpError::InvalidUrl);
+    }
+    let mut request = HttpRequest::new(aws_smithy_types::body::SdkBody::from(body));
+    request.set_uri(url).map_err(|_| HttpError::InvalidUrl)?;
+    request
+        .set_method("POST")
+        .map_err(|_| HttpError::InvalidUrl)?;
+    for (name, value) in headers {
+        request.headers_mut().insert(name.clone(), value.clone());
+    }
+    let exchange = async {
+        let response = connector(timeout).call(request).await.map_err(|e| {
+            let why = scrub(crate::error::causes(&e), url);
+            if e.is_timeout() {
+                HttpError::Timeout(why)
+            } else {
+                HttpError::Request(why)
+            }
+        })?;
+        let status = response.status().as_u16();
+        let body = ByteStream::new(response.into_body())
+            .collect()
+            .await
+            .map_err(|e| HttpError::Body(scrub(crate::error::causes(&e), url)))?
+            .to_vec();
+        Ok(Response { status, body })
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| HttpError::Timeout(format!("no answer within {timeout:?}")))?
 }
 
 /// The SDK's default HTTPS connector, as `aws_smithy_runtime::client::http::default_https_client`

@@ -6,8 +6,8 @@
 //! cannot classify is read from its raw reply (status, and the body's code and message only),
 //! so it is explained as a parsed one would be.
 
+use super::caller::SourceCredential;
 use super::error_body;
-use super::source_credential::SourceCredential;
 use crate::credentials::{Secret, SessionCredentials};
 use crate::error::{Error, Kind, Result};
 use crate::plan::Plan;
@@ -73,7 +73,13 @@ pub async fn assume_role(
         .role_session_name(role.session_name.to_string())
         .duration_seconds(role.duration_seconds as i32)
         .set_external_id(role.external_id.as_deref().map(str::to_string))
-        .set_serial_number(role.mfa_serial.as_deref().map(str::to_string))
+        // The serial goes only with a code: a role assumed from an MFA session sends neither.
+        .set_serial_number(
+            role.mfa_serial
+                .as_deref()
+                .filter(|_| token_code.is_some())
+                .map(str::to_string),
+        )
         .set_token_code(token_code)
         .send()
         .await;

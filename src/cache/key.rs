@@ -78,6 +78,11 @@ fn source_material(source: &SourceSpec) -> Vec<String> {
             name,
             access_key_id,
         } => vec!["static".into(), name.clone(), access_key_id.clone()],
+        SourceSpec::Stored { name, backend } => vec![
+            "store".into(),
+            name.clone(),
+            backend.clone().unwrap_or_else(|| "first available".into()),
+        ],
         SourceSpec::Environment { access_key_id } => {
             vec!["env".into(), access_key_id.clone().unwrap_or_default()]
         }

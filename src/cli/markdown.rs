@@ -212,6 +212,22 @@ fn variables(out: &mut String, sections: &[(String, &Command)]) {
             }
         }
     }
+    // Variables a command's help names without a flag (e.g. a store's passphrase).
+    for (path, cmd) in sections {
+        let texts = [
+            cmd.get_after_long_help(),
+            cmd.get_after_help(),
+            cmd.get_long_about(),
+        ];
+        for text in texts.into_iter().flatten().map(|t| t.to_string()) {
+            for var in own_variables(&text) {
+                if !rows.iter().any(|(v, _, _)| *v == var) {
+                    let seen = format!("see [`{path}`](#{})", anchor(path));
+                    rows.push((var, vec!["—".into()], seen));
+                }
+            }
+        }
+    }
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     out.push_str(
         "\n## Environment variables\n\n\
@@ -245,6 +261,14 @@ fn named_variables(text: &str) -> Vec<String> {
         rest = &after[end..];
     }
     found
+}
+
+/// The `XACCT_CRED_…` variables a text names.
+fn own_variables(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .filter(|w| w.starts_with("XACCT_CRED_") && w.len() > "XACCT_CRED_".len())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A short help without its `[env: …]` note (the table says it).
@@ -283,7 +307,7 @@ mod tests {
     fn sample() -> Command {
         Command::new("tool")
             .about("Does things.")
-            .after_help("Examples:\n  tool --name x")
+            .after_help("Examples:\n  tool --name x\n\nXACCT_CRED_TOOL_SECRET sets the secret.")
             .arg(
                 Arg::new("name")
                     .long("name")
@@ -339,6 +363,10 @@ mod tests {
         );
         assert!(page.contains("| `<COMMAND>...` | What to run. |"), "{page}");
         assert!(page.contains("| `TOOL_NAME` | `--name` |"), "{page}");
+        assert!(
+            page.contains("| `XACCT_CRED_TOOL_SECRET` | — | see [`tool`](#tool) |"),
+            "{page}"
+        );
         assert!(
             page.contains("| `TOOL_ENDPOINT` | `--endpoint` | Where to go |"),
             "{page}"

@@ -4,10 +4,12 @@
 //! This file: the top level; `subcommands`: each subcommand's flags; `args`: the shared groups.
 
 mod args;
+mod keys;
 pub mod markdown;
 mod subcommands;
 
 pub use args::{CacheDirArgs, OutputArgs, Seconds, Toggle};
+pub use keys::*;
 pub use subcommands::*;
 
 use crate::cache::CacheSettings;
@@ -127,6 +129,8 @@ pub enum Command {
         after_help = "Examples:\n  xacct-cred console --profile prod-role             # switch-role URL\n  xacct-cred console --profile prod-role --federated --open   # signed-in session"
     )]
     Console(ConsoleArgs),
+    #[command(about = KEYS_ABOUT, after_help = KEYS_AFTER_HELP)]
+    Keys(KeysArgs),
 }
 
 /// The names (and aliases) of [`Command`]'s subcommands, and `help`: a command line that
@@ -142,6 +146,7 @@ const SUBCOMMAND_WORDS: &[&str] = &[
     "generate",
     "serve",
     "console",
+    "keys",
     "help",
 ];
 

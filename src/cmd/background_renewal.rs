@@ -91,7 +91,7 @@ fn renew(args: &BackgroundArgs, env: &Environment, margin_at: &AtomicI64) -> Res
     else {
         return Ok(());
     };
-    if plan.role.mfa_serial.is_some() {
+    if !plan.renews_without_asking() {
         return Ok(());
     }
     let store = &args.plan.store;

@@ -1,16 +1,19 @@
 //! `xacct-cred cache list|clear`: what is cached (and the last failed renewal of each entry),
-//! without the secrets, and removing it.
+//! without the secrets, and removing it — with the MFA sessions the key store keeps.
 
 use crate::cache::{self, CacheDir, StoreSettings};
 use crate::cli::CacheAction;
 use crate::env::Environment;
 use crate::error::Result;
-use crate::plan::Plan;
-use crate::plan::RoleInputs;
+use crate::keys::KeyStore;
+use crate::plan::{Plan, RoleInputs, SourceSpec};
 use std::io::Write;
 use time::OffsetDateTime;
 
 pub fn run(action: &CacheAction, store: &StoreSettings, env: &Environment) -> Result<()> {
+    if let CacheAction::Clear { profile } = action {
+        drop_mfa_sessions(profile.as_deref(), env);
+    }
     let path = store.locate()?;
     let Some(dir) = CacheDir::open_existing(path.clone())? else {
         eprintln!(
@@ -97,4 +100,53 @@ fn clear(dir: &CacheDir, profile: Option<&str>, env: &Environment) -> Result<()>
         dir.path().display()
     );
     Ok(())
+}
+
+/// Drops the MFA sessions the key store keeps (all, or the one `profile`'s role is assumed
+/// from), so that the next renewal asks for a code. A store that cannot be opened is only
+/// reported when the profile's source is in it.
+fn drop_mfa_sessions(profile: Option<&str>, env: &Environment) {
+    let source = match profile {
+        None => None,
+        Some(p) => {
+            let args = RoleInputs {
+                profile: Some(p.to_string()),
+                ..RoleInputs::default()
+            };
+            match args
+                .load_config(env)
+                .and_then(|c| Plan::build(&c, &args, env))
+            {
+                Ok(Plan {
+                    source: SourceSpec::Stored { name, .. },
+                    ..
+                }) => Some(name),
+                _ => return,
+            }
+        }
+    };
+    let store = match KeyStore::open(None, env) {
+        Ok(store) => store,
+        Err(e) if source.is_some() => {
+            return eprintln!(
+                "xacct-cred: warning: the MFA session was not dropped: {}",
+                e.what()
+            );
+        }
+        Err(e) => return crate::diag::debug(|| format!("no key store to clear: {}", e.what())),
+    };
+    let names = match source {
+        Some(name) => vec![name],
+        None => store.profiles().unwrap_or_default(),
+    };
+    let dropped = names
+        .iter()
+        .filter(|n| store.remove_mfa_session(n).unwrap_or(false))
+        .count();
+    if dropped > 0 {
+        eprintln!(
+            "xacct-cred: dropped {dropped} MFA session(s) from the key store {}.",
+            store.backend().name()
+        );
+    }
 }

@@ -7,6 +7,7 @@ pub mod credential_process;
 pub mod doctor;
 pub mod exec;
 pub mod generate;
+pub mod keys;
 pub mod policy;
 pub mod serve;
 pub mod setup;

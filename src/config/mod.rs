@@ -4,5 +4,6 @@
 
 mod files;
 pub mod ini;
+pub mod self_command;
 
 pub use files::{SharedConfig, file_paths};

@@ -1,8 +1,9 @@
 //! The doctor's steps: each checks one link of the chain and records what it found in the
 //! report, skipping the steps that depend on a failed one.
 
+use super::key_store;
 use super::report::Report;
-use crate::aws::{mfa, source_credential, sts};
+use crate::aws::{mfa, source_credential, stored_key, sts};
 use crate::cache::{self, CacheDir, StoreSettings};
 use crate::cli::DoctorArgs;
 use crate::env::Environment;
@@ -141,14 +142,30 @@ fn step_timed_out(what: &str, bound: Duration) -> Error {
 }
 
 async fn network_steps(r: &mut Report, plan: &Plan, env: &Environment) {
-    // What aws-config starts for the source and would leave running once given up.
-    let before = crate::leftovers::children();
-    let resolved = tokio::time::timeout(SOURCE_TIMEOUT, source_credential::resolve(plan, env))
-        .await
-        .unwrap_or_else(|_| {
-            crate::leftovers::end_children_started_since(&before);
-            Err(source_timed_out(plan))
-        });
+    let serial = plan.role.mfa_serial.as_deref();
+    let stored = match &plan.source {
+        SourceSpec::Stored { name, .. } => match key_store::step(r, name, serial, env) {
+            Some(opened) => Some(opened),
+            None => {
+                r.skip(&["source credential", "clock", "assume role"]);
+                return;
+            }
+        },
+        _ => None,
+    };
+    let resolved = match &stored {
+        Some(o) => Ok(stored_key::credential(&o.name, &o.store, &o.key)),
+        None => {
+            // What aws-config starts for the source and would leave running once given up.
+            let before = crate::leftovers::children();
+            tokio::time::timeout(SOURCE_TIMEOUT, source_credential::resolve(plan, env))
+                .await
+                .unwrap_or_else(|_| {
+                    crate::leftovers::end_children_started_since(&before);
+                    Err(source_timed_out(plan))
+                })
+        }
+    };
     let source = match resolved {
         Ok(s) => s,
         Err(e) => {
@@ -209,8 +226,19 @@ async fn network_steps(r: &mut Report, plan: &Plan, env: &Environment) {
         Some(offset) => r.pass("clock", format!("within {} s of STS's clock", offset.abs().max(1))),
     }
 
-    let token_code = match mfa::token_code(plan) {
-        Ok(c) => c,
+    // A key-store source with MFA assumes the role from its MFA session, as a renewal does.
+    let from_session = match &stored {
+        Some(o) if serial.is_some() => {
+            Some(stored_key::mfa_source(plan, &o.name, &o.store, &o.key).await)
+        }
+        _ => None,
+    };
+    let chosen = match from_session {
+        Some(session) => session.map(|s| (s, None)),
+        None => mfa::token_code(plan).map(|code| (source, code)),
+    };
+    let (source, token_code) = match chosen {
+        Ok(chosen) => chosen,
         Err(e) => {
             r.fail("assume role", &e);
             return;

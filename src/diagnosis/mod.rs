@@ -3,10 +3,11 @@
 //! with ✔/✘ and, on ✘, the cause and the fix. A failed step skips the ones that depend on it.
 //!
 //! [`checks`] runs the steps (one real AssumeRole, not cached, and a GetCallerIdentity), each
-//! bounded in time; [`report`] holds and renders what they found, printing each step as it
-//! finishes. Prints no secret.
+//! bounded in time, with [`key_store`]'s for a source whose key is in the key store; [`report`]
+//! holds and renders what they found, printing each step as it finishes. Prints no secret.
 
 mod checks;
+mod key_store;
 mod report;
 
 use crate::cli::DoctorArgs;

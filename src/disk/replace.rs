@@ -23,6 +23,16 @@ pub struct Written {
 /// byte is written. The temp file is created exclusively in the target's directory. A target
 /// with other hard links or bind-mounted into place is rewritten in place instead.
 pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Written> {
+    write_file(path, Some(original), text)
+}
+
+/// As [`write_with_backup`], without a backup: for a file whose old content must not survive
+/// on disk in a file of ours (`keys import` takes the secret out of it).
+pub fn replace_without_backup(path: &Path, text: &str) -> Result<Written> {
+    write_file(path, None, text)
+}
+
+fn write_file(path: &Path, original: Option<&str>, text: &str) -> Result<Written> {
     let target = follow_links(path).map_err(|e| {
         Error::config(format!(
             "could not follow the symlink {}: {e}",
@@ -44,15 +54,15 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
         .and_then(|n| n.to_str())
         .unwrap_or("config")
         .to_string();
-    let backup = match existing {
-        Some(_) => {
+    let backup = match (&existing, original) {
+        (Some(_), Some(original)) => {
             let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
             let (file, backup) =
                 create_unique(dir, &format!("{name}.bak-{stamp}"), mode).map_err(fail)?;
             fill(file, original.as_bytes()).map_err(fail)?;
             Some(backup)
         }
-        None => None,
+        _ => None,
     };
     // A file with other hard links, or one bind-mounted into place (a container's
     // `-v ~/.aws/config:…`, where rename fails with EBUSY), must keep its inode: it is
@@ -93,13 +103,13 @@ pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Writ
 
 /// Rewrites the file at `path` itself (same inode, links, mode and owner) — only if it is still
 /// the file `seen` describes, opened without following a symlink: nothing swapped in since.
-/// A full disk must not leave it cut short: the room for the longer of `original` and `text`
-/// is reserved first (on Linux), the new text written over the old from the start, then the
-/// file cut to its length; should a write fail all the same, the old text is written back.
+/// A full disk must not leave it cut short: the room for the longer of the file and `text` is
+/// reserved first (on Linux), the new text written over the old from the start, then the file
+/// cut to its length; should a write fail all the same, `original` (when given) is written back.
 fn overwrite(
     path: &Path,
     seen: &std::fs::Metadata,
-    original: &str,
+    original: Option<&str>,
     text: &str,
 ) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
@@ -116,7 +126,7 @@ fn overwrite(
             "it is not the regular file first seen (replaced while setup ran?)",
         ));
     }
-    reserve(&file, text.len().max(original.len()) as u64)?;
+    reserve(&file, (text.len() as u64).max(seen.len()))?;
     let put = |mut file: &std::fs::File, bytes: &[u8]| {
         use std::io::{Seek, SeekFrom};
         file.seek(SeekFrom::Start(0))?;
@@ -125,7 +135,9 @@ fn overwrite(
         file.sync_all()
     };
     put(&file, text.as_bytes()).inspect_err(|_| {
-        let _ = put(&file, original.as_bytes());
+        if let Some(original) = original {
+            let _ = put(&file, original.as_bytes());
+        }
     })
 }
 

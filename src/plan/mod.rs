@@ -39,9 +39,17 @@ pub struct Plan {
     pub use_fips: bool,
     /// use_dualstack_endpoint / AWS_USE_DUALSTACK_ENDPOINT (for the regional endpoint).
     pub use_dual_stack: bool,
+    /// `mfa_session_duration` (role profile, else source profile; default 12 h): how long the
+    /// MFA session of a key-store source lasts (GetSessionToken's DurationSeconds). Not part
+    /// of the cache key: it changes when the next code is asked for, not the role's session.
+    pub mfa_session_seconds: i64,
     /// What it was built from, without the MFA code: what the detached renewal rebuilds it from.
     pub inputs: RoleInputs,
 }
+
+/// GetSessionToken's own default, and its bounds for an IAM user.
+pub const MFA_SESSION_DEFAULT: i64 = 43200;
+const MFA_SESSION_BOUNDS: std::ops::RangeInclusive<i64> = 900..=129600;
 
 /// The AssumeRole request, minus the source credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +100,12 @@ fn origin(flag: bool, key: &str, profile: Option<&str>) -> String {
 }
 
 impl Plan {
+    /// Whether a renewal can do without asking for an MFA code while an MFA session lasts: no
+    /// MFA at all, or a key-store source, whose MFA session is kept in the store.
+    pub fn renews_without_asking(&self) -> bool {
+        self.role.mfa_serial.is_none() || matches!(self.source, SourceSpec::Stored { .. })
+    }
+
     /// Builds and validates the plan. Flags win over the profile's keys.
     pub fn build(config: &SharedConfig, args: &RoleInputs, env: &Environment) -> Result<Plan> {
         let profile_name = profile_name(config, args, env)?;
@@ -134,6 +148,7 @@ impl Plan {
         let source = source::build(config, args, env, at.profile)?;
         let (region, region_configured) = region(&at, args, env, &source)?;
         let endpoint = endpoint::resolve(config, env, at.profile)?;
+        let mfa_session_seconds = mfa_session_seconds(&at, &source)?;
         Ok(Plan {
             profile: profile_name,
             role: RoleSpec {
@@ -150,6 +165,7 @@ impl Plan {
             sts_endpoint: endpoint.url,
             use_fips: endpoint.use_fips,
             use_dual_stack: endpoint.use_dual_stack,
+            mfa_session_seconds,
             inputs: args.without_secrets(),
         })
     }
@@ -254,6 +270,29 @@ fn duration(at: &Sources<'_>, args: &RoleInputs) -> Result<DurationSeconds> {
     })
 }
 
+fn mfa_session_seconds(at: &Sources<'_>, source: &SourceSpec) -> Result<i64> {
+    let source_profile = match source {
+        SourceSpec::Stored { name, .. } => Some(name.as_str()),
+        _ => None,
+    };
+    let found = [at.profile, source_profile]
+        .into_iter()
+        .flatten()
+        .find_map(|p| Some((at.config.get(p, "mfa_session_duration")?, p)));
+    let Some((text, profile)) = found else {
+        return Ok(MFA_SESSION_DEFAULT);
+    };
+    text.parse::<i64>()
+        .ok()
+        .filter(|s| MFA_SESSION_BOUNDS.contains(s))
+        .ok_or_else(|| {
+            Error::config(format!(
+                "mfa_session_duration = {text} in profile {profile} is not a number of seconds from 900 to 129600"
+            ))
+            .hint("GetSessionToken allows 900 s to 36 h for an IAM user; e.g. mfa_session_duration = 43200 (12 h, the default).")
+        })
+}
+
 fn token_code(args: &RoleInputs, has_serial: bool) -> Result<Option<TokenCode>> {
     let Some(text) = args.token_code.as_deref() else {
         return Ok(None);
@@ -280,9 +319,9 @@ fn region(
     source: &SourceSpec,
 ) -> Result<(String, bool)> {
     let source_region = match source {
-        SourceSpec::Profile { name, .. } | SourceSpec::StaticKeys { name, .. } => {
-            at.config.get(name, "region")
-        }
+        SourceSpec::Profile { name, .. }
+        | SourceSpec::StaticKeys { name, .. }
+        | SourceSpec::Stored { name, .. } => at.config.get(name, "region"),
         _ => None,
     };
     let configured = args

@@ -66,6 +66,15 @@ pub enum SourceSpec {
     /// role profile with keys that names itself as source_profile. The secret is read from
     /// the files when the source is resolved (`source.rs`), never held in the plan.
     StaticKeys { name: String, access_key_id: String },
+    /// A profile whose long-term key is in the key store (`keys add`, `keys import`): it has
+    /// nothing in the files that resolves, or only `credential_process = xacct-cred keys export
+    /// NAME`, which is read from the store directly instead of being run. The store is opened
+    /// only when the source is resolved; the plan names it by the store the environment asks
+    /// for (`XACCT_CRED_KEYS_BACKEND`), never by anything read from it.
+    Stored {
+        name: String,
+        backend: Option<String>,
+    },
     /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
     Environment { access_key_id: Option<String> },
     /// The instance role, from IMDSv2.
@@ -81,6 +90,7 @@ impl SourceSpec {
             SourceSpec::Profile { name, .. } | SourceSpec::StaticKeys { name, .. } => {
                 format!("source_profile {name}")
             }
+            SourceSpec::Stored { name, .. } => format!("source_profile {name} (key store)"),
             SourceSpec::Environment { .. } => "credential_source Environment".into(),
             SourceSpec::Ec2InstanceMetadata { .. } => {
                 "credential_source Ec2InstanceMetadata".into()
@@ -129,6 +139,43 @@ const IDENTITY_KEYS: &[&str] = &[
 fn static_key_id<'a>(config: &'a SharedConfig, name: &str) -> Option<&'a str> {
     config.get(name, "aws_secret_access_key")?;
     config.get(name, "aws_access_key_id")
+}
+
+/// The profile keys with which a profile resolves by itself (in the files or through
+/// aws-config); a source profile with none of them takes its key from the key store.
+const RESOLVING_KEYS: &[&str] = &[
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "role_arn",
+    "source_profile",
+    "credential_source",
+    "credential_process",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+];
+
+/// Whether profile `name`'s key is to be read from the key store: nothing in it resolves,
+/// or its only source is `credential_process = … xacct-cred keys export NAME` (the line
+/// `keys add --write-profile` writes for the AWS CLI and SDKs).
+fn key_in_store(config: &SharedConfig, name: &str) -> bool {
+    RESOLVING_KEYS.iter().all(|k| match config.get(name, k) {
+        None => true,
+        Some(v) => *k == "credential_process" && runs_keys_export(v, name),
+    })
+}
+
+/// `PATH/xacct-cred keys export NAME` (the path bare or single-quoted, as setup writes it).
+fn runs_keys_export(command: &str, name: &str) -> bool {
+    let Some(program) = command
+        .trim_end()
+        .strip_suffix(&format!(" keys export {name}"))
+    else {
+        return false;
+    };
+    let program = program.trim().trim_matches('\'');
+    let file = program.rsplit(['/', '\\']).next().unwrap_or(program);
+    matches!(file, "xacct-cred" | "xacct-cred.exe")
 }
 
 /// Non-secret facts of every profile the source chain goes through: the files, then, per
@@ -237,6 +284,12 @@ pub(super) fn build(
                     access_key_id: access_key_id.to_string(),
                 });
             }
+            if Some(name) != profile && key_in_store(config, name) {
+                return Ok(SourceSpec::Stored {
+                    name: name.to_string(),
+                    backend: env.get(crate::env::KEYS_BACKEND).map(str::to_string),
+                });
+            }
             if Some(name) == profile {
                 return Err(Error::config(format!("profile {name} names itself as its source_profile"))
                     .hint("Put the IAM user's keys in a profile of their own (e.g. [profile dev]) and use source_profile = dev, or give this profile aws_access_key_id and aws_secret_access_key."));
@@ -266,5 +319,83 @@ pub(super) fn build(
                 .hint(hint))
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod stored_tests {
+    use super::*;
+    use crate::plan::Plan;
+
+    fn source_of(config: &str, env: &[(&str, &str)]) -> Result<SourceSpec> {
+        let config = SharedConfig::from_strings(config, "").unwrap();
+        let args = RoleInputs {
+            profile: Some("p".into()),
+            ..RoleInputs::default()
+        };
+        Plan::build(
+            &config,
+            &args,
+            &Environment::from_pairs(env.iter().copied()),
+        )
+        .map(|p| p.source)
+    }
+
+    const ROLE: &str =
+        "[profile p]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = dev\n";
+
+    #[test]
+    fn a_source_profile_with_nothing_that_resolves_takes_its_key_from_the_store() {
+        let stored = |backend: Option<&str>| SourceSpec::Stored {
+            name: "dev".into(),
+            backend: backend.map(str::to_string),
+        };
+        for dev in [
+            "[profile dev]\nregion = eu-west-1\n",
+            "[profile dev]\ncredential_process = /usr/bin/xacct-cred keys export dev\n",
+            "[profile dev]\ncredential_process = '/opt/my tools/xacct-cred' keys export dev\n",
+        ] {
+            let config = format!("{ROLE}{dev}");
+            assert_eq!(source_of(&config, &[]).unwrap(), stored(None), "{dev}");
+        }
+        let config = format!("{ROLE}[profile dev]\n");
+        let env = [("XACCT_CRED_KEYS_BACKEND", "file")];
+        assert_eq!(source_of(&config, &env).unwrap(), stored(Some("file")));
+        for dev in [
+            "[profile dev]\ncredential_process = /usr/bin/xacct-cred keys export other\n",
+            "[profile dev]\ncredential_process = /usr/bin/xacct-cred --profile p\n",
+            "[profile dev]\ncredential_process = /usr/bin/other-tool keys export dev\n",
+            "[profile dev]\nsso_session = corp\n",
+            "[profile dev]\naws_access_key_id = AKIAHALF\n",
+            "[profile dev]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = q\n[profile q]\n",
+        ] {
+            let config = format!("{ROLE}{dev}");
+            assert!(
+                matches!(source_of(&config, &[]).unwrap(), SourceSpec::Profile { .. }),
+                "{dev}"
+            );
+        }
+    }
+
+    #[test]
+    fn mfa_session_duration_defaults_to_twelve_hours_and_is_bounded() {
+        let build = |extra: &str| {
+            let config =
+                SharedConfig::from_strings(&format!("{ROLE}{extra}[profile dev]\n"), "").unwrap();
+            let args = RoleInputs {
+                profile: Some("p".into()),
+                ..RoleInputs::default()
+            };
+            Plan::build(&config, &args, &Environment::default())
+        };
+        assert_eq!(build("").unwrap().mfa_session_seconds, 43200);
+        assert_eq!(
+            build("mfa_session_duration = 3600\n")
+                .unwrap()
+                .mfa_session_seconds,
+            3600
+        );
+        let e = build("mfa_session_duration = 60\n").unwrap_err();
+        assert!(e.what().contains("from 900 to 129600"), "{e}");
     }
 }

@@ -58,8 +58,10 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// MFA sessions renew in the call: a detached process cannot ask for a code. (So does
-    /// everything off Unix, where there is no detached renewal yet.)
+    /// Sessions that need an MFA code renew in the call: a detached process cannot ask for
+    /// one. A key-store source with MFA renews in the background while its MFA session (kept
+    /// in the store) lasts; after that its detached renewal fails and the call asks. (Off Unix
+    /// everything renews in the call: there is no detached renewal yet.)
     pub fn for_plan(plan: &Plan, settings: &CacheSettings) -> Rules {
         let (window, margin) = settings.store.window_and_margin(plan.role.duration());
         Rules {
@@ -68,7 +70,7 @@ impl Rules {
             background: settings.store.background
                 && cfg!(unix)
                 && settings.mode == CacheMode::Use
-                && plan.role.mfa_serial.is_none(),
+                && plan.renews_without_asking(),
         }
     }
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod secret_service;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

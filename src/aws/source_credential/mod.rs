@@ -16,6 +16,7 @@ use crate::error::{Error, Result, key_id_tail};
 use crate::plan::{Plan, SourceSpec};
 use aws_config::imds;
 
+use super::caller::SourceCredential;
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
@@ -23,13 +24,6 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_types::region::Region;
 use std::time::Duration;
-
-/// The credentials that will sign AssumeRole, and how messages should name them.
-#[derive(Debug, Clone)]
-pub struct SourceCredential {
-    pub credentials: Credentials,
-    pub description: String,
-}
 
 pub async fn resolve(plan: &Plan, env: &Environment) -> Result<SourceCredential> {
     let provider_config =
@@ -46,6 +40,10 @@ pub async fn resolve(plan: &Plan, env: &Environment) -> Result<SourceCredential>
                 .map_err(|e| profile_error(name, &e))?
         }
         SourceSpec::StaticKeys { name, .. } => static_keys(name, env).await?,
+        SourceSpec::Stored { name, .. } => {
+            let (store, key) = super::stored_key::open(name, env)?;
+            return Ok(super::stored_key::credential(name, &store, &key));
+        }
         SourceSpec::Environment { .. } => {
             let provider = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
             provider.provide_credentials().await.map_err(|e| {

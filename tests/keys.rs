@@ -1,0 +1,358 @@
+//! `xacct-cred keys …` against real stores: GNOME Keyring's Secret Service on a private D-Bus,
+//! the kernel's keyutils, and the encrypted file. A store that cannot be reached fails the
+//! test (see support/secret_service.rs); nothing here passes without having run.
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+use support::secret_service::SecretService;
+use support::*;
+
+/// `args` with `input` on stdin.
+fn run_with_stdin(s: &Scenario, args: &[&str], input: &str) -> Outcome {
+    let mut child = s
+        .command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    Outcome::from(child.wait_with_output().unwrap())
+}
+
+fn add_dev_key(s: &Scenario, backend: &str) {
+    run_with_stdin(
+        s,
+        &["keys", "add", "dev", "--stdin", "--backend", backend],
+        &format!("{DEV_KEY_ID}\n{DEV_SECRET}\n"),
+    )
+    .ok()
+    .no_secrets_on_stderr();
+}
+
+/// Every file under `dir` (links not followed) that holds `needle`.
+fn files_holding(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let Ok(kind) = e.file_type() else { continue };
+        if kind.is_dir() {
+            found.extend(files_holding(&path, needle));
+        } else if kind.is_file()
+            && let Ok(bytes) = std::fs::read(&path)
+            && bytes.windows(needle.len()).any(|w| w == needle)
+        {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
+fn export_is_the_dev_key(out: &Outcome) {
+    out.ok();
+    let doc = out.json();
+    assert_eq!(doc["Version"], 1);
+    assert_eq!(doc["AccessKeyId"], DEV_KEY_ID);
+    assert_eq!(doc["SecretAccessKey"], DEV_SECRET);
+    assert!(
+        doc.get("SessionToken").is_none(),
+        "a long-term key has none"
+    );
+}
+
+#[test]
+fn secret_service_holds_the_key_and_secret_tool_sees_it_there() {
+    let mut s = Scenario::new();
+    let ss = SecretService::start(&s.home.path().join("keyring"));
+    s.set("DBUS_SESSION_BUS_ADDRESS", &ss.address);
+    add_dev_key(&s, "secret-service");
+    let seen = ss.secret_tool(&["lookup", "service", "xacct-cred", "username", "key/dev"]);
+    assert!(seen.status.success(), "secret-tool found no item");
+    let item = String::from_utf8(seen.stdout).unwrap();
+    assert!(
+        item.contains(DEV_KEY_ID) && item.contains(DEV_SECRET),
+        "{item}"
+    );
+
+    let listed = s.run(&["keys", "list", "--backend", "secret-service"]);
+    listed.ok();
+    assert!(listed.stdout.contains("dev") && listed.stdout.contains("…0001"));
+    assert!(listed.stdout.contains("secret-service"));
+    assert!(!listed.stdout.contains(DEV_SECRET) && !listed.stdout.contains(DEV_KEY_ID));
+    export_is_the_dev_key(&s.run(&["keys", "export", "dev", "--backend", "secret-service"]));
+    // The variable chooses it as the flag does.
+    s.set("XACCT_CRED_KEYS_BACKEND", "secret-service");
+    export_is_the_dev_key(&s.run(&["keys", "export", "dev"]));
+
+    s.run(&["keys", "remove", "dev"]).ok();
+    let gone = ss.secret_tool(&["lookup", "service", "xacct-cred", "username", "key/dev"]);
+    assert!(!gone.status.success(), "the item is gone");
+    s.run(&["keys", "export", "dev"])
+        .failed(3)
+        .stderr_has(&["holds no key for profile dev", "keys add dev"]);
+}
+
+#[test]
+fn without_a_secret_service_the_first_store_that_answers_is_named_with_the_reason() {
+    let mut s = Scenario::new();
+    s.set("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "pass phrase");
+    s.set(
+        "XACCT_CRED_KEYS_FILE",
+        path_str(&s.home.path().join("k/keys")),
+    );
+    // The file is named, so it is chosen without probing.
+    let listed = s.run(&["keys", "list"]);
+    listed
+        .ok()
+        .stderr_has(&["key store file (XACCT_CRED_KEYS_FILE is set)"]);
+    s.unset("XACCT_CRED_KEYS_FILE");
+    let listed = s.run(&["keys", "list"]);
+    listed.ok().stderr_has(&["no secret-service:"]);
+    s.run(&["keys", "list", "--backend", "secret-service"])
+        .failed(3)
+        .stderr_has(&["the key store secret-service (--backend secret-service) cannot be used"]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn keyutils_holds_the_key_until_removed() {
+    let s = Scenario::new();
+    // A profile name of this test's own, since the kernel's keyrings are per user, not per HOME.
+    let profile = format!("dev-{}", std::process::id());
+    run_with_stdin(
+        &s,
+        &["keys", "add", &profile, "--stdin", "--backend", "keyutils"],
+        &format!("{DEV_KEY_ID}\n{DEV_SECRET}\n"),
+    )
+    .ok()
+    .stderr_has(&["gone at reboot"]);
+    export_is_the_dev_key(&s.run(&["keys", "export", &profile, "--backend", "keyutils"]));
+    let listed = s.run(&["keys", "list", "--backend", "keyutils"]);
+    assert!(listed.ok().stdout.contains(&profile), "{}", listed.stdout);
+    s.run(&["keys", "remove", &profile, "--backend", "keyutils"])
+        .ok();
+    s.run(&["keys", "export", &profile, "--backend", "keyutils"])
+        .failed(3);
+    let listed = s.run(&["keys", "list", "--backend", "keyutils"]);
+    assert!(!listed.ok().stdout.contains(&profile));
+}
+
+#[test]
+fn the_file_backend_is_sealed_private_and_needs_its_passphrase() {
+    let mut s = Scenario::new();
+    let file = s.home.path().join("data/keys");
+    s.set("XACCT_CRED_KEYS_FILE", path_str(&file));
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "correct horse battery");
+    add_dev_key(&s, "file");
+    export_is_the_dev_key(&s.run(&["keys", "export", "dev", "--backend", "file"]));
+    assert!(files_holding(s.home.path(), DEV_SECRET.as_bytes()).is_empty());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(file.parent().unwrap()), 0o700);
+    }
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "wrong");
+    s.run(&["keys", "export", "dev", "--backend", "file"])
+        .failed(3)
+        .stderr_has(&["the passphrase is wrong"]);
+    s.unset("XACCT_CRED_FILE_PASSPHRASE");
+    s.run(&["keys", "export", "dev", "--backend", "file"])
+        .failed(3)
+        .stderr_has(&["no terminal to ask on", "XACCT_CRED_FILE_PASSPHRASE"]);
+}
+
+#[test]
+fn add_refuses_bad_input_without_echoing_the_secret() {
+    let mut s = Scenario::new();
+    s.set(
+        "XACCT_CRED_KEYS_FILE",
+        path_str(&s.home.path().join("keys")),
+    );
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "p");
+    for (input, said) in [
+        (
+            format!("{DEV_KEY_ID}\n"),
+            "ended before the secret access key",
+        ),
+        (
+            format!("not a key\n{DEV_SECRET}\n"),
+            "is not an access key id",
+        ),
+        (
+            format!("ASIAEXAMPLE000000001\n{DEV_SECRET}\n"),
+            "is a temporary key",
+        ),
+        (
+            format!("{DEV_KEY_ID}\n{DEV_SECRET} x\n"),
+            "empty or has spaces",
+        ),
+    ] {
+        run_with_stdin(&s, &["keys", "add", "dev", "--stdin"], &input)
+            .failed(2)
+            .stderr_has(&[said]);
+    }
+    // No terminal and no --stdin: it says how, and reads nothing from argv.
+    s.run(&["keys", "add", "dev"])
+        .failed(2)
+        .stderr_has(&["--stdin"]);
+    assert!(!s.home.path().join("keys").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn import_moves_the_key_out_of_the_files_and_leaves_no_copy_on_disk() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut s = Scenario::new();
+    let ss = SecretService::start(&s.home.path().join("keyring"));
+    s.set("DBUS_SESSION_BUS_ADDRESS", &ss.address);
+    s.set("XACCT_CRED_KEYS_BACKEND", "secret-service");
+    // The credentials file as dotfile managers keep it: a link to a file elsewhere, mode 0640.
+    let dotfiles = s.home.path().join("dotfiles");
+    std::fs::create_dir(&dotfiles).unwrap();
+    let real = dotfiles.join("credentials");
+    let text = format!(
+        "# my keys\n[dev]\naws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\nregion = eu-west-1\n\n[other]\naws_access_key_id = AKIAOTHER00000000001\naws_secret_access_key = other-secret\n"
+    );
+    std::fs::write(&real, &text).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = s.home.path().join(".aws/credentials");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+
+    s.run(&["keys", "import", "dev"])
+        .ok()
+        .no_secrets_on_stderr()
+        .stderr_has(&["now in secret-service"]);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert_eq!(
+        std::fs::read_to_string(&real).unwrap(),
+        "# my keys\n[dev]\nregion = eu-west-1\n\n[other]\naws_access_key_id = AKIAOTHER00000000001\naws_secret_access_key = other-secret\n"
+    );
+    let names: Vec<String> = std::fs::read_dir(&dotfiles)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["credentials"], "no backup, no temp file");
+    export_is_the_dev_key(&s.run(&["keys", "export", "dev"]));
+    let holding = files_holding(s.home.path(), DEV_SECRET.as_bytes());
+    assert!(
+        holding.is_empty(),
+        "the secret is still on disk in {holding:?}"
+    );
+
+    // Nothing left to import, and the store is unchanged.
+    s.run(&["keys", "import", "dev"])
+        .failed(2)
+        .stderr_has(&["has no aws_access_key_id and aws_secret_access_key"]);
+    export_is_the_dev_key(&s.run(&["keys", "export", "dev"]));
+}
+
+#[test]
+fn import_refuses_temporary_keys_and_changes_nothing() {
+    let mut s = Scenario::new();
+    s.set(
+        "XACCT_CRED_KEYS_FILE",
+        path_str(&s.home.path().join("keys")),
+    );
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "p");
+    let text = format!(
+        "[dev]\naws_access_key_id = ASIATEMP000000000001\naws_secret_access_key = {DEV_SECRET}\naws_session_token = tok\n"
+    );
+    s.credentials(&text);
+    s.run(&["keys", "import", "dev"])
+        .failed(2)
+        .stderr_has(&["temporary keys"]);
+    assert_eq!(
+        std::fs::read_to_string(s.home.path().join(".aws/credentials")).unwrap(),
+        text
+    );
+    assert!(!s.home.path().join("keys").exists());
+}
+
+/// `keys add` on a terminal: the key id is typed with echo, the secret without. `script` gives
+/// the binary a pseudo-terminal; the secret is typed only once its prompt shows (as a person
+/// would: the terminal echoes what arrives while echo is still on).
+#[test]
+fn add_asks_on_the_terminal_and_the_secret_is_not_echoed() {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    let mut s = Scenario::new();
+    s.set(
+        "XACCT_CRED_KEYS_FILE",
+        path_str(&s.home.path().join("keys")),
+    );
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "p");
+    let inner = format!("{BIN} keys add dev --backend file");
+    let mut child = s
+        .command_for("script", &["-qec", &inner, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut out = child.stdout.take().unwrap();
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 256];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let wait_for = |what: &str| {
+        let until = Instant::now() + Duration::from_secs(10);
+        while !String::from_utf8_lossy(&seen.lock().unwrap()).contains(what) {
+            assert!(Instant::now() < until, "no {what:?} on the terminal");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    wait_for("Access key id for dev: ");
+    stdin
+        .write_all(format!("{DEV_KEY_ID}\n").as_bytes())
+        .unwrap();
+    wait_for("Secret access key (not shown): ");
+    stdin
+        .write_all(format!("{DEV_SECRET}\n").as_bytes())
+        .unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+    let terminal = String::from_utf8_lossy(&seen.lock().unwrap()).to_string();
+    assert!(
+        terminal.contains(DEV_KEY_ID),
+        "the key id is echoed: {terminal:?}"
+    );
+    assert!(
+        !terminal.contains(DEV_SECRET),
+        "the secret is not: {terminal:?}"
+    );
+    export_is_the_dev_key(&s.run(&["keys", "export", "dev", "--backend", "file"]));
+}
