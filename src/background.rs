@@ -111,8 +111,9 @@ pub fn step(
     lock_fd: i32,
     arguments: impl IntoIterator<Item = OsString>,
 ) -> Result<Command> {
-    let exe = std::env::current_exe().map_err(|e| cannot_start(&e.to_string()))?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = Command::new(this_program()?);
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::arg0(&mut cmd, "xacct-cred");
     let fd = lock_fd.to_string();
     cmd.args([
         SUBCOMMAND,
@@ -128,6 +129,16 @@ pub fn step(
     .stdout(Stdio::null())
     .stderr(Stdio::null());
     Ok(cmd)
+}
+
+/// This very program. On Linux /proc/self/exe, which opens the running executable even after
+/// a package upgrade replaced or deleted its file (`current_exe()` then names a file that is
+/// gone, or a newer version).
+fn this_program() -> Result<std::path::PathBuf> {
+    if cfg!(target_os = "linux") {
+        return Ok("/proc/self/exe".into());
+    }
+    std::env::current_exe().map_err(|e| cannot_start(&e.to_string()))
 }
 
 pub fn cannot_start(why: &str) -> Error {

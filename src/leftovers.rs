@@ -1,48 +1,103 @@
 //! Ending what a given-up source left running: aws-config lets a source `credential_process`
-//! run when xacct-cred stops waiting for it. On Linux the processes started meanwhile in this
-//! session are found in /proc, stopped and killed; elsewhere nothing is done. Never while
-//! someone is at a terminal (the helper may be waiting for them), nor in a process serving the
-//! credential endpoint ([`keep_all`]).
+//! run on when xacct-cred stops waiting for it.
+//!
+//! The rule: a helper is ended only on positive evidence that it is ours and abandoned, and
+//! only where nobody can be waiting on it. Ours: a child of the very thread that gave up on it
+//! (Linux lists children per thread), started after that thread began waiting, in this
+//! process's session; of what it started, only what is still in this session (a browser or an
+//! SSO agent that called `setsid` left on purpose). Abandoned: the wait for it timed out, or
+//! the server waiting for it stops. Where: only the detached renewal and the servers (one
+//! helper per renewal would pile up), never a foreground call: a GUI caller has no terminal,
+//! yet its helper may be waiting for a browser login. Without the per-thread list (elsewhere
+//! than Linux, or a kernel without CONFIG_PROC_CHILDREN) nothing is ended.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-static KEEP_ALL: AtomicBool = AtomicBool::new(false);
+/// The threads waiting for a source now, with the children each had when it began.
+static WATCHED: Mutex<Vec<(u64, Watched)>> = Mutex::new(Vec::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
-/// From now on this process ends no child: it has children of its own that must live.
-pub fn keep_all() {
-    KEEP_ALL.store(true, Ordering::Relaxed);
+#[derive(Clone)]
+struct Watched {
+    thread: u32,
+    before: Vec<u32>,
 }
 
-/// This process's children now (on Linux; elsewhere none).
-pub fn children() -> Vec<u32> {
-    children_of(std::process::id())
+/// A thread waiting for a source: what it starts from now on is what it may end.
+pub struct Watch {
+    id: u64,
+    watched: Option<Watched>,
 }
 
-/// Ends every child that is not in `before` and is in this process's session (not a detached
-/// renewal re-parented to this one as PID 1 or subreaper), with all of its descendants.
-pub fn end_children_started_since(before: &[u32]) {
-    if KEEP_ALL.load(Ordering::Relaxed) || someone_at_a_terminal() {
-        return;
+impl Watch {
+    /// Starts watching the calling thread (nothing to watch without a per-thread list).
+    pub fn start() -> Watch {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let watched = this_thread().and_then(|thread| {
+            Some(Watched {
+                thread,
+                before: thread_children(thread)?,
+            })
+        });
+        if let (Some(w), Ok(mut all)) = (&watched, WATCHED.lock()) {
+            all.push((id, w.clone()));
+        }
+        Watch { id, watched }
     }
+
+    /// Ends what this thread started since [`Watch::start`]: the helper it gave up on, and of
+    /// that helper's descendants those still in this session.
+    pub fn end_started(&self) {
+        if let Some(w) = &self.watched {
+            end(w);
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Ok(mut all) = WATCHED.lock() {
+            all.retain(|(id, _)| *id != self.id);
+        }
+    }
+}
+
+/// For a server that stops: ends what every thread still waiting for a source started.
+pub fn end_all_watched() {
+    let all: Vec<Watched> = match WATCHED.lock() {
+        Ok(all) => all.iter().map(|(_, w)| w.clone()).collect(),
+        Err(_) => return,
+    };
+    for w in &all {
+        end(w);
+    }
+}
+
+fn end(w: &Watched) {
     let ours = session_of(std::process::id());
-    let started: Vec<u32> = children()
+    let Some(started) = thread_children(w.thread) else {
+        return;
+    };
+    let started: Vec<u32> = started
         .into_iter()
-        .filter(|p| !before.contains(p) && ours.is_some() && session_of(*p) == ours)
+        .filter(|p| !w.before.contains(p) && ours.is_some() && session_of(*p) == ours)
         .collect();
-    for pid in stopped_with_descendants(started) {
+    for pid in stopped_with_descendants(started, ours) {
         signal(pid, Sig::Kill);
     }
 }
 
-/// Stops the processes `tree` starts with and, below each stopped one, its children (at most
-/// 1024 in all). A stopped parent can neither start a child nor reap one, so every number
-/// listed stays its process's (at worst a zombie) until the kill: no number is reused meanwhile.
-fn stopped_with_descendants(mut tree: Vec<u32>) -> Vec<u32> {
+/// Stops the processes `tree` starts with and, below each stopped one, its children that are
+/// in `session` (at most 1024 in all). A stopped parent can neither start a child nor reap one,
+/// so every number listed stays its process's (at worst a zombie) until the kill: no number is
+/// reused meanwhile.
+fn stopped_with_descendants(mut tree: Vec<u32>, session: Option<u32>) -> Vec<u32> {
     let mut i = 0;
     while i < tree.len() && tree.len() < 1024 {
         signal(tree[i], Sig::Stop);
         for pid in children_of(tree[i]) {
-            if !tree.contains(&pid) {
+            if !tree.contains(&pid) && session_of(pid) == session {
                 tree.push(pid);
             }
         }
@@ -51,14 +106,33 @@ fn stopped_with_descendants(mut tree: Vec<u32>) -> Vec<u32> {
     tree
 }
 
-#[cfg(unix)]
-fn someone_at_a_terminal() -> bool {
-    std::fs::File::open("/dev/tty").is_ok()
+/// The calling thread's id (Linux: /proc/thread-self names PID/task/TID).
+#[cfg(target_os = "linux")]
+fn this_thread() -> Option<u32> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
 }
 
-#[cfg(not(unix))]
-fn someone_at_a_terminal() -> bool {
-    false
+#[cfg(not(target_os = "linux"))]
+fn this_thread() -> Option<u32> {
+    None
+}
+
+/// The children thread `tid` of this process started (`None` without the per-thread list).
+#[cfg(target_os = "linux")]
+fn thread_children(tid: u32) -> Option<Vec<u32>> {
+    let text = std::fs::read_to_string(format!("/proc/{}/task/{tid}/children", std::process::id()))
+        .ok()?;
+    Some(
+        text.split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect(),
+    )
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_children(_: u32) -> Option<Vec<u32>> {
+    None
 }
 
 /// `pid`'s children: from /proc/PID/task/*/children, or, on a kernel without that file
@@ -131,47 +205,110 @@ fn signal(_: u32, _: Sig) {}
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
-    // Only the processes this test starts are killed: other tests of this binary run children
-    // at the same time, so `end_children_started_since` itself is tested through the binary
-    // (tests/source_outage.rs).
-    #[test]
-    fn a_shell_and_what_it_started_are_found_and_ended() {
-        let mut shell = std::process::Command::new("sh")
-            .args(["-c", "sleep 30 & wait"])
-            .spawn()
-            .unwrap();
-        assert!(children().contains(&shell.id()));
-        assert_eq!(session_of(shell.id()), session_of(std::process::id()));
-        let grandchild = (0..200)
-            .find_map(|_| {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-                children_of(shell.id()).first().copied()
-            })
-            .expect("the shell started its sleep");
-        let tree = stopped_with_descendants(vec![shell.id()]);
-        assert_eq!(tree, [shell.id(), grandchild]);
-        for pid in tree {
-            signal(pid, Sig::Kill);
-        }
-        assert!(!shell.wait().unwrap().success(), "the shell was killed");
-        // A SIGKILL is delivered asynchronously: give it a moment.
+    /// `end_all_watched` ends what every watching thread of the process started: these tests
+    /// take turns.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+    /// Whether `pid` has ended (gone, or a zombie); a SIGKILL is delivered asynchronously, so
+    /// this waits a moment for it.
+    fn ended(pid: u32) -> bool {
         let state = || {
-            let status = std::fs::read_to_string(format!("/proc/{grandchild}/status"));
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status"));
             let status = status.unwrap_or_default();
             status
                 .lines()
                 .find(|l| l.starts_with("State:"))
                 .map(str::to_string)
         };
-        let ended = || state().is_none_or(|l| l.contains("zombie"));
         for _ in 0..200 {
-            if ended() {
+            if state().is_none_or(|l| l.contains("zombie")) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    fn first_child(pid: u32) -> u32 {
+        (0..300)
+            .find_map(|_| {
+                std::thread::sleep(Duration::from_millis(10));
+                children_of(pid).first().copied()
+            })
+            .expect("the shell started its child")
+    }
+
+    // Only the processes this test's own thread starts are ended: other tests of this binary
+    // run children at the same time, from other threads, and must be left alone.
+    #[test]
+    fn only_what_this_thread_started_is_ended_and_a_setsid_grandchild_is_left() {
+        let _turn = ONE_AT_A_TIME.lock();
+        // Another thread's child, that thread alive throughout (a thread that exits hands its
+        // children to another thread of the process).
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || {
+            let mut child = std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .unwrap();
+            tx.send(child.id()).unwrap();
+            let _ = stop_rx.recv();
+            let _ = child.kill();
+            let _ = child.wait();
+        });
+        let watch = Watch::start();
+        let other_pid = rx.recv().unwrap();
+        // A helper that starts a same-session child and a `setsid` one (a browser, an agent).
+        let mut helper = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 & setsid sleep 31 & wait"])
+            .spawn()
+            .unwrap();
+        // Both started, and the second has left the session.
+        let ours = session_of(std::process::id());
+        let (mut same, mut left) = (Vec::new(), Vec::new());
+        for _ in 0..300 {
+            (same, left) = children_of(helper.id())
+                .into_iter()
+                .partition(|p| session_of(*p) == ours);
+            if (same.len(), left.len()) == (1, 1) {
                 break;
             }
-            std::thread::sleep(std::time::Duration::from_millis(10));
+            std::thread::sleep(Duration::from_millis(10));
         }
-        let state = state();
-        assert!(ended(), "the grandchild ended: {state:?}");
+        assert_eq!((same.len(), left.len()), (1, 1), "{same:?} {left:?}");
+        watch.end_started();
+        assert!(!helper.wait().unwrap().success(), "the helper was ended");
+        assert!(ended(same[0]), "its same-session child was ended");
+        assert!(!ended(left[0]), "the setsid grandchild was left");
+        assert!(!ended(other_pid), "another thread's child was left");
+        signal(left[0], Sig::Kill);
+        stop_tx.send(()).unwrap();
+        other.join().unwrap();
+    }
+
+    #[test]
+    fn a_stopping_server_ends_what_its_waiting_threads_started() {
+        let _turn = ONE_AT_A_TIME.lock();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let waiting = std::thread::spawn(move || {
+            let _watch = Watch::start();
+            let mut helper = std::process::Command::new("sh")
+                .args(["-c", "sleep 30; :"])
+                .spawn()
+                .unwrap();
+            tx.send(helper.id()).unwrap();
+            let _ = done_rx.recv();
+            helper.wait().unwrap()
+        });
+        let helper = rx.recv().unwrap();
+        let sleeper = first_child(helper);
+        end_all_watched();
+        assert!(ended(sleeper), "the helper's child was ended");
+        done_tx.send(()).unwrap();
+        assert!(!waiting.join().unwrap().success(), "the helper was ended");
     }
 }

@@ -37,7 +37,7 @@ impl Renew for ViaSts<'_> {
         // environment: the chain must be there before the runtime (and its threads) start.
         self.inherited
             .set(env::CHAIN, &loop_guard::chain_with(key, self.env));
-        assume(plan, self.env)
+        assume(plan, self.env, GivenUp::Leave)
     }
 
     fn start_background(&self, plan: &Plan, key: &str, lock: &KeyLock) -> Result<()> {
@@ -54,7 +54,7 @@ pub struct Detached<'a> {
 
 impl Renew for Detached<'_> {
     fn renew(&self, plan: &Plan, _: &str) -> Result<SessionCredentials> {
-        assume(plan, self.env)
+        assume(plan, self.env, GivenUp::End)
     }
 
     fn start_background(&self, _: &Plan, _: &str, _: &KeyLock) -> Result<()> {
@@ -78,7 +78,16 @@ pub fn source_timed_out(plan: &Plan) -> Error {
     .hint("Check the source profile on its own (aws sts get-caller-identity --profile SOURCE): a credential_process that waits for input, or an STS that does not answer, would hang every call.")
 }
 
-fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
+/// What becomes of a source helper given up on (see `leftovers` for who may end one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GivenUp {
+    /// A foreground call: someone may be waiting on it (a browser login), so it runs on.
+    Leave,
+    /// The detached renewal and the servers: nobody is, and each renewal would start another.
+    End,
+}
+
+pub fn assume(plan: &Plan, env: &Environment, given_up: GivenUp) -> Result<SessionCredentials> {
     // A key-store source opens its store once, here; its MFA code, if any, is asked for only
     // when its MFA session has ended. Any other source with mfa_serial sends a code each time.
     let stored = match &plan.source {
@@ -99,7 +108,7 @@ fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
                 stored_key::mfa_source(plan, name, store, key).await?
             }
             Some((name, (store, key))) => stored_key::credential(name, store, key),
-            None => resolve_bounded(plan, env).await?,
+            None => resolve_bounded(plan, env, given_up).await?,
         };
         debug(|| {
             format!(
@@ -121,16 +130,21 @@ fn assume(plan: &Plan, env: &Environment) -> Result<SessionCredentials> {
 async fn resolve_bounded(
     plan: &Plan,
     env: &Environment,
+    given_up: GivenUp,
 ) -> Result<crate::aws::caller::SourceCredential> {
     // aws-config bounds none of a profile source's own steps (a credential_process, a
     // chained role's STS call): bound them here, so that a hung source is a passing
     // failure (a still-valid session is served) rather than a caller that never returns.
-    // What aws-config started for the source and would leave running once given up.
-    let before = crate::leftovers::children();
-    tokio::time::timeout(SOURCE_TIMEOUT, source_credential::resolve(plan, env))
+    // What aws-config starts for the source from here on, and would leave running once given up.
+    let watch = crate::leftovers::Watch::start();
+    let source = tokio::time::timeout(SOURCE_TIMEOUT, source_credential::resolve(plan, env))
         .await
         .map_err(|_| {
-            crate::leftovers::end_children_started_since(&before);
+            if given_up == GivenUp::End {
+                watch.end_started();
+            }
             source_timed_out(plan)
-        })?
+        })?;
+    drop(watch);
+    source
 }

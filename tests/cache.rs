@@ -526,3 +526,57 @@ fn a_held_lock_bounds_the_wait_and_a_dead_holder_releases_it() {
         "the killed holder's lock was released by the OS"
     );
 }
+
+/// `cache clear` while a renewal is in flight: the renewal must not bring the entry back (clear
+/// waits 2 s for it; one that outlasts the wait writes nothing over a removed entry). STS here
+/// answers renewals after 3.5 s: longer than clear waits, within the SDK's 4 s read timeout.
+#[test]
+fn cache_clear_is_not_undone_by_a_renewal_in_flight() {
+    let sts = fake::sts_with(|req, n| match n {
+        0 => assume_role_ok(req, n, Duration::from_secs(600)),
+        _ => Reply::After(
+            Duration::from_millis(3500),
+            Box::new(assume_role_ok(req, n, HOUR)),
+        ),
+    });
+    let s = Scenario::with_role(&sts, "");
+    let warm = s.run(&["--profile", "prod"]);
+    let warm_key = warm.ok().json()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Inside the window, `--export` renews in the call: a renewal in flight in the caller.
+    let renewing = s
+        .command(&["--profile", "prod", "--export"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(s.eventually(Duration::from_secs(10), || sts.count("AssumeRole") == 2));
+    s.run(&["cache", "clear"]).ok();
+    assert!(s.entry_files().is_empty());
+    let renewed = Outcome::from(renewing.wait_with_output().unwrap());
+    renewed.ok();
+    assert!(
+        renewed.stdout.contains("AWS_ACCESS_KEY_ID") && !renewed.stdout.contains(&warm_key),
+        "the caller got a new session: {}",
+        renewed.stderr
+    );
+    assert!(
+        s.entry_files().is_empty(),
+        "the renewal in flight brought the cleared entry back"
+    );
+    // The same with the detached renewal in flight (a credential_process call inside the
+    // window starts one): a fresh entry, then one inside the window.
+    s.run(&["--profile", "prod"]).ok();
+    s.set_time_left(Duration::from_secs(600));
+    s.run(&["--profile", "prod"]).ok();
+    assert!(s.eventually(Duration::from_secs(10), || sts.count("AssumeRole") == 4));
+    assert_eq!(s.background_renewals().len(), 1, "the renewal is in flight");
+    s.run(&["cache", "clear"]).ok();
+    assert!(s.wait_until_no_processes(Duration::from_secs(20)));
+    assert!(
+        s.entry_files().is_empty(),
+        "the detached renewal brought the cleared entry back"
+    );
+}

@@ -527,7 +527,9 @@ fn a_request_without_the_exact_token_gets_401_and_is_counted() {
     }
     assert_eq!(endpoint_get(&url, Some(&token)).0, 200);
     let stderr = srv.stderr();
-    assert!(stderr.contains("(21 refused so far)"), "{stderr}");
+    assert!(stderr.contains("(1 refused so far)"), "{stderr}");
+    assert!(stderr.contains("(10 refused so far; "), "{stderr}");
+    assert!(!stderr.contains("(11 refused so far"), "{stderr}");
     let (_, stderr) = srv.stop(libc::SIGTERM);
     assert!(
         stderr.contains("21 requests refused without the token"),
@@ -535,6 +537,35 @@ fn a_request_without_the_exact_token_gets_401_and_is_counted() {
     );
     assert!(!stderr.contains(&token), "the token never reaches a log");
     assert!(!stderr.contains("fake-secret") && !stderr.contains("fake-token"));
+}
+
+#[test]
+fn debug_lines_for_401s_are_few_and_show_no_raw_path_bytes() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let srv = serve(&s, &["--debug", "-p", "prod"]);
+    let (url, token, addr) = (srv.url("prod"), srv.token("prod"), srv.addr("prod"));
+    // A right-to-left override in the path would reorder what a terminal shows of the line.
+    let request = format!("GET /credentials/\u{202E}prod HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    for _ in 0..200 {
+        let answer = raw_exchange(&addr, request.as_bytes(), Duration::from_secs(10));
+        assert!(answer.starts_with("HTTP/1.1 401 "), "{answer}");
+    }
+    assert_eq!(endpoint_get(&url, Some(&token)).0, 200);
+    let stderr = srv.stderr();
+    let lines = stderr.lines().filter(|l| l.contains("401 for")).count();
+    // One debug line each would fill an undrained stderr pipe and stop the endpoint.
+    assert!(
+        (1..=12).contains(&lines),
+        "{lines} lines for 401s: {stderr}"
+    );
+    assert!(stderr.contains("/credentials/%E2%80%AEprod"), "{stderr}");
+    assert!(!stderr.contains('\u{202E}'), "{stderr}");
+    let (_, stderr) = srv.stop(libc::SIGTERM);
+    assert!(
+        stderr.contains("200 requests refused without the token"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -674,6 +705,62 @@ fn request_size_headers_time_and_connections_are_bounded() {
         (st, took < Duration::from_secs(3)),
         (200, true),
         "behind a burst: {took:?}"
+    );
+}
+
+#[test]
+fn connections_part_way_through_a_head_are_evicted_too() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let srv = serve(&s, &["-p", "prod"]);
+    let (url, token, addr) = (srv.url("prod"), srv.token("prod"), srv.addr("prod"));
+    let timed_get = || {
+        let start = Instant::now();
+        (endpoint_get(&url, Some(&token)).0, start.elapsed())
+    };
+    // All 64 slots held by clients (no token needed) that each sent one byte of a head and
+    // wait: a request is still answered well inside their 5 s head timeout.
+    let began = |addr: &str| {
+        let mut c = TcpStream::connect(addr).ok()?;
+        std::io::Write::write_all(&mut c, b"G").ok()?;
+        Some(c)
+    };
+    let mut held: Vec<TcpStream> = (0..64).map(|_| began(&addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (st, took) = timed_get();
+    assert_eq!(st, 200);
+    assert!(
+        took < Duration::from_secs(2),
+        "waited {took:?} behind 64 partial heads"
+    );
+    assert!(
+        closed_within(&mut held[0], Duration::from_secs(2)),
+        "the oldest partial head was closed for it"
+    );
+    // Partial heads arriving without pause, more than the slots: requests still get through.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood = std::thread::spawn({
+        let (addr, stop) = (addr.clone(), stop.clone());
+        move || {
+            let mut conns = std::collections::VecDeque::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                conns.extend(began(&addr));
+                if conns.len() > 200 {
+                    conns.pop_front();
+                }
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let timed: Vec<(u16, Duration)> = (0..10).map(|_| timed_get()).collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    flood.join().unwrap();
+    drop(held);
+    assert!(
+        timed
+            .iter()
+            .all(|(st, t)| *st == 200 && *t < Duration::from_secs(3)),
+        "requests during the flood of partial heads: {timed:?}"
     );
 }
 

@@ -317,23 +317,36 @@ fn mfa_profiles_renew_in_the_call() {
     assert!(s.processes().is_empty());
 }
 
+/// Callers that keep what they get (a shell's `--export`, `exec`'s command) never ask again:
+/// inside the window they get a fresh session from the call, and nothing is left renewing;
+/// credential_process JSON (which callers ask for again) is served the current one at once.
 #[test]
-fn exec_inside_the_window_leaves_its_command_no_child() {
-    let sts = sts_once_then_hanging(IN_WINDOW);
+fn export_and_exec_inside_the_window_renew_in_the_call_and_json_in_the_background() {
+    let sts = fake::sts_with(|req, n| assume_role_ok(req, n, IN_WINDOW));
     let s = Scenario::with_role(&sts, "");
-    s.run(&["--profile", "prod"]).ok();
-    // The command's own children, listed by the kernel, once the renewal has started (the
-    // shell's `read` is a builtin: no child of its own).
-    let script = "sleep 1; read kids < /proc/$$/task/$$/children; echo \"kids=[$kids]\"";
-    let out = s.run(&["exec", "--profile", "prod", "--", "sh", "-c", script]);
-    out.ok();
-    assert!(out.stdout.contains("kids=[]"), "{}", out.stdout);
-    assert_eq!(
-        s.background_renewals().len(),
-        1,
-        "it was started, elsewhere"
+    let warm = s.run(&["--profile", "prod"]);
+    let warm_key = warm.ok().json()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let export = s.run(&["--profile", "prod", "--export"]);
+    export.ok();
+    assert!(!export.stdout.contains(&warm_key), "{}", export.stdout);
+    assert_eq!(sts.count("AssumeRole"), 2, "--export renewed in the call");
+    assert!(s.background_renewals().is_empty());
+    let script = "printf %s \"$AWS_ACCESS_KEY_ID\"";
+    let exec = s.run(&["exec", "--profile", "prod", "--", "sh", "-c", script]);
+    exec.ok();
+    assert!(!export.stdout.contains(&exec.stdout), "{}", exec.stdout);
+    assert_eq!(sts.count("AssumeRole"), 3, "exec renewed in the call");
+    assert!(s.background_renewals().is_empty());
+    let json = s.run(&["--profile", "prod"]);
+    assert_eq!(json.ok().json()["AccessKeyId"], exec.stdout.as_str());
+    assert!(
+        s.eventually(Duration::from_secs(10), || sts.count("AssumeRole") == 4),
+        "JSON: served at once, renewed in the background"
     );
-    s.kill_processes();
+    assert!(s.wait_until_no_processes(Duration::from_secs(10)));
 }
 
 #[test]
@@ -460,6 +473,36 @@ fn run_renew_step(s: &Scenario, fd: i32, lock_file: Option<&std::path::Path>) ->
     } else {
         Outcome::from(cmd.output().unwrap())
     }
+}
+
+/// Issue 18, item 4: a renewal whose inputs now give another key (the files were edited since
+/// its caller read them) gave up silently, so a long-lived caller started one per call. It
+/// records why, and callers start no other for a while.
+#[test]
+fn a_renewal_that_finds_the_configuration_changed_records_it_and_callers_wait() {
+    let sts = fake::sts_with(|req, n| assume_role_ok(req, n, IN_WINDOW));
+    let s = Scenario::with_role(&sts, "");
+    s.run(&["--profile", "prod"]).ok();
+    let lock = s.entry_file().with_extension("lock");
+    let config = s.home.path().join(".aws/config");
+    let original = fs::read_to_string(&config).unwrap();
+    s.config(&format!("{original}role_session_name = edited\n"));
+    run_renew_step(&s, 7, Some(&lock)).ok();
+    assert_eq!(sts.count("AssumeRole"), 1, "nothing to renew for that key");
+    let list = s.run(&["cache", "list"]);
+    assert!(
+        list.ok().stdout.contains("configuration changed"),
+        "{}",
+        list.stdout
+    );
+    // A caller that still reads the old files (a server started before the edit) is served
+    // inside the window and starts no renewal for a while.
+    s.config(&original);
+    s.run(&["--profile", "prod"]).ok();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(s.background_renewals().is_empty());
+    assert_eq!(sts.count("AssumeRole"), 1);
+    s.kill_processes();
 }
 
 #[test]

@@ -4,6 +4,10 @@
 //! fsynced temp file, so a reader sees the old entry or the new one, never a torn one. A garbage
 //! entry is a miss; an entry that is a symlink, not the user's own, or readable by others is
 //! refused, because that is an attack or a mistake, not wear.
+//!
+//! Removal (`cache clear`) waits briefly for a renewal in flight (the key's lock), and a renewal
+//! writes only over the entry it read ([`CacheDir::write_over`]), so one that outlasts the wait
+//! does not bring a removed entry back.
 
 use super::entry::CacheEntry;
 use super::platform::{self, unsafe_entry, unusable};
@@ -14,6 +18,13 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 const MAX_ENTRY_BYTES: u64 = 64 * 1024;
+/// How long removing an entry waits for a renewal of it in flight to finish.
+const REMOVE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Which file held an entry when it was looked at (`None`: there was none). An entry is only
+/// ever replaced by a new file, so a different answer later means it was removed or replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryFile(Option<(u64, u64)>);
 
 /// The cache directory, checked and ready.
 #[derive(Debug, Clone)]
@@ -71,6 +82,26 @@ impl CacheDir {
         read_entry(&self.entry_path(key))
     }
 
+    /// Which file holds `key`'s entry now. Taken under the key's lock before the entry is read,
+    /// for [`CacheDir::write_over`].
+    pub fn entry_file(&self, key: &str) -> EntryFile {
+        EntryFile(
+            fs::symlink_metadata(self.entry_path(key))
+                .ok()
+                .map(|m| platform::identity(&m)),
+        )
+    }
+
+    /// Replaces the entry, unless the one that was there (`read`, looked at under the key's
+    /// lock) has since been removed or replaced — by `cache clear` while this renewed, which a
+    /// renewal must not undo. `Ok(false)`: nothing written.
+    pub fn write_over(&self, key: &str, entry: &CacheEntry, read: EntryFile) -> Result<bool> {
+        if read.0.is_some() && self.entry_file(key) != read {
+            return Ok(false);
+        }
+        self.write(key, entry).map(|()| true)
+    }
+
     /// Replaces the entry atomically: temp file, fsync, rename, fsync of the directory.
     pub fn write(&self, key: &str, entry: &CacheEntry) -> Result<()> {
         let target = self.entry_path(key);
@@ -122,8 +153,10 @@ impl CacheDir {
             .collect()
     }
 
-    /// Removes an entry and its temp files (never the lock file: see the lock module).
+    /// Removes an entry and its temp files (never the lock file: see the lock module), holding
+    /// the key's lock if a renewal in flight lets go of it within [`REMOVE_WAIT`].
     pub fn remove(&self, key: &str) -> Result<bool> {
+        let _lock = self.lock(key, REMOVE_WAIT).ok();
         self.remove_stale_temp_files(key);
         self.clear_failed_renewal(key);
         match fs::remove_file(self.entry_path(key)) {

@@ -19,6 +19,15 @@ pub struct KeyLock {
 }
 
 impl KeyLock {
+    /// Another handle on the same open file, so on the same lock: it stays held until every
+    /// handle is dropped (a thread renewing in this process holds it past its caller).
+    pub fn share(&self) -> Option<KeyLock> {
+        Some(KeyLock {
+            _file: self._file.try_clone().ok()?,
+            waited: self.waited,
+        })
+    }
+
     /// Runs `spawn` with the lock's descriptor inheritable, so that the process it starts holds
     /// the lock too (a `flock` belongs to the open file, shared by every descriptor of it) and
     /// it passes on without a moment in which another process could take it. The descriptor is

@@ -84,6 +84,11 @@ mod imp {
             .open(path)
     }
 
+    /// The file itself: device and inode.
+    pub fn identity(meta: &Metadata) -> (u64, u64) {
+        (meta.dev(), meta.ino())
+    }
+
     pub fn private_dir_builder() -> std::fs::DirBuilder {
         use std::os::unix::fs::DirBuilderExt;
         let mut builder = std::fs::DirBuilder::new();
@@ -116,6 +121,16 @@ mod imp {
             .truncate(false)
             .open(path)
     }
+    /// The file as near as can be told: its length and modification time.
+    pub fn identity(meta: &Metadata) -> (u64, u64) {
+        let nanos = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as u64);
+        (meta.len(), nanos)
+    }
+
     pub fn private_dir_builder() -> std::fs::DirBuilder {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);

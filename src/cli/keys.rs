@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand, ValueEnum};
 
 pub const KEYS_ABOUT: &str =
-    "Keep IAM user keys in the OS key store or an encrypted file, not ~/.aws/credentials.";
+    "Keep IAM user keys in the OS key store or an encrypted file, not ~/.aws/credentials";
 
 pub const KEYS_AFTER_HELP: &str = "\
 Examples:
@@ -11,7 +11,7 @@ Examples:
   xacct-cred keys add dev               # or type them in (the secret is not echoed)
   xacct-cred keys list
   xacct-cred keys rotate dev            # a new key in IAM and the store; the old one deleted
-  [profile prod-role] source_profile = dev   # unchanged: dev now resolves from the store
+  [profile prod] source_profile = dev   # unchanged: dev now resolves from the store
 
 Stores: secret-service (Linux desktops), keychain (macOS), wincred (Windows), keyutils
 (Linux kernel, in memory: gone at reboot), file (encrypted with a passphrase from

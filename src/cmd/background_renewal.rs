@@ -8,7 +8,8 @@
 //!
 //! `renew` holds the key's lock it inherited until it exits, and renews only holding it (the
 //! descriptor must be the key's lock file and lock again). It rebuilds the plan from the inputs
-//! it was given (and gives up unless it has the same cache key), re-reads the entry, renews
+//! it was given (and gives up unless it has the same cache key, recording why: the files
+//! changed since the caller read them), re-reads the entry, renews
 //! with jittered back-off while the session stays above the margin, writes atomically, records
 //! its last failure, and exits; a watchdog ends it when the session reaches the blocking margin
 //! (below which callers renew in the call and need the lock) or at `DEADLINE` and a grace. It
@@ -18,7 +19,7 @@ use crate::background::{DEADLINE, Stage, cannot_start, step};
 use crate::cache::{self, Attempt, CacheDir, CacheEntry, Failure, State};
 use crate::cli::{BackgroundArgs, BackgroundStage};
 use crate::env::Environment;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::renew::{Detached, Renew};
 use std::sync::Arc;
@@ -82,20 +83,7 @@ pub fn run(args: &BackgroundArgs, env: &Environment) -> Result<()> {
 /// `margin_at`: the watchdog ends this process when the wall clock reaches it (Unix seconds).
 fn renew(args: &BackgroundArgs, env: &Environment, margin_at: &AtomicI64) -> Result<()> {
     let key = args.key.as_str();
-    let role = &args.plan.role;
-    let Some(plan) = role
-        .load_config(env)
-        .and_then(|config| Plan::build(&config, role, env))
-        .ok()
-        .filter(|plan| cache::key(plan) == key)
-    else {
-        return Ok(());
-    };
-    if !plan.renews_without_asking() {
-        return Ok(());
-    }
     let store = &args.plan.store;
-    let (window, margin) = store.window_and_margin(plan.role.duration());
     let dir = CacheDir::open(store.locate()?)?;
     // The key's lock, inherited as `args.lock_fd` (which `main` made close-on-exec, so that no
     // source credential_process this starts holds it) and held until this process exits. No
@@ -110,11 +98,38 @@ fn renew(args: &BackgroundArgs, env: &Environment, margin_at: &AtomicI64) -> Res
     else {
         return Ok(());
     };
+    // The plan again, from the files as they are now. If they changed since the caller read
+    // them, this is another key: say so in the key's failure record, so that callers start no
+    // renewal for a while (a long-lived caller would otherwise start one per call, in vain).
+    let role = &args.plan.role;
+    let plan = match role
+        .load_config(env)
+        .and_then(|config| Plan::build(&config, role, env))
+    {
+        Ok(plan) if cache::key(&plan) == key => plan,
+        other => {
+            let why = match other {
+                Ok(_) => "they now give another role, session name, source or duration".into(),
+                Err(e) => e.what().to_string(),
+            };
+            let e = Error::config(format!(
+                "the configuration changed since the caller read it ({why}); the next call renews as it now says"
+            ));
+            let failure = Failure::new(&e, Attempt::Background, OffsetDateTime::now_utc());
+            dir.note_failed_renewal(key, &failure);
+            return Err(e);
+        }
+    };
+    if !plan.renews_without_asking() {
+        return Ok(());
+    }
+    let (window, margin) = store.window_and_margin(plan.role.duration());
     let deadline = Instant::now() + DEADLINE;
     let renewer = Detached { env };
     let mut delay = FIRST_RETRY;
     loop {
         let now = OffsetDateTime::now_utc();
+        let read = dir.entry_file(key);
         // Renewed meanwhile, gone, or now so close to expiry that callers renew it: done.
         let Some(entry) = dir.read(key)?.filter(|e| e.is_for(&plan)) else {
             return Ok(());
@@ -130,7 +145,8 @@ fn renew(args: &BackgroundArgs, env: &Environment, margin_at: &AtomicI64) -> Res
             Ok(creds) => {
                 let entry = CacheEntry::new(&plan, creds, OffsetDateTime::now_utc());
                 dir.clear_failed_renewal(key);
-                return dir.write(key, &entry);
+                // Not over an entry `cache clear` removed meanwhile.
+                return dir.write_over(key, &entry, read).map(|_| ());
             }
             Err(e) => {
                 let failure = Failure::new(&e, Attempt::Background, OffsetDateTime::now_utc());

@@ -15,7 +15,7 @@ use crate::env::Environment;
 use crate::error::{Error, Kind, Result};
 use crate::plan::Plan;
 use crate::renew::ViaSts;
-use crate::session::{self, SystemClock};
+use crate::session::{self, Caller, SystemClock};
 use std::io::Write;
 use std::time::Duration;
 
@@ -44,7 +44,14 @@ pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) 
             inherited,
             store: &args.cache.store,
         };
-        let creds = session::obtain(&plan, &args.cache, env, &SystemClock, &renewer)?;
+        let creds = session::obtain(
+            &plan,
+            &args.cache,
+            Caller::Once,
+            env,
+            &SystemClock,
+            &renewer,
+        )?;
         let destination = args
             .destination
             .clone()

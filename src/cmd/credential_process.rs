@@ -6,9 +6,10 @@
 use crate::cli::Cli;
 use crate::env::Environment;
 use crate::error::Result;
+use crate::output::Format;
 use crate::plan::Plan;
 use crate::renew::ViaSts;
-use crate::session::{self, SystemClock};
+use crate::session::{self, Caller, SystemClock};
 use crate::{InheritedEnv, output};
 
 pub fn run(cli: &Cli, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
@@ -19,6 +20,12 @@ pub fn run(cli: &Cli, env: &Environment, inherited: &dyn InheritedEnv) -> Result
         inherited,
         store: &cli.cache.store,
     };
-    let creds = session::obtain(&plan, &cli.cache, env, &SystemClock, &renewer)?;
-    output::print(&creds, cli.output.format())
+    let format = cli.output.format();
+    // A shell that evals `--export` keeps what it gets; a credential_process caller comes back.
+    let caller = match format {
+        Format::Json => Caller::ComesBack,
+        _ => Caller::Once,
+    };
+    let creds = session::obtain(&plan, &cli.cache, caller, env, &SystemClock, &renewer)?;
+    output::print(&creds, format)
 }

@@ -12,7 +12,7 @@ use crate::env::Environment;
 use crate::error::Result;
 use crate::plan::Plan;
 use crate::renew::ViaSts;
-use crate::session::{self, SystemClock};
+use crate::session::{self, Caller, SystemClock};
 
 pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
     child::refuse_nested(env, args.allow_nested)?;
@@ -22,7 +22,14 @@ pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> 
         inherited,
         store: &args.cache.store,
     };
-    let creds = session::obtain(&plan, &args.cache, env, &SystemClock, &renewer)?;
+    let creds = session::obtain(
+        &plan,
+        &args.cache,
+        Caller::Once,
+        env,
+        &SystemClock,
+        &renewer,
+    )?;
     let expiration = format_expiration(creds.expiration);
     let marker = plan
         .profile

@@ -4,8 +4,8 @@
 //! Both first get each profile's session the ordinary way (so a broken set-up fails at once,
 //! with the usual message and exit code, before anything is printed or run), then listen,
 //! then hand out the variables: printed by `serve`, in the command's environment for `exec`.
-//! The process environment is written at most once, before the first thread exists (see
-//! `server::sessions::NoEnvWrites`). Secrets go only to the endpoint's responses; the token
+//! The process environment is written at most once, before the first thread exists (the
+//! server's renewals write none: `server::sessions::InServer`). Secrets go only to the endpoint's responses; the token
 //! only to the command's environment, stdout, or the `--token-file` asked for.
 
 use crate::InheritedEnv;
@@ -18,11 +18,10 @@ use crate::error::{Error, Result};
 use crate::output::Format;
 use crate::plan::Plan;
 use crate::plan::RoleInputs;
-use crate::renew::ViaSts;
-use crate::server::sessions::{NoEnvWrites, ServedProfile};
+use crate::server::sessions::{InServer, ServedProfile};
 use crate::server::token::Token;
 use crate::server::{self, Endpoint};
-use crate::session::{self, SystemClock};
+use crate::session::{self, Caller, SystemClock};
 use crate::{loop_guard, output};
 use std::io::Write;
 use std::path::Path;
@@ -50,15 +49,10 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         let config = role.load_config(env)?;
         plans.push((name.clone(), Plan::build(&config, &role, env)?));
     }
-    let mut settings = CacheSettings {
+    let settings = CacheSettings {
         mode: CacheMode::Use,
         store: args.store.clone(),
     };
-    // A detached renewal is handed its key's lock as an inheritable descriptor for the moment
-    // it starts; with several profiles, another worker thread could start a process (a source
-    // credential_process) in that moment and hold the lock with it. So several profiles renew
-    // in their worker (requests for that profile wait; the others do not).
-    settings.store.background &= plans.len() == 1;
     let regions: Vec<Option<String>> = plans
         .iter()
         .map(|(_, p)| p.region_configured.then(|| p.region.clone()))
@@ -93,6 +87,8 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         Ok(())
     });
     drop(token_file);
+    // Nothing a renewal still waits for outlives the server.
+    crate::leftovers::end_all_watched();
     result
 }
 
@@ -169,6 +165,7 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
             .map_err(|e| Error::config(format!("could not wait for {}: {e}", args.command[0])))
     })?;
     drop(runtime); // stops the endpoint before we go
+    crate::leftovers::end_all_watched();
     std::process::exit(code)
 }
 
@@ -197,10 +194,10 @@ fn start_profiles_with(
     if let [(_, plan)] = plans.as_slice() {
         inherited.set(env::CHAIN, &loop_guard::chain_with(&cache::key(plan), env));
     }
-    let renewer = ViaSts {
-        env,
-        inherited: &NoEnvWrites,
-        store: &settings.store,
+    // Renewals in this process (see `server::sessions`), the first included.
+    let renewer = InServer {
+        env: env.clone(),
+        store: settings.store.clone(),
     };
     let first = CacheSettings {
         mode: first_mode,
@@ -208,7 +205,14 @@ fn start_profiles_with(
     };
     let mut profiles = Vec::new();
     for (name, plan) in plans {
-        session::obtain(&plan, &first, env, &SystemClock, &renewer)?;
+        session::obtain(
+            &plan,
+            &first,
+            Caller::ComesBack,
+            env,
+            &SystemClock,
+            &renewer,
+        )?;
         let path = server::path_for(&name);
         profiles.push(ServedProfile::start(
             name,

@@ -155,16 +155,11 @@ async fn network_steps(r: &mut Report, plan: &Plan, env: &Environment) {
     };
     let resolved = match &stored {
         Some(o) => Ok(stored_key::credential(&o.name, &o.store, &o.key)),
-        None => {
-            // What aws-config starts for the source and would leave running once given up.
-            let before = crate::leftovers::children();
-            tokio::time::timeout(SOURCE_TIMEOUT, source_credential::resolve(plan, env))
-                .await
-                .unwrap_or_else(|_| {
-                    crate::leftovers::end_children_started_since(&before);
-                    Err(source_timed_out(plan))
-                })
-        }
+        // A helper given up on runs on: doctor is a foreground call, and someone may be
+        // waiting on it (a browser login); see `leftovers` for who ends one.
+        None => tokio::time::timeout(SOURCE_TIMEOUT, source_credential::resolve(plan, env))
+            .await
+            .unwrap_or_else(|_| Err(source_timed_out(plan))),
     };
     let source = match resolved {
         Ok(s) => s,

@@ -36,6 +36,7 @@ fn served(plan: &Plan, bytes: &[u8], now: OffsetDateTime, background: bool) -> O
     let rules = Rules {
         window,
         margin,
+        caller: crate::session::Caller::ComesBack,
         background,
     };
     match decide(Some(&entry), now, rules, || true) {

@@ -2,7 +2,8 @@
 //! hyper's HTTP/1 server on each (keep-alive), and the time limits and eviction hyper does not
 //! have. Each connection's [`Cycle`] records where it is (waiting, head, answering, writing),
 //! moved on by its I/O and its service; its task closes it when a deadline passes (408 when a
-//! head is late) or when a newer connection needs the slot of the one silent longest.
+//! head is late) or when a newer connection needs the slot of the one silent longest (else of
+//! the oldest partial head).
 //!
 //! Never reads a request itself (hyper parses, `request` decides) and never sees a secret.
 
@@ -25,8 +26,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
-/// Connections handled at once. One more arriving closes the one that has been silent longest
-/// (connected or between requests, nothing of a request sent); when none is silent, it waits.
+/// Connections handled at once. One more arriving closes the one silent longest (nothing of a
+/// request sent), else the oldest partial head; when every one is answering, it waits.
 pub const MAX_CONNECTIONS: usize = 64;
 /// The time a client has to send a whole request head: from connecting for the first one, from
 /// its first byte for the next ones on a kept-alive connection.
@@ -35,12 +36,12 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The time a client has to take a reply.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How often a connection waiting for a slot closes the next silent one.
+/// How often a connection waiting for a slot closes the next evictable one.
 const EVICT_RETRY: Duration = Duration::from_millis(100);
 
 pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let silent = Arc::new(Silent::default());
+    let evictable = Arc::new(Evictable::default());
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _peer)) => stream,
@@ -52,15 +53,15 @@ pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
-        // Every slot taken: the connection silent longest gives up its slot (a client that
-        // connects and sends nothing must not keep the SDKs out); with none silent, every slot
-        // is answering, and this one waits for the first to finish. (Evicted again every
-        // 100 ms while waiting: the one signalled may have begun a request meanwhile.)
+        // Every slot taken: the one silent longest, else the oldest partial head, gives up its
+        // slot (a client that sends nothing, or a byte, must not keep the SDKs out); with none,
+        // this one waits for the first answer to finish. (Evicted again every 100 ms while
+        // waiting: the one signalled may have had its whole head read meanwhile.)
         let slot = loop {
             if let Ok(slot) = slots.clone().try_acquire_owned() {
                 break slot;
             }
-            silent.evict_oldest();
+            evictable.evict_oldest();
             let wait = tokio::time::timeout(EVICT_RETRY, slots.clone().acquire_owned()).await;
             match wait {
                 Ok(Ok(slot)) => break slot,
@@ -71,7 +72,7 @@ pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let _ = stream.set_nodelay(true);
         // Registered before its task first runs, so that a burst of connections accepted in
         // one go can be evicted before any of them has been polled.
-        let cycle = Arc::new(Cycle::new(silent.clone()));
+        let cycle = Arc::new(Cycle::new(evictable.clone()));
         let shared = shared.clone();
         tokio::spawn(async move {
             serve(stream, shared, cycle).await;
@@ -111,10 +112,10 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>, cycle: Arc<Cycle>) {
                     return Poll::Ready(End::Closed);
                 }
                 if evicted.as_mut().poll(cx).is_ready() {
-                    if cycle.is_waiting() {
+                    if cycle.is_evictable() {
                         return Poll::Ready(End::Evicted);
                     }
-                    // It began a request since it was picked: it stays, and listens again.
+                    // Its whole head came since it was picked: it stays, and listens again.
                     evicted.set(cycle.close.notified());
                     continue;
                 }
@@ -137,11 +138,11 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>, cycle: Arc<Cycle>) {
         })
         .await
     };
-    cycle.silent.leave(cycle.id);
+    cycle.evictable.leave(cycle.id);
     match end {
         End::Closed => {}
         End::Evicted => {
-            debug(|| "every connection slot taken: closed the one silent longest".into());
+            debug(|| "every connection slot taken: closed one with no whole request".into());
         }
         End::Late if cycle.owes_timeout_reply() => {
             let mut stream = conn.into_parts().io.into_inner().stream;
@@ -168,7 +169,7 @@ enum End {
 struct Cycle {
     id: u64,
     state: Mutex<State>,
-    silent: Arc<Silent>,
+    evictable: Arc<Evictable>,
     close: Arc<Notify>,
 }
 
@@ -183,9 +184,9 @@ struct State {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    /// Nothing of a request yet (silent: the one that can be evicted).
+    /// Nothing of a request yet (silent: evicted first).
     Waiting,
-    /// Part of a request head has come.
+    /// Part of a request head has come (evicted when none is silent).
     Head,
     /// The head is in; the answer is being worked out (bounded by the answer's own timeout).
     Answering,
@@ -194,8 +195,8 @@ enum Phase {
 }
 
 impl Cycle {
-    fn new(silent: Arc<Silent>) -> Cycle {
-        let (id, close) = silent.enter_new();
+    fn new(evictable: Arc<Evictable>) -> Cycle {
+        let (id, close) = evictable.enter_new();
         Cycle {
             id,
             state: Mutex::new(State {
@@ -204,7 +205,7 @@ impl Cycle {
                 served: false,
                 read_ahead: false,
             }),
-            silent,
+            evictable,
             close,
         }
     }
@@ -214,8 +215,8 @@ impl Cycle {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn is_waiting(&self) -> bool {
-        self.state().phase == Phase::Waiting
+    fn is_evictable(&self) -> bool {
+        matches!(self.state().phase, Phase::Waiting | Phase::Head)
     }
 
     fn read(&self) {
@@ -227,7 +228,7 @@ impl Cycle {
                     s.since = Instant::now();
                 }
                 drop(s);
-                self.silent.leave(self.id);
+                self.evictable.enter(self.id, &self.close, true);
             }
             Phase::Writing { .. } => s.read_ahead = true,
             Phase::Head | Phase::Answering => {}
@@ -235,12 +236,9 @@ impl Cycle {
     }
 
     fn answering(&self) {
-        let mut s = self.state();
-        let was = std::mem::replace(&mut s.phase, Phase::Answering);
-        drop(s);
-        if was == Phase::Waiting {
-            self.silent.leave(self.id); // a pipelined request, read with the last one
-        }
+        self.state().phase = Phase::Answering;
+        // A whole head: no longer evictable (also a pipelined one, read with the last).
+        self.evictable.leave(self.id);
     }
 
     fn answered(&self) {
@@ -266,10 +264,12 @@ impl Cycle {
         s.since = Instant::now();
         if std::mem::take(&mut s.read_ahead) {
             s.phase = Phase::Head;
+            drop(s);
+            self.evictable.enter(self.id, &self.close, true);
         } else {
             s.phase = Phase::Waiting;
             drop(s);
-            self.silent.enter(self.id, &self.close);
+            self.evictable.enter(self.id, &self.close, false);
         }
     }
 
@@ -355,38 +355,44 @@ impl AsyncWrite for Watched {
     }
 }
 
-/// The silent connections, oldest first, each with the signal that closes it.
+/// The connections that can be evicted, oldest first, each with the signal that closes it and
+/// whether part of a head has come on it (those go only when none is silent).
 #[derive(Default)]
-struct Silent {
-    waiting: Mutex<VecDeque<(u64, Arc<Notify>)>>,
+struct Evictable {
+    list: Mutex<VecDeque<(u64, bool, Arc<Notify>)>>,
     next: AtomicU64,
 }
 
-impl Silent {
+impl Evictable {
     /// (Nothing panics while holding it; were it poisoned, the list is still right.)
-    fn lock(&self) -> MutexGuard<'_, VecDeque<(u64, Arc<Notify>)>> {
-        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, VecDeque<(u64, bool, Arc<Notify>)>> {
+        self.list.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A new connection: silent from the start.
     fn enter_new(&self) -> (u64, Arc<Notify>) {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let close = Arc::new(Notify::new());
-        self.enter(id, &close);
+        self.enter(id, &close, false);
         (id, close)
     }
 
-    fn enter(&self, id: u64, close: &Arc<Notify>) {
-        self.lock().push_back((id, close.clone()));
+    /// `id` is silent now, or (`partial`) has begun a head: the newest of the list.
+    fn enter(&self, id: u64, close: &Arc<Notify>, partial: bool) {
+        let mut list = self.lock();
+        list.retain(|(i, ..)| *i != id);
+        list.push_back((id, partial, close.clone()));
     }
 
     fn leave(&self, id: u64) {
-        self.lock().retain(|(i, _)| *i != id);
+        self.lock().retain(|(i, ..)| *i != id);
     }
 
+    /// Signals the connection silent longest, else the oldest partial head.
     fn evict_oldest(&self) {
-        let oldest = self.lock().pop_front();
-        if let Some((_, close)) = oldest {
+        let mut list = self.lock();
+        let at = list.iter().position(|(_, partial, _)| !partial);
+        if let Some((.., close)) = list.remove(at.unwrap_or(0)) {
             close.notify_one();
         }
     }

@@ -23,14 +23,19 @@ use hyper::Response;
 use request::{Decision, Refusal};
 use sessions::ServedProfile;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use token::Token;
+use tokio::time::Instant;
 
 /// How long a request waits for its profile's session (a renewal is bounded by the source's
 /// 15 s and STS's 10 s; the SDKs' own container-credential timeouts are shorter still).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(20);
+/// With `--debug`, the first this many 401s get a line each; then one line at most every
+/// [`REFUSED_LOG_EVERY`] (a flood must not fill an undrained stderr and stop the endpoint).
+const REFUSED_LOGGED: u64 = 10;
+const REFUSED_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// The `--address` value as a loopback address, or why not.
 pub fn loopback_address(text: &str) -> Result<IpAddr> {
@@ -77,6 +82,8 @@ struct Shared {
     token: Token,
     profiles: Vec<ServedProfile>,
     refused: AtomicU64,
+    /// When the last 401 debug line was written.
+    refused_logged: Mutex<Option<Instant>>,
 }
 
 impl Endpoint {
@@ -90,9 +97,6 @@ impl Endpoint {
         if !ip.is_loopback() {
             return Err(loopback_address(&ip.to_string()).unwrap_err());
         }
-        // This process will run a command of its own (exec --server) and renew several
-        // profiles at once: a given-up source must not take any of that down with it.
-        crate::leftovers::keep_all();
         let listener = std::net::TcpListener::bind((ip, port)).map_err(|e| {
             let addr = SocketAddr::new(ip, port);
             if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -119,6 +123,7 @@ impl Endpoint {
                 token,
                 profiles,
                 refused: AtomicU64::new(0),
+                refused_logged: Mutex::new(None),
             }),
         })
     }
@@ -172,19 +177,7 @@ async fn respond<B>(req: &hyper::Request<B>, shared: &Shared) -> Response<Full<B
         Decision::Serve(i) => &shared.profiles[i],
         Decision::Refuse(refusal) => {
             if refusal == Refusal::Unauthorized {
-                let n = shared.refused.fetch_add(1, Ordering::Relaxed) + 1;
-                let what = if head.headers.contains_key(hyper::header::AUTHORIZATION) {
-                    "a wrong"
-                } else {
-                    "no"
-                };
-                debug(|| {
-                    format!(
-                        "401 for {} {}: {what} Authorization token ({n} refused so far)",
-                        head.method,
-                        head.uri.path()
-                    )
-                });
+                refused(&head, shared);
             }
             return request::reply(refusal.status(), refusal.body());
         }
@@ -223,6 +216,47 @@ async fn respond<B>(req: &hyper::Request<B>, shared: &Shared) -> Response<Full<B
             )
         }
     }
+}
+
+/// Counts a 401 and, with `--debug`, says so: the first [`REFUSED_LOGGED`], then one line at
+/// most every [`REFUSED_LOG_EVERY`] (the total comes at shutdown).
+fn refused(head: &request::Head, shared: &Shared) {
+    let n = shared.refused.fetch_add(1, Ordering::Relaxed) + 1;
+    let now = Instant::now();
+    let lock = shared.refused_logged.lock();
+    let mut last = lock.unwrap_or_else(PoisonError::into_inner);
+    if n > REFUSED_LOGGED && last.is_some_and(|at| now < at + REFUSED_LOG_EVERY) {
+        return;
+    }
+    *last = Some(now);
+    drop(last);
+    debug(|| {
+        let authorization = head.headers.contains_key(hyper::header::AUTHORIZATION);
+        let what = if authorization { "a wrong" } else { "no" };
+        let more = match n >= REFUSED_LOGGED {
+            true => format!("; from here on one line every {REFUSED_LOG_EVERY:?} at most"),
+            false => String::new(),
+        };
+        let path = printable(head.uri.path());
+        format!(
+            "401 for {} {path}: {what} Authorization token ({n} refused so far{more})",
+            head.method
+        )
+    });
+}
+
+/// `text` with every byte that is not visible ASCII percent-encoded, for a log line (a control
+/// character or a right-to-left override would change what the terminal shows).
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The container credentials document.

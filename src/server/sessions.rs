@@ -18,16 +18,22 @@
 //! session inside the window, or one rewritten by another xacct-cred (`--refresh`, a background
 //! renewal) is thus seen within that second, exactly as `credential_process` would see it.
 //!
-//! Nothing here writes the process environment (see [`NoEnvWrites`]).
+//! Renewals happen in this process ([`InServer`]), never through a detached renewal: a server
+//! keeps the plans it started with (a config edited under it changes nothing until it restarts,
+//! and no renewal is started that would rebuild another key and give up), needs no executable
+//! on disk (a package upgrade may have replaced it), and ends every source helper it gives up
+//! on (`leftovers`), so none piles up or outlives it. Nothing here writes the process
+//! environment.
 
-use crate::InheritedEnv;
-use crate::cache::CacheSettings;
+use crate::cache::{
+    Attempt, CacheDir, CacheEntry, CacheSettings, Failure, KeyLock, State, StoreSettings,
+};
 use crate::credentials::SessionCredentials;
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
-use crate::renew::ViaSts;
-use crate::session::{self, SystemClock};
+use crate::renew::{GivenUp, Renew, assume};
+use crate::session::{self, Caller, SystemClock};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, oneshot};
@@ -71,15 +77,15 @@ impl ServedProfile {
         std::thread::Builder::new()
             .name(format!("session {name}"))
             .spawn(move || {
-                let renewer = ViaSts {
-                    env: &env,
-                    inherited: &NoEnvWrites,
-                    store: &settings.store,
+                let renewer = InServer {
+                    env: env.clone(),
+                    store: settings.store.clone(),
                 };
                 for reply in queue {
                     let _ = reply.send(session::obtain(
                         &plan,
                         &settings,
+                        Caller::ComesBack,
                         &env,
                         &SystemClock,
                         &renewer,
@@ -142,14 +148,64 @@ fn worker_gone(name: &str) -> Error {
         .hint("Restart xacct-cred; this is a bug worth reporting.")
 }
 
-/// The server's renewals write nothing to the process environment.
-///
-/// `ViaSts` puts the loop-detection chain into the environment before each renewal, for the
-/// source `credential_process` aws-config may start; that is sound only before any other
-/// thread exists (see main.rs). The server has threads, so the chain is written once, before
-/// any of them start (`cmd::serve`), and renewals here skip the write.
-pub struct NoEnvWrites;
+/// The server's renewer: in the call on the profile's worker; inside the window on a thread of
+/// its own that holds the key's lock while requests are served the current session.
+pub struct InServer {
+    pub env: Environment,
+    pub store: StoreSettings,
+}
 
-impl InheritedEnv for NoEnvWrites {
-    fn set(&self, _: &str, _: &str) {}
+impl Renew for InServer {
+    fn renew(&self, plan: &Plan, _: &str) -> Result<SessionCredentials> {
+        assume(plan, &self.env, GivenUp::End)
+    }
+
+    fn start_background(&self, plan: &Plan, key: &str, lock: &KeyLock) -> Result<()> {
+        let lock = lock
+            .share()
+            .ok_or_else(|| Error::cache("could not hold the key's lock for the renewal"))?;
+        let (plan, key, env, store) = (
+            plan.clone(),
+            key.to_string(),
+            self.env.clone(),
+            self.store.clone(),
+        );
+        std::thread::Builder::new()
+            .name("renewal".into())
+            .spawn(move || {
+                let _lock = lock;
+                renew_held(&plan, &key, &env, &store);
+            })
+            .map(|_| ())
+            .map_err(|e| Error::cache(format!("could not start a renewal thread: {e}")))
+    }
+}
+
+/// With the key's lock held: unless the entry was renewed meanwhile, is gone, or is now due to
+/// be renewed in the call, renew it, write it over what was read, or record the failure.
+fn renew_held(plan: &Plan, key: &str, env: &Environment, store: &StoreSettings) {
+    let Ok(dir) = store.locate().and_then(CacheDir::open) else {
+        return;
+    };
+    let (window, margin) = store.window_and_margin(plan.role.duration());
+    let read = dir.entry_file(key);
+    let Ok(Some(entry)) = dir.read(key) else {
+        return;
+    };
+    let now = time::OffsetDateTime::now_utc();
+    if !entry.is_for(plan) || entry.state(now, window, margin) != State::RenewingInBackground {
+        return;
+    }
+    dir.remove_stale_temp_files(key);
+    match assume(plan, env, GivenUp::End) {
+        Ok(creds) => {
+            let entry = CacheEntry::new(plan, creds, time::OffsetDateTime::now_utc());
+            dir.clear_failed_renewal(key);
+            let _ = dir.write_over(key, &entry, read);
+        }
+        Err(e) => {
+            let failure = Failure::new(&e, Attempt::Background, time::OffsetDateTime::now_utc());
+            dir.note_failed_renewal(key, &failure);
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! The one decision: serve the cached session, serve it and renew it in the background, or
-//! renew it in the call ([`renewal`], single flight under the key's lock). [`obtain`] is the
+//! The one decision: serve the cached session, serve it and renew it in the background (only
+//! for a [`Caller`] that comes back for another), or renew it in the call ([`renewal`], single
+//! flight under the key's lock). [`obtain`] is the
 //! hot path and reads top to bottom: key, loop check, one file read, expiry check, done; no
 //! runtime, SDK client, socket or lock on a hit. [`decide`] is the rule, pure; the clock and
 //! the renewer are parameters. Never prints to stdout.
@@ -49,25 +50,40 @@ pub enum Decision {
     Renew,
 }
 
-/// The window, the margin, and whether a detached renewal may do the work.
+/// Who asks for the session: whether it comes back for another before this one runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// Asks again before every use (credential_process JSON, the endpoint's clients): inside
+    /// the window it is served the current session while a fresh one is fetched behind it.
+    ComesBack,
+    /// Takes the session once and keeps it (`--export` into a shell, `exec`'s command, a
+    /// console sign-in): inside the window it gets a fresh one, renewed in the call.
+    Once,
+}
+
+/// The window, the margin, who asks, and whether a detached renewal may do the work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rules {
     pub window: Duration,
     pub margin: Duration,
+    pub caller: Caller,
     pub background: bool,
 }
 
 impl Rules {
-    /// Sessions that need an MFA code renew in the call: a detached process cannot ask for
-    /// one. A key-store source with MFA renews in the background while its MFA session (kept
+    /// Only a caller that comes back is served inside the window while a detached process
+    /// renews. Sessions that need an MFA code renew in the call: a detached process cannot ask
+    /// for one. A key-store source with MFA renews in the background while its MFA session (kept
     /// in the store) lasts; after that its detached renewal fails and the call asks. (Off Unix
     /// everything renews in the call: there is no detached renewal yet.)
-    pub fn for_plan(plan: &Plan, settings: &CacheSettings) -> Rules {
+    pub fn for_plan(plan: &Plan, settings: &CacheSettings, caller: Caller) -> Rules {
         let (window, margin) = settings.store.window_and_margin(plan.role.duration());
         Rules {
             window,
             margin,
-            background: settings.store.background
+            caller,
+            background: caller == Caller::ComesBack
+                && settings.store.background
                 && cfg!(unix)
                 && settings.mode == CacheMode::Use
                 && plan.renews_without_asking(),
@@ -99,10 +115,11 @@ pub fn decide(
     }
 }
 
-/// The role's session credentials, from the cache when it can.
+/// The role's session credentials for `caller`, from the cache when it can.
 pub fn obtain(
     plan: &Plan,
     settings: &CacheSettings,
+    caller: Caller,
     env: &Environment,
     clock: &dyn Clock,
     renewer: &dyn Renew,
@@ -112,7 +129,7 @@ pub fn obtain(
     if settings.mode == CacheMode::Off {
         return renewer.renew(plan, &key);
     }
-    let rules = Rules::for_plan(plan, settings);
+    let rules = Rules::for_plan(plan, settings, caller);
     let dir = CacheDir::open(settings.store.locate()?)?;
     // The hot path: one file read, an expiry check, done.
     let cached = match settings.mode {

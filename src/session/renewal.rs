@@ -1,7 +1,7 @@
 //! Renewal under the key's lock: take it or wait for its holder, re-check, renew, store; serve
 //! a still-valid session when renewing fails for a passing reason. Never prints to stdout.
 
-use super::{Clock, Rules, read_for, warn_serving_cached};
+use super::{Caller, Clock, Rules, read_for, warn_serving_cached};
 use crate::cache::{self, Attempt, CacheDir, CacheEntry, CacheMode, CacheSettings, Failure, State};
 use crate::credentials::SessionCredentials;
 use crate::diag::debug;
@@ -48,7 +48,16 @@ impl Renewal<'_> {
                 // Another process is renewing. A valid session is served at once: queueing behind
                 // its STS call is what made twelve parallel callers wait out each other's timeouts.
                 let now = clock.now();
-                if let Some(entry) = cached.as_ref().filter(|e| e.is_servable(now) && !refresh) {
+                let valid = cached.as_ref().filter(|e| e.is_servable(now) && !refresh);
+                if let Some(entry) = valid.filter(|_| rules.caller == Caller::Once) {
+                    // A caller that keeps what it gets waits (bounded) for the fresh session;
+                    // it is served the old one, with a warning, only if none comes.
+                    return self.wait_for_holder().or_else(|e| {
+                        warn_serving_cached(plan, entry, clock.now(), e.what());
+                        Ok(entry.credentials.clone())
+                    });
+                }
+                if let Some(entry) = valid {
                     let state = entry.state(now, rules.window, rules.margin);
                     if state == State::MustRenew {
                         eprintln!(
@@ -75,6 +84,7 @@ impl Renewal<'_> {
             key,
             plan,
             settings,
+            rules,
             clock,
             ..
         } = *self;
@@ -91,9 +101,15 @@ impl Renewal<'_> {
             )
         });
         let refresh = settings.mode == CacheMode::Refresh;
+        // What the holder wrote: any valid session for a caller that comes back, a fresh one
+        // for a caller that keeps it.
+        let usable = |e: &CacheEntry| match rules.caller {
+            Caller::ComesBack => e.is_servable(clock.now()),
+            Caller::Once => e.is_fresh(clock.now(), rules.window),
+        };
         if !refresh
             && let Some(entry) = read_for(dir, key, plan)?
-            && entry.is_servable(clock.now())
+            && usable(&entry)
         {
             return Ok(entry.credentials);
         }
@@ -137,6 +153,7 @@ impl Renewal<'_> {
             renewer,
         } = *self;
         let configured_window = settings.store.refresh_window;
+        let read = dir.entry_file(key);
         let cached = read_for(dir, key, plan)?;
         if let Some(entry) = &cached {
             // Another process may have renewed it while we waited for the lock.
@@ -155,11 +172,13 @@ impl Renewal<'_> {
                 {
                     eprintln!("{note}");
                 }
-                if let Err(e) = dir.write(key, &entry) {
-                    eprintln!(
+                match dir.write_over(key, &entry, read) {
+                    Ok(true) => {}
+                    Ok(false) => debug(|| "the entry was removed meanwhile: not cached".into()),
+                    Err(e) => eprintln!(
                         "xacct-cred: warning: the new session was not cached: {}",
                         e.what()
-                    );
+                    ),
                 }
                 Ok(entry.credentials)
             }

@@ -7,6 +7,8 @@ use crate::error::{Error, Kind};
 use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
+mod caller;
+
 struct FixedClock(Cell<OffsetDateTime>);
 
 impl Clock for FixedClock {
@@ -106,10 +108,12 @@ fn inside_the_window_the_session_is_served_and_renewed_in_the_background_below_t
         settings(tmp.path(), CacheMode::Use, true),
         Environment::default(),
     );
-    let first = obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    let first = obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     clock.advance(43);
     assert_eq!(
-        obtain(&plan, &s, &env, &clock, &sts).unwrap().access_key_id,
+        obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts)
+            .unwrap()
+            .access_key_id,
         first.access_key_id
     );
     assert_eq!(
@@ -119,7 +123,9 @@ fn inside_the_window_the_session_is_served_and_renewed_in_the_background_below_t
     );
     clock.advance(2);
     assert_eq!(
-        obtain(&plan, &s, &env, &clock, &sts).unwrap().access_key_id,
+        obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts)
+            .unwrap()
+            .access_key_id,
         first.access_key_id
     );
     assert_eq!(
@@ -128,7 +134,7 @@ fn inside_the_window_the_session_is_served_and_renewed_in_the_background_below_t
         "15 min left: served at once, one background renewal started"
     );
     clock.advance(11);
-    let renewed = obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    let renewed = obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     assert_eq!(
         (sts.calls.get(), sts.started.get()),
         (2, 1),
@@ -150,9 +156,9 @@ fn with_background_renewal_off_or_mfa_the_window_renews_in_the_call() {
         let env = Environment::default();
         let mut plan = plan;
         plan.role.token_code = Some("123456".parse().unwrap());
-        obtain(&plan, &s, &env, &clock, &sts).unwrap();
+        obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
         clock.advance(50);
-        obtain(&plan, &s, &env, &clock, &sts).unwrap();
+        obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
         assert_eq!((sts.calls.get(), sts.started.get()), (2, 0), "{plan:?}");
     }
 }
@@ -167,18 +173,18 @@ fn an_outage_serves_the_valid_session_and_backs_off_but_never_an_expired_one() {
         settings(tmp.path(), CacheMode::Use, true),
         Environment::default(),
     );
-    let first = obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    let first = obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     let down = || Error::new(Kind::StsUnavailable, "STS did not answer");
     sts.failures.replace(vec![down(), down()]);
     clock.advance(57);
-    let served = obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    let served = obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     assert_eq!(served.access_key_id, first.access_key_id);
     assert_eq!(sts.calls.get(), 2, "one attempt, then the cached session");
-    let served = obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    let served = obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     assert_eq!(served.access_key_id, first.access_key_id);
     assert_eq!(sts.calls.get(), 2, "backing off: no second attempt");
     clock.advance(4);
-    let e = obtain(&plan, &s, &env, &clock, &sts).unwrap_err();
+    let e = obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap_err();
     assert_eq!(e.kind(), Kind::StsUnavailable, "expired: never served");
 }
 
@@ -192,7 +198,7 @@ fn a_recent_failure_starts_no_background_renewal() {
         settings(tmp.path(), CacheMode::Use, true),
         Environment::default(),
     );
-    obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     clock.advance(50);
     let dir = CacheDir::open(tmp.path().join("cache")).unwrap();
     let key = cache::key(&plan);
@@ -201,10 +207,10 @@ fn a_recent_failure_starts_no_background_renewal() {
         &key,
         &Failure::new(&denied, Attempt::Background, clock.now()),
     );
-    obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     assert_eq!(sts.started.get(), 0, "a refusal a moment ago: none started");
     clock.0.set(clock.now() + time::Duration::seconds(61));
-    obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     assert_eq!(sts.started.get(), 1, "a minute later: tried again");
 }
 
@@ -218,19 +224,23 @@ fn a_caller_that_finds_the_lock_held_serves_a_valid_session_and_waits_only_witho
         settings(tmp.path(), CacheMode::Use, true),
         Environment::default(),
     );
-    let first = obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    let first = obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     let dir = CacheDir::open(tmp.path().join("cache")).unwrap();
     let key = cache::key(&plan);
     let held = dir.try_lock(&key).unwrap().expect("free");
     clock.advance(50);
     assert_eq!(
-        obtain(&plan, &s, &env, &clock, &sts).unwrap().access_key_id,
+        obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts)
+            .unwrap()
+            .access_key_id,
         first.access_key_id
     );
     assert_eq!(sts.started.get(), 0, "held: no background renewal started");
     clock.advance(7);
     assert_eq!(
-        obtain(&plan, &s, &env, &clock, &sts).unwrap().access_key_id,
+        obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts)
+            .unwrap()
+            .access_key_id,
         first.access_key_id
     );
     assert_eq!(
@@ -240,7 +250,7 @@ fn a_caller_that_finds_the_lock_held_serves_a_valid_session_and_waits_only_witho
     );
     clock.advance(5);
     let started = Instant::now();
-    let e = obtain(&plan, &s, &env, &clock, &sts).unwrap_err();
+    let e = obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap_err();
     assert_eq!(
         e.kind(),
         Kind::Cache,
@@ -248,7 +258,7 @@ fn a_caller_that_finds_the_lock_held_serves_a_valid_session_and_waits_only_witho
     );
     assert!(started.elapsed() >= Duration::from_millis(900));
     drop(held);
-    obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     assert_eq!(sts.calls.get(), 2, "let go: renewed");
 }
 
@@ -262,21 +272,23 @@ fn an_entry_for_another_session_name_is_a_miss_and_is_repaired() {
         settings(tmp.path(), CacheMode::Use, true),
         Environment::default(),
     );
-    let first = obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    let first = obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     let dir = CacheDir::open(tmp.path().join("cache")).unwrap();
     let key = cache::key(&plan);
     let mut other = plan.clone();
     other.role.session_name = "someone-else".parse().unwrap();
     let planted = CacheEntry::new(&other, first.clone(), clock.now());
     dir.write(&key, &planted).unwrap();
-    let got = obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    let got = obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     assert_ne!(
         got.access_key_id, first.access_key_id,
         "not served to this plan"
     );
     assert!(dir.read(&key).unwrap().unwrap().is_for(&plan), "repaired");
     assert_eq!(
-        obtain(&plan, &s, &env, &clock, &sts).unwrap().access_key_id,
+        obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts)
+            .unwrap()
+            .access_key_id,
         got.access_key_id
     );
 }
@@ -288,16 +300,18 @@ fn a_refusal_is_not_papered_over_and_no_cache_writes_nothing() {
     let sts = FakeSts::new(&clock);
     let (plan, env) = (plan(), Environment::default());
     let s = settings(tmp.path(), CacheMode::Use, true);
-    obtain(&plan, &s, &env, &clock, &sts).unwrap();
+    obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts).unwrap();
     sts.failures
         .replace(vec![Error::new(Kind::Sts, "AccessDenied")]);
     clock.advance(57);
     assert_eq!(
-        obtain(&plan, &s, &env, &clock, &sts).unwrap_err().kind(),
+        obtain(&plan, &s, Caller::ComesBack, &env, &clock, &sts)
+            .unwrap_err()
+            .kind(),
         Kind::Sts
     );
     let off = settings(&tmp.path().join("other"), CacheMode::Off, true);
-    obtain(&plan, &off, &env, &clock, &sts).unwrap();
+    obtain(&plan, &off, Caller::ComesBack, &env, &clock, &sts).unwrap();
     assert!(
         !tmp.path().join("other").exists(),
         "--no-cache creates nothing"
@@ -323,6 +337,7 @@ fn decide_is_the_whole_rule() {
     let on = Rules {
         window: DEFAULT_REFRESH_WINDOW,
         margin: DEFAULT_BLOCKING_MARGIN,
+        caller: Caller::ComesBack,
         background: true,
     };
     let off = Rules {
