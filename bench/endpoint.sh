@@ -4,7 +4,7 @@
 # against Debian's nginx (one worker) serving a JSON body of the same size to the same wrk
 # command, with the ratios; then one client, credential_process for the same role, AssumeRole
 # calls per renewal under load and the server's memory across a simulated day of renewals.
-# Not a timed test: it prints figures (README, "Long-running commands and containers").
+# Not a timed test: it prints figures (docs/BENCHMARKS.md, "The credential endpoint").
 # Installs wrk and nginx if missing (apt-get, as root). Everything it starts listens on
 # 127.0.0.1 and is stopped when it ends.
 set -euo pipefail

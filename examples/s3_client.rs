@@ -3,6 +3,7 @@
 //! S3 and STS at AWS_ENDPOINT_URL.
 //!
 //! Usage: s3_client PROFILE ls|get KEY|put KEY|whoami [BUCKET]
+//! (BUCKET defaults to $S3_CLIENT_BUCKET; `ls` takes an empty KEY before it.)
 
 use aws_config::BehaviorVersion;
 
@@ -21,7 +22,8 @@ fn main() -> std::process::ExitCode {
     let bucket = args
         .get(3)
         .cloned()
-        .unwrap_or_else(|| "asi-production-bucket".into());
+        .or_else(|| std::env::var("S3_CLIENT_BUCKET").ok())
+        .unwrap_or_default();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

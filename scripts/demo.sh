@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# README's first command: the cross-account scenario on a local AWS emulator, end to end.
+# README's demo command (under Develop): the cross-account scenario on a local AWS emulator, end to end.
 # Installs what it needs (Debian packages, a Python venv, npm packages), builds xacct-cred,
 # runs tests/e2e/demo.py, and leaves nothing running or behind.
 set -euo pipefail

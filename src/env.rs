@@ -3,11 +3,11 @@
 //! Every AWS variable xacct-cred reads goes through [`Environment`], so tests hand the plan a
 //! made-up environment instead of mutating the real one. The variables xacct-cred itself
 //! defines are named here once; those that set a flag are read by clap beside it (`cli.rs`, so
-//! `--help` and the man page show them), and README.md lists them all in one table.
+//! `--help` and the man page show them), and docs/REFERENCE.md (generated from them) lists them.
 
 use std::collections::HashMap;
 
-/// Variables that xacct-cred defines (README.md lists them; clap shows each beside its flag).
+/// Variables that xacct-cred defines (clap shows each beside its flag; docs/REFERENCE.md lists them).
 pub const CACHE_DIR: &str = "XACCT_CRED_CACHE_DIR";
 pub const REFRESH_WINDOW: &str = "XACCT_CRED_REFRESH_WINDOW";
 pub const LOCK_TIMEOUT: &str = "XACCT_CRED_LOCK_TIMEOUT";

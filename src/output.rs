@@ -190,7 +190,7 @@ mod tests {
             .is_ok_and(|o| o.status.success());
         assert!(
             ok,
-            "{shell} is not installed: run scripts/setup-test-deps.sh (README, Tests)"
+            "{shell} is not installed: run scripts/setup-test-deps.sh (docs/ARCHITECTURE.md, Tests)"
         );
         shell
     }

@@ -536,7 +536,10 @@ fn bad_input_is_refused_before_any_network_call() {
         (
             "role_arn = arn:aws:iam::111111111111:role/x\nsource_profile = dev",
             &[],
-            &["give --profile NAME or --role-arn ARN"],
+            &[
+                "give --profile NAME or --role-arn ARN",
+                "Profiles with a role_arn: prod.",
+            ],
         ),
         (
             "role_arn = arn:aws:iam::111111111111:role/x\nsource_profile = dev\nexternal_id = a",
@@ -707,4 +710,15 @@ fn debug_output_shows_key_ids_by_their_tail_only() {
         .no_secrets_on_stderr()
         .stderr_has(&["debug:", "…0001"]);
     assert!(!out.stderr.contains(DEV_KEY_ID), "{}", out.stderr);
+}
+
+/// A newcomer's first run: nothing is configured, so xacct-cred says what to do first.
+#[test]
+fn plain_xacct_cred_with_nothing_configured_says_to_run_setup() {
+    let s = Scenario::new();
+    s.run(&[]).failed(2).stderr_has(&[
+        "no role to assume: no profile in",
+        "holds a role_arn yet",
+        "xacct-cred setup --name prod --role-arn",
+    ]);
 }

@@ -271,7 +271,7 @@ fn console_prints_the_switch_role_url() {
         "prod",
         "--display-name",
         "Prod (read only)",
-        "--color",
+        "--role-color",
         "#99bce3",
     ]);
     assert_eq!(
@@ -282,9 +282,12 @@ fn console_prints_the_switch_role_url() {
         sts.requests().is_empty(),
         "the switch-role URL needs no credentials"
     );
-    s.run(&["console", "--profile", "prod", "--color", "red"])
+    s.run(&["console", "--profile", "prod", "--role-color", "red"])
         .failed(2)
         .stderr_has(&["hex"]);
+    // --color is the terminal's flag elsewhere; here it is no flag at all.
+    s.run(&["console", "--profile", "prod", "--color", "99bce3"])
+        .failed(2);
 }
 
 #[test]
@@ -623,14 +626,14 @@ fn policy_prints_the_three_documents() {
     let s = Scenario::new();
     let out = s.run(&[
         "policy",
-        "--prod-account",
+        "--role-account",
         "111111111111",
-        "--dev-account",
+        "--trusted-account",
         "222222222222",
         "--role-name",
         "readonly-x",
         "--bucket",
-        "asi-production-bucket",
+        "reports",
     ]);
     let v = out.ok().json();
     assert_eq!(
@@ -652,7 +655,7 @@ fn policy_prints_the_three_documents() {
             "\"s3:GetObject\""
         ]
     );
-    assert_eq!(perms[2]["Resource"], "arn:aws:s3:::asi-production-bucket/*");
+    assert_eq!(perms[2]["Resource"], "arn:aws:s3:::reports/*");
     assert_eq!(
         v["source_policy"]["Statement"][0]["Resource"],
         "arn:aws:iam::111111111111:role/readonly-x"
@@ -660,10 +663,12 @@ fn policy_prints_the_three_documents() {
 
     let rw = s.run(&[
         "policy",
-        "--prod-account",
+        "--role-account",
         "111111111111",
         "--principal",
-        "arn:aws:iam::222222222222:user/asi-dev",
+        "arn:aws:iam::222222222222:user/alice",
+        "--role-name",
+        "readonly",
         "--bucket",
         "b-1",
         "--read-write",
@@ -676,7 +681,7 @@ fn policy_prints_the_three_documents() {
     let t = rw.ok().json();
     assert_eq!(
         t["Statement"][0]["Principal"]["AWS"],
-        "arn:aws:iam::222222222222:user/asi-dev"
+        "arn:aws:iam::222222222222:user/alice"
     );
     assert_eq!(
         t["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
@@ -689,10 +694,12 @@ fn policy_prints_the_three_documents() {
     let p = s
         .run(&[
             "policy",
-            "--prod-account",
+            "--role-account",
             "111111111111",
-            "--dev-account",
+            "--trusted-account",
             "222222222222",
+            "--role-name",
+            "readonly",
             "--bucket",
             "b-1",
             "--read-write",
@@ -705,10 +712,12 @@ fn policy_prints_the_three_documents() {
     let cfn = s
         .run(&[
             "policy",
-            "--prod-account",
+            "--role-account",
             "111111111111",
-            "--dev-account",
+            "--trusted-account",
             "222222222222",
+            "--role-name",
+            "readonly",
             "--bucket",
             "b-1",
             "--format",
@@ -726,10 +735,12 @@ fn policy_prints_the_three_documents() {
     );
     let tf = s.run(&[
         "policy",
-        "--prod-account",
+        "--role-account",
         "111111111111",
-        "--dev-account",
+        "--trusted-account",
         "222222222222",
+        "--role-name",
+        "readonly",
         "--bucket",
         "b-1",
         "--format",
@@ -738,7 +749,7 @@ fn policy_prints_the_three_documents() {
     assert!(
         tf.ok()
             .stdout
-            .contains("resource \"aws_iam_role\" \"readonly_asi_production_bucket\"")
+            .contains("resource \"aws_iam_role\" \"readonly\"")
             && tf.stdout.contains("aws_iam_role_policy"),
         "{}",
         tf.stdout
@@ -746,10 +757,12 @@ fn policy_prints_the_three_documents() {
 
     s.run(&[
         "policy",
-        "--prod-account",
+        "--role-account",
         "1111",
-        "--dev-account",
+        "--trusted-account",
         "222222222222",
+        "--role-name",
+        "readonly",
         "--bucket",
         "b-1",
     ])
@@ -757,15 +770,87 @@ fn policy_prints_the_three_documents() {
     .stderr_has(&["12-digit"]);
     s.run(&[
         "policy",
-        "--prod-account",
+        "--role-account",
         "111111111111",
-        "--dev-account",
+        "--trusted-account",
         "222222222222",
+        "--role-name",
+        "readonly",
         "--bucket",
         "Bad_Bucket",
     ])
     .failed(2)
     .stderr_has(&["bucket"]);
+}
+
+#[test]
+fn policy_takes_any_accounts_and_several_buckets() {
+    let s = Scenario::new();
+    let v = s
+        .run(&[
+            "policy",
+            "--role-account",
+            "333333333333",
+            "--trusted-account",
+            "444444444444",
+            "--role-name",
+            "analytics-read",
+            "--bucket",
+            "raw-events",
+            "--bucket",
+            "curated-events",
+        ])
+        .ok()
+        .json();
+    let perms = &v["permission_policy"]["Statement"];
+    assert_eq!(
+        perms[1]["Resource"],
+        serde_json::json!(["arn:aws:s3:::raw-events", "arn:aws:s3:::curated-events"])
+    );
+    assert_eq!(
+        perms[2]["Resource"],
+        serde_json::json!(["arn:aws:s3:::raw-events/*", "arn:aws:s3:::curated-events/*"])
+    );
+    assert_eq!(
+        v["source_policy"]["Statement"][0]["Resource"],
+        "arn:aws:iam::333333333333:role/analytics-read"
+    );
+    assert_eq!(
+        v["trust_policy"]["Statement"][0]["Principal"]["AWS"],
+        "arn:aws:iam::444444444444:root"
+    );
+    // The role has no default name of ours: without --role-name there is nothing to create.
+    s.run(&[
+        "policy",
+        "--role-account",
+        "333333333333",
+        "--trusted-account",
+        "444444444444",
+        "--bucket",
+        "raw-events",
+    ])
+    .failed(2)
+    .stderr_has(&["--role-name"]);
+    // The earlier flag names still work, unlisted, and mean the same.
+    let policy = |role: &str, trusted: &str| {
+        s.run(&[
+            "policy",
+            role,
+            "333333333333",
+            trusted,
+            "444444444444",
+            "--role-name",
+            "r",
+            "--bucket",
+            "raw-events",
+        ])
+        .ok()
+        .json()
+    };
+    assert_eq!(
+        policy("--prod-account", "--dev-account"),
+        policy("--role-account", "--trusted-account")
+    );
 }
 
 #[test]

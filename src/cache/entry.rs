@@ -23,7 +23,7 @@ pub const MIN_SERVE_LEFT: Duration = Duration::from_secs(10);
 /// a detached process; with less, the caller renews it itself (the blocking margin).
 pub const DEFAULT_BLOCKING_MARGIN: Duration = Duration::from_secs(5 * 60);
 
-/// Where a cached session stands, by the clock: the four states README's "The cache" names.
+/// Where a cached session stands, by the clock: the four states docs/CACHE.md names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     /// More than the window left: served, nothing else happens.

@@ -5,6 +5,7 @@
 
 mod args;
 mod keys;
+pub mod markdown;
 mod subcommands;
 
 pub use args::{CacheDirArgs, OutputArgs, Seconds, Toggle};
@@ -20,22 +21,29 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// What `-h` ends with.
 const SHORT_EXAMPLES: &str = "\
 Examples:
-  credential_process = xacct-cred --profile prod-readonly     # in ~/.aws/config
-  eval \"$(xacct-cred --export --profile prod-readonly)\"      # in a shell";
+  xacct-cred setup --name prod --role-arn ARN --source-profile dev   # then: aws … --profile prod
+  eval \"$(xacct-cred --export --profile prod-role)\"                 # in a shell";
 
 /// What `--help` ends with.
 const EXAMPLES: &str = "\
 Examples:
-  # in ~/.aws/config, for the AWS CLI and SDKs:
-  [profile readonlys3crossaccount]
-  credential_process = xacct-cred --profile prod-readonly
+  # writes the two profiles below into ~/.aws/config, then checks the chain:
+  xacct-cred setup --name prod --role-arn arn:aws:iam::111111111111:role/readonly \\
+    --source-profile dev
+
+  # in ~/.aws/config: the role, and the profile the AWS CLI and SDKs use (--profile prod):
+  [profile prod-role]
+  role_arn = arn:aws:iam::111111111111:role/readonly
+  source_profile = dev
+  [profile prod]
+  credential_process = xacct-cred --profile prod-role
 
   # the same without a role profile:
   credential_process = xacct-cred --role-arn arn:aws:iam::111111111111:role/readonly \\
-    --source-profile asi-dev
+    --source-profile dev
 
   # in a shell:
-  eval \"$(xacct-cred --export --profile prod-readonly)\"
+  eval \"$(xacct-cred --export --profile prod-role)\"
 
 Exit codes: 0 ok, 2 bad flags or config, 3 source credential, 4 STS refused,
 5 STS unreachable, 6 cache, 7 MFA.";
@@ -74,7 +82,7 @@ pub struct Cli {
 pub enum Command {
     /// List or clear cached sessions.
     #[command(
-        after_help = "Examples:\n  xacct-cred cache list\n  xacct-cred cache clear --profile prod-readonly"
+        after_help = "Examples:\n  xacct-cred cache list\n  xacct-cred cache clear --profile prod-role"
     )]
     Cache {
         #[command(subcommand)]
@@ -84,7 +92,7 @@ pub enum Command {
     },
     /// Check a cross-account set-up one link at a time and say what to fix.
     #[command(
-        after_help = "Examples:\n  xacct-cred doctor --profile prod-readonly\n  xacct-cred doctor --profile prod-readonly --json | \\\n      jq '.steps[] | select(.status != \"pass\")'\n\nExit 0 only when every step passes."
+        after_help = "Examples:\n  xacct-cred doctor --profile prod-role\n  xacct-cred doctor --profile prod-role --json | \\\n      jq '.steps[] | select(.status != \"pass\")'\n\nExit 0 only when every step passes."
     )]
     Doctor(DoctorArgs),
     /// Write the role profile and the credential_process profile into ~/.aws/config.
@@ -94,12 +102,12 @@ pub enum Command {
     Setup(SetupArgs),
     /// Print the IAM policies a cross-account set-up needs (trust, permission, source).
     #[command(
-        after_help = "Examples:\n  xacct-cred policy --prod-account 111111111111 --dev-account 222222222222 \\\n      --role-name readonly --bucket my-bucket\n  xacct-cred policy ... --document trust > trust.json\n  xacct-cred policy ... --format terraform > role.tf"
+        after_help = "Examples:\n  xacct-cred policy --role-account 111111111111 --trusted-account 222222222222 \\\n      --role-name readonly --bucket my-bucket\n  xacct-cred policy ... --document trust > trust.json\n  xacct-cred policy ... --format terraform > role.tf"
     )]
     Policy(PolicyArgs),
     /// Run a command with the role's credentials in its environment.
     #[command(
-        after_help = "Examples:\n  xacct-cred exec --profile prod-readonly -- aws s3 ls s3://my-bucket/\n  xacct-cred exec -p prod-readonly -- terraform plan\n\nSets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION\n(and AWS_REGION when configured), removes AWS_PROFILE, and replaces itself with the command,\nso signals reach it directly and its exit code is xacct-cred's."
+        after_help = "Examples:\n  xacct-cred exec --profile prod-role -- aws s3 ls s3://my-bucket/\n  xacct-cred exec -p prod-role -- terraform plan\n\nSets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION\n(and AWS_REGION when configured), removes AWS_PROFILE, and replaces itself with the command,\nso signals reach it directly and its exit code is xacct-cred's."
     )]
     Exec(ExecArgs),
     /// The detached renewal a call inside the refresh window starts (internal; see background.rs).
@@ -113,12 +121,12 @@ pub enum Command {
     },
     /// Serve the roles' credentials on a local endpoint that the AWS SDKs and CLIs renew from.
     #[command(
-        after_help = "Examples:\n  xacct-cred serve -p prod-readonly      # prints export lines, then serves (e.g. in tmux)\n  xacct-cred serve -p prod --format dotenv --token-file /tmp/xacct-token > endpoint.env &\n  docker run --network host --env-file endpoint.env -v /tmp/xacct-token:/tmp/xacct-token:ro IMAGE\n\nPrints AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN (or, with\n--token-file, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) per profile, then serves on 127.0.0.1\nuntil SIGTERM or SIGINT. Every request is answered from the cache, renewed as credential_process\nrenews; a request without the token gets 401."
+        after_help = "Examples:\n  xacct-cred serve -p prod-role      # prints export lines, then serves (e.g. in tmux)\n  xacct-cred serve -p prod --format dotenv --token-file /tmp/xacct-token > endpoint.env &\n  docker run --network host --env-file endpoint.env -v /tmp/xacct-token:/tmp/xacct-token:ro IMAGE\n\nPrints AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN (or, with\n--token-file, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) per profile, then serves on 127.0.0.1\nuntil SIGTERM or SIGINT. Every request is answered from the cache, renewed as credential_process\nrenews; a request without the token gets 401."
     )]
     Serve(ServeArgs),
     /// Print (or open) the AWS console URL for the role.
     #[command(
-        after_help = "Examples:\n  xacct-cred console --profile prod-readonly             # switch-role URL\n  xacct-cred console --profile prod-readonly --federated --open   # signed-in session"
+        after_help = "Examples:\n  xacct-cred console --profile prod-role             # switch-role URL\n  xacct-cred console --profile prod-role --federated --open   # signed-in session"
     )]
     Console(ConsoleArgs),
     #[command(about = KEYS_ABOUT, after_help = KEYS_AFTER_HELP)]
@@ -257,6 +265,8 @@ impl Cli {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Generated {
     Man,
+    /// docs/REFERENCE.md: every command, flag and variable, in Markdown.
+    Markdown,
     CompleteBash,
     CompleteZsh,
     CompleteFish,

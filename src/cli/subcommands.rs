@@ -162,31 +162,28 @@ pub enum PolicyFormat {
 
 #[derive(Debug, Args)]
 pub struct PolicyArgs {
-    /// The account that owns the role and the bucket.
-    #[arg(long, value_name = "ACCOUNT")]
-    pub prod_account: String,
+    /// The account that owns the role (and the buckets).
+    #[arg(long, value_name = "ACCOUNT", alias = "prod-account")]
+    pub role_account: String,
     /// The account whose principals may assume the role (trusts its root).
     #[arg(
         long,
         value_name = "ACCOUNT",
+        alias = "dev-account",
         required_unless_present = "principal",
         conflicts_with = "principal"
     )]
-    pub dev_account: Option<String>,
+    pub trusted_account: Option<String>,
     /// One principal that may assume the role (a user or role ARN) instead of a whole account.
     #[arg(long, value_name = "ARN")]
     pub principal: Option<String>,
-    /// The name of the role to create.
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "readonly-asi-production-bucket"
-    )]
+    /// The name of the role to create, e.g. readonly.
+    #[arg(long, value_name = "NAME")]
     pub role_name: String,
-    /// The S3 bucket the role may read (or write).
-    #[arg(long, value_name = "BUCKET")]
-    pub bucket: String,
-    /// List and read the bucket (the default).
+    /// An S3 bucket the role may read (or write); repeat for several.
+    #[arg(long, value_name = "BUCKET", required = true)]
+    pub bucket: Vec<String>,
+    /// List and read the buckets (the default).
     #[arg(long, conflicts_with = "read_write")]
     pub read_only: bool,
     /// Also write and delete objects.
@@ -279,7 +276,7 @@ pub struct ConsoleArgs {
     pub display_name: Option<String>,
     /// The colour the console shows for the role, as hex (e.g. F2B0A9).
     #[arg(long, value_name = "HEX")]
-    pub color: Option<String>,
+    pub role_color: Option<String>,
     /// The federation endpoint (default: the partition's signin …/federation)
     /// [env: XACCT_CRED_FEDERATION_ENDPOINT]
     #[arg(long, value_name = "URL")]

@@ -67,7 +67,11 @@ pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) 
         }
         url
     } else {
-        switch_role_url(&plan, args.display_name.as_deref(), args.color.as_deref())?
+        switch_role_url(
+            &plan,
+            args.display_name.as_deref(),
+            args.role_color.as_deref(),
+        )?
     };
     if args.open {
         if !open(url.as_ref()) {

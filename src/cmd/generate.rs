@@ -1,5 +1,6 @@
-//! `xacct-cred generate man|complete-…`: the man page and shell completions, generated from the
-//! one clap definition in cli.rs, as ripgrep does. Hidden; packagers call it.
+//! `xacct-cred generate man|markdown|complete-…`: the man page, the Markdown reference
+//! (docs/REFERENCE.md) and shell completions, generated from the one clap definition in `cli`,
+//! as ripgrep does. Hidden; packagers and the docs call it.
 
 use crate::cli::{Generated, command};
 use crate::error::{Error, Result};
@@ -13,6 +14,7 @@ pub fn run(what: Generated) -> Result<()> {
         Generated::Man => clap_mangen::Man::new(cmd)
             .render(&mut out)
             .map_err(|e| Error::config(format!("could not render the man page: {e}")))?,
+        Generated::Markdown => out = crate::cli::markdown::render(cmd).into_bytes(),
         Generated::CompleteBash => {
             clap_complete::generate(Shell::Bash, &mut cmd, "xacct-cred", &mut out)
         }

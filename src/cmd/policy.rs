@@ -34,16 +34,19 @@ pub fn run(args: &PolicyArgs) -> Result<()> {
 }
 
 pub fn documents(args: &PolicyArgs) -> Result<Documents> {
-    account(&args.prod_account, "--prod-account")?;
-    let principal = match (&args.principal, &args.dev_account) {
+    account(&args.role_account, "--role-account")?;
+    let principal = match (&args.principal, &args.trusted_account) {
         (Some(p), _) => {
             if !p.starts_with("arn:aws") || !p.contains(":iam::") {
                 return Err(Error::config(format!("--principal {p} is not an IAM user or role ARN"))
-                    .hint("Use e.g. arn:aws:iam::222222222222:user/asi-dev or arn:aws:iam::222222222222:role/ci."));
+                    .hint("Use e.g. arn:aws:iam::222222222222:user/alice or arn:aws:iam::222222222222:role/ci."));
             }
             p.clone()
         }
-        (None, Some(dev)) => format!("arn:aws:iam::{}:root", account(dev, "--dev-account")?),
+        (None, Some(trusted)) => format!(
+            "arn:aws:iam::{}:root",
+            account(trusted, "--trusted-account")?
+        ),
         (None, None) => unreachable!("clap requires one of them"),
     };
     if args.role_name.parse::<RoleName>().is_err() {
@@ -59,18 +62,19 @@ pub fn documents(args: &PolicyArgs) -> Result<Documents> {
                 .hint("Use 2-1224 letters, digits or +=,.@:/_-.")
         })?;
     }
-    let bucket = &args.bucket;
-    let bucket_ok = (3..=63).contains(&bucket.len())
-        && bucket
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
-    if !bucket_ok {
-        return Err(
-            Error::config(format!("--bucket {bucket} is not a valid S3 bucket name"))
-                .hint("Use 3-63 lowercase letters, digits, '-' or '.'."),
-        );
+    for bucket in &args.bucket {
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+        if !bucket_ok {
+            return Err(
+                Error::config(format!("--bucket {bucket} is not a valid S3 bucket name"))
+                    .hint("Use 3-63 lowercase letters, digits, '-' or '.'."),
+            );
+        }
     }
-    let role_arn = format!("arn:aws:iam::{}:role/{}", args.prod_account, args.role_name);
+    let role_arn = format!("arn:aws:iam::{}:role/{}", args.role_account, args.role_name);
 
     let mut conditions = serde_json::Map::new();
     if let Some(id) = &args.external_id {
@@ -91,20 +95,34 @@ pub fn documents(args: &PolicyArgs) -> Result<Documents> {
         trust_statement["Condition"] = Value::Object(conditions);
     }
 
+    let buckets: Vec<String> = args
+        .bucket
+        .iter()
+        .map(|b| format!("arn:aws:s3:::{b}"))
+        .collect();
+    let objects: Vec<String> = buckets.iter().map(|b| format!("{b}/*")).collect();
     let mut statements = vec![
         json!({ "Sid": "ListBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*" }),
-        json!({ "Sid": "ListAndLocateTheBucket", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": format!("arn:aws:s3:::{bucket}") }),
-        json!({ "Sid": "ReadObjects", "Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{bucket}/*") }),
+        json!({ "Sid": "ListAndLocateTheBuckets", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": one_or_many(&buckets) }),
+        json!({ "Sid": "ReadObjects", "Effect": "Allow", "Action": "s3:GetObject", "Resource": one_or_many(&objects) }),
     ];
     if args.read_write {
-        statements.push(json!({ "Sid": "WriteObjects", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": format!("arn:aws:s3:::{bucket}/*") }));
+        statements.push(json!({ "Sid": "WriteObjects", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": one_or_many(&objects) }));
     }
     Ok(Documents {
         trust: json!({ "Version": "2012-10-17", "Statement": [trust_statement] }),
         permission: json!({ "Version": "2012-10-17", "Statement": statements }),
-        source: json!({ "Version": "2012-10-17", "Statement": [{ "Sid": "AssumeTheProductionRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn }] }),
+        source: json!({ "Version": "2012-10-17", "Statement": [{ "Sid": "AssumeTheRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn }] }),
         role_name: args.role_name.clone(),
     })
+}
+
+/// One resource as a string (as the policies read with one bucket), several as a list.
+fn one_or_many(resources: &[String]) -> Value {
+    match resources {
+        [one] => json!(one),
+        many => json!(many),
+    }
 }
 
 fn account<'a>(id: &'a str, flag: &str) -> Result<&'a str> {

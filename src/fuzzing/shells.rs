@@ -13,7 +13,7 @@ fn require(shell: &str) -> &str {
     let ok = Command::new(shell).arg("-c").arg("true").output();
     assert!(
         ok.is_ok_and(|o| o.status.success()),
-        "{shell} is not installed: run scripts/setup-test-deps.sh (README, Tests)"
+        "{shell} is not installed: run scripts/setup-test-deps.sh (docs/ARCHITECTURE.md, Tests)"
     );
     shell
 }
@@ -30,7 +30,7 @@ fn dotenv_python() -> String {
     let ok = Command::new(&python).args(["-c", "import dotenv"]).output();
     assert!(
         ok.is_ok_and(|o| o.status.success()),
-        "{python} has no python-dotenv: run scripts/setup-test-deps.sh (README, Tests)"
+        "{python} has no python-dotenv: run scripts/setup-test-deps.sh (docs/ARCHITECTURE.md, Tests)"
     );
     python
 }

@@ -206,8 +206,29 @@ fn profile_name(
         Some((p, _)) => Ok(Some(p.to_string())),
         None if args.role_arn.is_some() => Ok(None),
         None if config.get("default", "role_arn").is_some() => Ok(Some("default".into())),
-        None => Err(Error::config("no role to assume: give --profile NAME or --role-arn ARN")
-            .hint("For example: xacct-cred --profile prod-readonly (a profile with role_arn and source_profile), or xacct-cred --role-arn arn:aws:iam::111111111111:role/NAME --source-profile dev.")),
+        None => Err(no_role_named(config)),
+    }
+}
+
+/// Nothing names a role: say what to do first — set one up when the config has none, else
+/// pick one of those it has.
+fn no_role_named(config: &SharedConfig) -> Error {
+    let roles: Vec<&str> = config
+        .profile_names()
+        .into_iter()
+        .filter(|p| config.get(p, "role_arn").is_some())
+        .collect();
+    match roles.first() {
+        None => Error::config(format!(
+            "no role to assume: no profile in {} holds a role_arn yet",
+            config.config_file.display()
+        ))
+        .hint("Set one up first: xacct-cred setup --name prod --role-arn arn:aws:iam::ACCOUNT:role/NAME --source-profile dev (it writes the profiles, then checks them; xacct-cred setup --help says more). Or name the role: xacct-cred --role-arn ARN --source-profile dev."),
+        Some(first) => Error::config("no role to assume: give --profile NAME or --role-arn ARN")
+            .hint(format!(
+                "Profiles with a role_arn: {}. For example: xacct-cred --profile {first}.",
+                roles.join(", ")
+            )),
     }
 }
 

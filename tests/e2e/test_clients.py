@@ -93,13 +93,13 @@ class Program:
         self.argv = argv
 
     def ls(self, env, profile):
-        return run([*self.argv, profile, "ls"], env)
+        return run([*self.argv, profile, "ls", "", BUCKET], env)
 
     def get(self, env, profile, key):
-        return run([*self.argv, profile, "get", key], env)
+        return run([*self.argv, profile, "get", key, BUCKET], env)
 
     def put(self, env, profile, key):
-        return run([*self.argv, profile, "put", key], env)
+        return run([*self.argv, profile, "put", key, BUCKET], env)
 
     def whoami(self, env, profile):
         return run([*self.argv, profile, "whoami"], env)

@@ -45,7 +45,7 @@ def test_policy_documents_create_a_role_that_works(access, binary, env, world, t
     """Create a new role and user in moto from the generated documents, then use them."""
     role_name = "generated" + access.replace("-", "")
     bucket = "generated-bucket" + access.replace("--", "-")
-    out = run([binary, "policy", "--prod-account", scenario.PROD, "--dev-account", scenario.DEV, "--role-name", role_name, "--bucket", bucket, access], env)
+    out = run([binary, "policy", "--role-account", scenario.PROD, "--trusted-account", scenario.DEV, "--role-name", role_name, "--bucket", bucket, access], env)
     assert out.returncode == 0, out.stderr
     docs = json.loads(out.stdout)
 
