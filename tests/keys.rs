@@ -356,3 +356,49 @@ fn add_asks_on_the_terminal_and_the_secret_is_not_echoed() {
     );
     export_is_the_dev_key(&s.run(&["keys", "export", "dev", "--backend", "file"]));
 }
+
+/// Root with another user's session bus (inherited through `su` / `sudo -E`): the Secret
+/// Service there is not chosen by itself, and refused when named. Needs root (chown).
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "needs root: run by scripts/test-all.sh with -- --ignored"]
+fn another_users_session_bus_is_never_used() {
+    assert!(
+        rustix::process::geteuid().is_root(),
+        "NOT RUNNABLE: this test needs root (it hands a socket to nobody)"
+    );
+    let mut s = Scenario::new();
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("bus");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::os::unix::fs::chown(&socket, Some(65534), Some(65534)).unwrap();
+    s.set(
+        "DBUS_SESSION_BUS_ADDRESS",
+        &format!("unix:path={}", path_str(&socket)),
+    );
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "pass phrase");
+    s.unset("XACCT_CRED_KEYS_FILE");
+    s.run(&["keys", "list"]).ok().stderr_has(&[
+        "no secret-service: the session bus socket",
+        "belongs to uid 65534",
+    ]);
+    run_with_stdin(
+        &s,
+        &[
+            "keys",
+            "add",
+            "dev",
+            "--stdin",
+            "--backend",
+            "secret-service",
+        ],
+        &format!("{DEV_KEY_ID}\n{DEV_SECRET}\n"),
+    )
+    .failed(3)
+    .no_secrets_on_stderr()
+    .stderr_has(&[
+        "secret-service (--backend secret-service) is refused",
+        "not to this user",
+        "sudo -E",
+    ]);
+}
