@@ -200,9 +200,15 @@ fn add_refuses_bad_input_without_echoing_the_secret() {
             format!("{DEV_KEY_ID}\n{DEV_SECRET} x\n"),
             "empty or has spaces",
         ),
+        // The two lines swapped: the secret where the id goes is described, never shown.
+        (
+            format!("{DEV_SECRET}\n{DEV_KEY_ID}\n"),
+            "(40 characters, some of them not letters or digits)",
+        ),
     ] {
         run_with_stdin(&s, &["keys", "add", "dev", "--stdin"], &input)
             .failed(2)
+            .no_secrets_on_stderr()
             .stderr_has(&[said]);
     }
     // No terminal and no --stdin: it says how, and reads nothing from argv.

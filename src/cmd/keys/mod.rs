@@ -105,7 +105,14 @@ pub(crate) fn checked_key(id: &str, secret: String) -> Result<StoredKey> {
     let id = id.trim();
     let id_ok = id.len() >= 16 && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric());
     if !id_ok {
-        return Err(Error::config(format!("\"{id}\" is not an access key id"))
+        // Never the value: with the lines swapped it is the secret.
+        let wrong = if id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            "not 16 to 128 long"
+        } else {
+            "some of them not letters or digits"
+        };
+        let n = id.chars().count();
+        return Err(Error::config(format!("the key id given is not an access key id ({n} characters, {wrong})"))
             .hint("An access key id is 16-128 letters and digits, e.g. AKIAIOSFODNN7EXAMPLE (first line with --stdin, then the secret)."));
     }
     if id.starts_with("ASIA") {
