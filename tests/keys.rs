@@ -218,6 +218,35 @@ fn add_refuses_bad_input_without_echoing_the_secret() {
     assert!(!s.home.path().join("keys").exists());
 }
 
+/// `--write-profile` on a config holding a secret leaves no backup copy of it beside the config.
+#[test]
+fn write_profile_makes_no_backup_of_a_config_holding_a_secret() {
+    let mut s = Scenario::new();
+    s.set(
+        "XACCT_CRED_KEYS_FILE",
+        path_str(&s.home.path().join("k/keys")),
+    );
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "pass phrase");
+    s.config(&format!(
+        "[profile dev]\naws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\n"
+    ));
+    run_with_stdin(
+        &s,
+        &["keys", "add", "dev", "--stdin", "--write-profile"],
+        &format!("{DEV_KEY_ID}\n{DEV_SECRET}\n"),
+    )
+    .ok()
+    .no_secrets_on_stderr()
+    .stderr_has(&["credential_process"]);
+    let aws = s.home.path().join(".aws");
+    let holding = files_holding(&aws, DEV_SECRET.as_bytes());
+    assert_eq!(
+        holding,
+        [path_str(&aws.join("config"))],
+        "a copy of the secret beside the config"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn import_moves_the_key_out_of_the_files_and_leaves_no_copy_on_disk() {

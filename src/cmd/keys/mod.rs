@@ -248,10 +248,24 @@ fn write_export_line(profile: &str, env: &Environment) -> Result<()> {
     if text == original {
         return Ok(());
     }
-    let written = crate::disk::replace::write_with_backup(&config_path, &original, &text)?;
+    // A backup of a text holding a secret would be one more copy `keys import` leaves behind.
+    let written = if holds_secret_line(&original) {
+        crate::disk::replace::replace_without_backup(&config_path, &text)?
+    } else {
+        crate::disk::replace::write_with_backup(&config_path, &original, &text)?
+    };
     eprintln!(
         "xacct-cred: [{header}] in {} now has credential_process = {line}",
         written.target.display()
     );
     Ok(())
+}
+
+/// Whether a config text has a secret key or session token line in any section.
+fn holds_secret_line(text: &str) -> bool {
+    text.lines().any(|l| {
+        let key = l.split('=').next().unwrap_or("").trim();
+        key.eq_ignore_ascii_case("aws_secret_access_key")
+            || key.eq_ignore_ascii_case("aws_session_token")
+    })
 }
