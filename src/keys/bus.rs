@@ -148,3 +148,24 @@ mod unix {
         address.split(':').next().unwrap_or(address)
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_unix_socket_of_this_user_counts_as_ours() {
+        let bus = |a: &str| not_ours(&Environment::from_pairs([("DBUS_SESSION_BUS_ADDRESS", a)]));
+        let why = bus("tcp:host=127.0.0.1,port=1").unwrap();
+        assert!(why.contains("(tcp) is not a Unix socket"), "{why}");
+        assert!(bus("unix:tmpdir=/tmp").is_some());
+        // Nothing there: the Secret Service probe says so itself.
+        assert_eq!(bus("unix:path=/nonexistent/bus"), None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bus");
+        let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let ours = format!("unix:path={}", path.display());
+        assert_eq!(bus(&ours), None, "our own socket, served by us");
+        assert!(bus(&format!("{ours};tcp:host=127.0.0.1,port=1")).is_some());
+    }
+}
