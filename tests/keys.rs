@@ -200,9 +200,15 @@ fn add_refuses_bad_input_without_echoing_the_secret() {
             format!("{DEV_KEY_ID}\n{DEV_SECRET} x\n"),
             "empty or has spaces",
         ),
+        // The two lines swapped: the secret where the id goes is described, never shown.
+        (
+            format!("{DEV_SECRET}\n{DEV_KEY_ID}\n"),
+            "(40 characters, some of them not letters or digits)",
+        ),
     ] {
         run_with_stdin(&s, &["keys", "add", "dev", "--stdin"], &input)
             .failed(2)
+            .no_secrets_on_stderr()
             .stderr_has(&[said]);
     }
     // No terminal and no --stdin: it says how, and reads nothing from argv.
@@ -210,6 +216,35 @@ fn add_refuses_bad_input_without_echoing_the_secret() {
         .failed(2)
         .stderr_has(&["--stdin"]);
     assert!(!s.home.path().join("keys").exists());
+}
+
+/// `--write-profile` on a config holding a secret leaves no backup copy of it beside the config.
+#[test]
+fn write_profile_makes_no_backup_of_a_config_holding_a_secret() {
+    let mut s = Scenario::new();
+    s.set(
+        "XACCT_CRED_KEYS_FILE",
+        path_str(&s.home.path().join("k/keys")),
+    );
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "pass phrase");
+    s.config(&format!(
+        "[profile dev]\naws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\n"
+    ));
+    run_with_stdin(
+        &s,
+        &["keys", "add", "dev", "--stdin", "--write-profile"],
+        &format!("{DEV_KEY_ID}\n{DEV_SECRET}\n"),
+    )
+    .ok()
+    .no_secrets_on_stderr()
+    .stderr_has(&["credential_process"]);
+    let aws = s.home.path().join(".aws");
+    let holding = files_holding(&aws, DEV_SECRET.as_bytes());
+    assert_eq!(
+        holding,
+        [path_str(&aws.join("config"))],
+        "a copy of the secret beside the config"
+    );
 }
 
 #[cfg(unix)]
@@ -355,4 +390,50 @@ fn add_asks_on_the_terminal_and_the_secret_is_not_echoed() {
         "the secret is not: {terminal:?}"
     );
     export_is_the_dev_key(&s.run(&["keys", "export", "dev", "--backend", "file"]));
+}
+
+/// Root with another user's session bus (inherited through `su` / `sudo -E`): the Secret
+/// Service there is not chosen by itself, and refused when named. Needs root (chown).
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "needs root: run by scripts/test-all.sh with -- --ignored"]
+fn another_users_session_bus_is_never_used() {
+    assert!(
+        rustix::process::geteuid().is_root(),
+        "NOT RUNNABLE: this test needs root (it hands a socket to nobody)"
+    );
+    let mut s = Scenario::new();
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("bus");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::os::unix::fs::chown(&socket, Some(65534), Some(65534)).unwrap();
+    s.set(
+        "DBUS_SESSION_BUS_ADDRESS",
+        &format!("unix:path={}", path_str(&socket)),
+    );
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "pass phrase");
+    s.unset("XACCT_CRED_KEYS_FILE");
+    s.run(&["keys", "list"]).ok().stderr_has(&[
+        "no secret-service: the session bus socket",
+        "belongs to uid 65534",
+    ]);
+    run_with_stdin(
+        &s,
+        &[
+            "keys",
+            "add",
+            "dev",
+            "--stdin",
+            "--backend",
+            "secret-service",
+        ],
+        &format!("{DEV_KEY_ID}\n{DEV_SECRET}\n"),
+    )
+    .failed(3)
+    .no_secrets_on_stderr()
+    .stderr_has(&[
+        "secret-service (--backend secret-service) is refused",
+        "not to this user",
+        "sudo -E",
+    ]);
 }

@@ -14,8 +14,11 @@ const MAGIC: &[u8] = b"xacct-cred keys v1\n";
 const LOG_N: u8 = 16;
 const R: u32 = 8;
 const P: u32 = 1;
-/// What a header may ask for at most, so a crafted file cannot make us allocate gigabytes.
+/// What a header may ask for at most, so a crafted file cannot make us allocate gigabytes or
+/// spend minutes: N up to 2^20, scrypt's memory 128·r·N up to 256 MiB (4 times ours), p up to 2.
 const MAX_LOG_N: u8 = 20;
+const MAX_MEMORY: u64 = 256 << 20;
+const MAX_P: u32 = 2;
 const SALT_LEN: usize = 16;
 const NONCE_LEN: usize = 12;
 const HEADER_LEN: usize = MAGIC.len() + 1 + 4 + 4 + SALT_LEN + NONCE_LEN;
@@ -80,7 +83,11 @@ pub fn open(passphrase: &str, sealed: &[u8]) -> Result<(Vec<u8>, Sealer), String
     let p = u32::from_be_bytes(rest[5..9].try_into().expect("4 bytes"));
     let salt: [u8; SALT_LEN] = rest[9..9 + SALT_LEN].try_into().expect("16 bytes");
     let nonce: [u8; NONCE_LEN] = rest[9 + SALT_LEN..].try_into().expect("12 bytes");
-    if !(10..=MAX_LOG_N).contains(&log_n) || !(1..=32).contains(&r) || !(1..=4).contains(&p) {
+    let in_range = (10..=MAX_LOG_N).contains(&log_n)
+        && (1..=32).contains(&r)
+        && (1..=MAX_P).contains(&p)
+        && 128 * u64::from(r) * (1u64 << log_n) <= MAX_MEMORY;
+    if !in_range {
         return Err("its scrypt parameters are out of range".into());
     }
     let key = derive(passphrase, &salt, log_n, r, p)?;
@@ -177,5 +184,31 @@ mod tests {
             "its scrypt parameters are out of range"
         );
         assert!(open("p", b"short").is_err());
+    }
+
+    /// N = 2^20, r = 32, p = 4 is within each bound alone but costs ~4 GiB and minutes.
+    #[test]
+    fn a_header_whose_parameters_together_cost_too_much_is_refused() {
+        let sealed = Sealer::new("p").unwrap().seal(b"x").unwrap();
+        let crafted = |log_n: u8, r: u32, p: u32| {
+            let mut c = sealed.clone();
+            let at = MAGIC.len();
+            c[at] = log_n;
+            c[at + 1..at + 5].copy_from_slice(&r.to_be_bytes());
+            c[at + 5..at + 9].copy_from_slice(&p.to_be_bytes());
+            c
+        };
+        for (log_n, r, p) in [(20, 32, 4), (20, 8, 1), (17, 32, 1), (16, 8, 3)] {
+            assert_eq!(
+                open("p", &crafted(log_n, r, p)).err().unwrap(),
+                "its scrypt parameters are out of range",
+                "log_n {log_n}, r {r}, p {p}"
+            );
+        }
+        // At the bound (256 MiB) it derives, and fails only on the changed header.
+        assert_eq!(
+            open("p", &crafted(18, 8, 1)).err().unwrap(),
+            "the passphrase is wrong, or the file was changed"
+        );
     }
 }

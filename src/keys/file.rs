@@ -78,7 +78,11 @@ impl FileStore {
         if !again && let Some((items, _)) = self.opened.borrow().as_ref() {
             return Ok(items.clone());
         }
-        let sealed = match std::fs::read(&self.path) {
+        let dir = parent(&self.path);
+        if dir.exists() {
+            trusted_dir(dir, &self.path)?;
+        }
+        let sealed = match read_regular(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
             Err(e) => return Err(format!("could not read {}: {e}", self.path.display())),
@@ -94,12 +98,9 @@ impl FileStore {
     /// Reads, changes and rewrites the file under its lock.
     fn change<T>(&self, f: impl FnOnce(&mut BTreeMap<String, String>) -> T) -> Result<T, String> {
         let fail = |e: std::io::Error| format!("could not write {}: {e}", self.path.display());
-        let dir = self
-            .path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = parent(&self.path);
         private_dir(dir).map_err(fail)?;
+        trusted_dir(dir, &self.path)?;
         let lock = lock_file(&lock_path(&self.path)).map_err(fail)?;
         lock.lock().map_err(fail)?;
         // Under the lock, the file as it is now (another process may have changed it).
@@ -144,6 +145,64 @@ impl Items for FileStore {
     }
 }
 
+fn parent(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// The directory of the key file must be the user's alone: owned by the effective user and
+/// writable by nobody else (as root, every component root's too), or another user could swap
+/// the file or its lock.
+fn trusted_dir(dir: &Path, file: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        crate::disk::root_walk::refuse_paths_others_control_as_root(file)
+            .map_err(|e| e.to_string())?;
+        let m =
+            std::fs::metadata(dir).map_err(|e| format!("could not read {}: {e}", dir.display()))?;
+        let euid = rustix::process::geteuid().as_raw();
+        let mode = m.permissions().mode();
+        if m.uid() != euid || mode & 0o022 != 0 {
+            return Err(format!(
+                "the key file's directory {} is {} (mode {:o}): another user could replace the key file; it must be yours and writable only by you (chmod 700, or set {} to a file in such a directory)",
+                dir.display(),
+                if m.uid() != euid {
+                    format!("owned by uid {}", m.uid())
+                } else {
+                    "writable by others".to_string()
+                },
+                mode & 0o7777,
+                env::KEYS_FILE
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (dir, file);
+    Ok(())
+}
+
+/// Opens without following a link or waiting on a FIFO, and only a regular file.
+fn checked_open(options: &mut std::fs::OpenOptions, path: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other(
+            "it is not a regular file (remove it; xacct-cred makes it again)",
+        ));
+    }
+    Ok(file)
+}
+
+fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    checked_open(std::fs::OpenOptions::new().read(true), path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 fn lock_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".lock");
@@ -165,7 +224,7 @@ fn lock_file(path: &Path) -> std::io::Result<std::fs::File> {
     options.write(true).create(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
+    checked_open(&mut options, path)
 }
 
 #[cfg(test)]
@@ -221,5 +280,37 @@ mod tests {
                 .unwrap_err()
                 .contains("passphrase is wrong")
         );
+    }
+
+    /// A link or a FIFO where the file or its lock goes, or a directory others may write to:
+    /// refused at once, nothing created elsewhere, no hang.
+    #[cfg(unix)]
+    #[test]
+    fn links_fifos_and_shared_directories_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        std::os::unix::fs::symlink(&elsewhere, sub.join("keys.lock")).unwrap();
+        let e = store(dir.path()).set("key/a", b"v").unwrap_err();
+        assert!(!elsewhere.exists(), "{e}");
+        std::fs::remove_file(sub.join("keys.lock")).unwrap();
+
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            sub.join("keys"),
+            rustix::fs::Mode::from(0o600),
+        )
+        .unwrap();
+        let e = store(dir.path()).get("key/a").unwrap_err();
+        assert!(e.contains("not a regular file"), "{e}");
+        std::fs::remove_file(sub.join("keys")).unwrap();
+
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = store(dir.path()).set("key/a", b"v").unwrap_err();
+        assert!(e.contains("writable by other"), "{e}");
+        assert!(!sub.join("keys").exists());
     }
 }

@@ -7,6 +7,7 @@
 //! the OS stores cannot list what they hold, so an `index` item lists the profiles.
 
 pub mod backend;
+mod bus;
 mod crypt;
 mod file;
 mod item;
@@ -45,7 +46,23 @@ const INDEX: &str = "index";
 impl KeyStore {
     /// Chooses (see [`backend::choose`]) and opens the store.
     pub fn open(flag: Option<Backend>, env: &Environment) -> Result<KeyStore> {
-        let choice = backend::choose(flag, env, &|b| open_os(b).map(drop))?;
+        let foreign = || bus::not_ours(env);
+        let choice = backend::choose(flag, env, &|b| match b {
+            Backend::SecretService => match foreign() {
+                Some(why) => Err(why),
+                None => open_os(b).map(drop),
+            },
+            b => open_os(b).map(drop),
+        })?;
+        if choice.backend == Backend::SecretService
+            && let Some(why) = foreign()
+        {
+            return Err(Error::source(format!(
+                "the key store secret-service ({}) is refused: {why}",
+                choice.why
+            ))
+            .hint("Run it in the session of the user whose keyring it is (not through su or sudo -E), or unset DBUS_SESSION_BUS_ADDRESS and pick another store with --backend (file or keyutils)."));
+        }
         let unusable = |why: String| {
             Error::source(format!(
                 "the key store {} ({}) cannot be used: {why}",

@@ -105,7 +105,14 @@ pub(crate) fn checked_key(id: &str, secret: String) -> Result<StoredKey> {
     let id = id.trim();
     let id_ok = id.len() >= 16 && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric());
     if !id_ok {
-        return Err(Error::config(format!("\"{id}\" is not an access key id"))
+        // Never the value: with the lines swapped it is the secret.
+        let wrong = if id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            "not 16 to 128 long"
+        } else {
+            "some of them not letters or digits"
+        };
+        let n = id.chars().count();
+        return Err(Error::config(format!("the key id given is not an access key id ({n} characters, {wrong})"))
             .hint("An access key id is 16-128 letters and digits, e.g. AKIAIOSFODNN7EXAMPLE (first line with --stdin, then the secret)."));
     }
     if id.starts_with("ASIA") {
@@ -241,10 +248,24 @@ fn write_export_line(profile: &str, env: &Environment) -> Result<()> {
     if text == original {
         return Ok(());
     }
-    let written = crate::disk::replace::write_with_backup(&config_path, &original, &text)?;
+    // A backup of a text holding a secret would be one more copy `keys import` leaves behind.
+    let written = if holds_secret_line(&original) {
+        crate::disk::replace::replace_without_backup(&config_path, &text)?
+    } else {
+        crate::disk::replace::write_with_backup(&config_path, &original, &text)?
+    };
     eprintln!(
         "xacct-cred: [{header}] in {} now has credential_process = {line}",
         written.target.display()
     );
     Ok(())
+}
+
+/// Whether a config text has a secret key or session token line in any section.
+fn holds_secret_line(text: &str) -> bool {
+    text.lines().any(|l| {
+        let key = l.split('=').next().unwrap_or("").trim();
+        key.eq_ignore_ascii_case("aws_secret_access_key")
+            || key.eq_ignore_ascii_case("aws_session_token")
+    })
 }
