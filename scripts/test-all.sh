@@ -14,6 +14,7 @@ if [ "$(id -u)" = 0 ]; then
   # everyone else.
   cargo test --locked -q --test cache -- --ignored
   cargo test --locked -q --test token_file -- --ignored
+  cargo test --locked -q --test keys -- --ignored
   if unshare -m true 2>/dev/null; then
     cargo test --locked -q --test setup -- --ignored
   else
