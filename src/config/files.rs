@@ -163,7 +163,7 @@ fn parse_strings(config: &str, credentials: &str, selected: &str) -> Result<Prof
     let selected = Some(Cow::Owned(selected.to_string()));
     poll_once(aws_config::profile::load(&fs, &env, &files, selected))
         .ok_or_else(|| Error::config("internal: the profile loader wanted to wait"))?
-        .map_err(|e| Error::config(format!("config: {e}")))
+        .map_err(|e| Error::config(crate::error::causes(&e)))
 }
 
 /// The text with every section header spelled one way (`[ profile  dev ]` → `[profile dev]`).

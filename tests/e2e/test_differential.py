@@ -236,7 +236,7 @@ ROWS = [
     Row("missing-source-profile", "source_profile names a profile that does not exist", R.replace("source_profile = dev", "source_profile = nope"),
         expect=Refuse(v1='The source_profile "nope" referenced in the profile "r" does not exist', x="profile nope (source_profile in profile r) is not defined")),
     Row("source-profile-without-credentials", "source_profile names a profile with no credentials", R + "[profile dev]\nregion = eu-west-1\n", credentials="",
-        expect=Refuse(v1='The source profile "dev" must have credentials', x="could not get credentials from source_profile dev")),
+        expect=Refuse(v1='The source profile "dev" must have credentials', x="source_profile dev has no keys in the config files")),
 
     # --- region --------------------------------------------------------------------------------
     Row("no-region-anywhere", "no region in the profiles or the environment; default endpoint", R_NO_REGION,
