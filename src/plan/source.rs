@@ -1,9 +1,6 @@
 //! Where the credentials that call AssumeRole come from: the source spec, and how a profile
-//! (or the flags) name it.
-//!
-//! Pure, like the rest of the plan: it looks at the parsed profile files and the environment
-//! snapshot only. Resolving the spec into credentials is `source.rs`'s job, later and only on a
-//! cache miss.
+//! (or the flags) name it. Pure: parsed profiles and the environment snapshot only; resolving
+//! the spec into credentials is `aws::source_credential`'s job, on a cache miss.
 
 use super::RoleInputs;
 use super::unknown_profile;
