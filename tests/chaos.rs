@@ -450,12 +450,14 @@ fn run_chaos(invocations: usize, min_renewals: usize) {
         all.last().copied().unwrap_or_default() < Duration::from_secs(15),
         "a caller took over 15 s"
     );
-    // Sessions issued, not those that reached the cache: a writer killed inside the write loses
-    // its session (and the next caller renews again).
+    // Sessions issued in any phase (a faulty phase still answers 40 % of the requests), not
+    // those that reached the cache: a writer killed inside the write loses its session (and the
+    // next caller renews again). Counting only the healthy phases made the floor depend on how
+    // a loaded machine's timing fell across the cycle.
+    let issued: usize = stats.calls.values().map(|c| c.1).sum();
     assert!(
-        healthy.1 >= min_renewals,
-        "too few sessions issued ({}) to mean anything",
-        healthy.1
+        issued >= min_renewals,
+        "too few sessions issued ({issued}) to mean anything"
     );
 }
 

@@ -94,14 +94,20 @@ fn check_head(method: &Method, uri: &Uri, version: Version, headers: &HeaderMap)
             }
         }
     }
-    // Debug never depends on the Authorization value.
-    let mut other = headers.clone();
-    if other.contains_key(header::AUTHORIZATION) {
-        other.insert(header::AUTHORIZATION, HeaderValue::from_static("another"));
-        let shown = format!("{head:?}");
-        assert!(!shown.contains(TOKEN), "Debug shows the token");
+    // Debug never depends on the Authorization values: the same text with each replaced (their
+    // number kept). The token may still show where the client itself put it (Host, path).
+    if headers.contains_key(header::AUTHORIZATION) {
+        let mut other = HeaderMap::new();
+        for (name, value) in headers {
+            let value = if name == header::AUTHORIZATION {
+                HeaderValue::from_static("another")
+            } else {
+                value.clone()
+            };
+            other.append(name, value);
+        }
         assert_eq!(
-            shown,
+            format!("{head:?}"),
             format!(
                 "{:?}",
                 Head {
