@@ -3,7 +3,8 @@
 # it) and against the AWS CLI v2's own cached role credentials, all in this one run; then the
 # cold path against a raw AssumeRole round trip (curl --aws-sigv4) to the same local STS, and 64
 # parallel cold invocations. Ratios, not absolute times, are the targets. Needs hyperfine, GNU
-# time, curl, python3 and Debian's awscli (v2); installs the missing ones.
+# time, curl, python3 and Debian's awscli (v2); installs the missing ones. XACCT_CRED_BENCH_BIN=PATH
+# measures that build instead of this tree's (to compare two releases side by side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -20,7 +21,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 cargo build --release --locked -q
-bin=$root/target/release/xacct-cred
+# XACCT_CRED_BENCH_BIN measures another build (an older release, say) with the same floor.
+bin=${XACCT_CRED_BENCH_BIN:-$root/target/release/xacct-cred}
 mkdir -p target/bench
 rustc -O -C strip=symbols -o target/bench/floor bench/floor.rs
 
