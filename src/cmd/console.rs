@@ -14,8 +14,7 @@ use crate::credentials::SessionCredentials;
 use crate::env::Environment;
 use crate::error::{Error, Kind, Result};
 use crate::plan::Plan;
-use crate::renew::ViaSts;
-use crate::session::{self, Caller, SystemClock};
+use crate::session::{self, Caller};
 use std::io::Write;
 use std::time::Duration;
 
@@ -39,19 +38,7 @@ pub fn run(args: &ConsoleArgs, env: &Environment, inherited: &dyn InheritedEnv) 
             ),
         };
         check_federation_endpoint(&endpoint, from)?;
-        let renewer = ViaSts {
-            env,
-            inherited,
-            store: &args.cache.store,
-        };
-        let creds = session::obtain(
-            &plan,
-            &args.cache,
-            Caller::Once,
-            env,
-            &SystemClock,
-            &renewer,
-        )?;
+        let creds = session::obtain_from_sts(&plan, &args.cache, Caller::Once, env, inherited)?;
         let destination = args
             .destination
             .clone()

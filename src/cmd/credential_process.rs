@@ -8,24 +8,18 @@ use crate::env::Environment;
 use crate::error::Result;
 use crate::output::Format;
 use crate::plan::Plan;
-use crate::renew::ViaSts;
-use crate::session::{self, Caller, SystemClock};
+use crate::session::{self, Caller};
 use crate::{InheritedEnv, output};
 
 pub fn run(cli: &Cli, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
     let config = cli.role.load_config(env)?;
     let plan = Plan::build(&config, &cli.role, env)?;
-    let renewer = ViaSts {
-        env,
-        inherited,
-        store: &cli.cache.store,
-    };
     let format = cli.output.format();
     // A shell that evals `--export` keeps what it gets; a credential_process caller comes back.
     let caller = match format {
         Format::Json => Caller::ComesBack,
         _ => Caller::Once,
     };
-    let creds = session::obtain(&plan, &cli.cache, caller, env, &SystemClock, &renewer)?;
+    let creds = session::obtain_from_sts(&plan, &cli.cache, caller, env, inherited)?;
     output::print(&creds, format)
 }

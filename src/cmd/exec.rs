@@ -11,25 +11,12 @@ use crate::credentials::format_expiration;
 use crate::env::Environment;
 use crate::error::Result;
 use crate::plan::Plan;
-use crate::renew::ViaSts;
-use crate::session::{self, Caller, SystemClock};
+use crate::session::{self, Caller};
 
 pub fn run(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) -> Result<()> {
     child::refuse_nested(env, args.allow_nested)?;
     let plan = Plan::build(&args.role.load_config(env)?, &args.role, env)?;
-    let renewer = ViaSts {
-        env,
-        inherited,
-        store: &args.cache.store,
-    };
-    let creds = session::obtain(
-        &plan,
-        &args.cache,
-        Caller::Once,
-        env,
-        &SystemClock,
-        &renewer,
-    )?;
+    let creds = session::obtain_from_sts(&plan, &args.cache, Caller::Once, env, inherited)?;
     let expiration = format_expiration(creds.expiration);
     let marker = plan
         .profile

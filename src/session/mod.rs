@@ -5,6 +5,7 @@
 //! runtime, SDK client, socket or lock on a hit. [`decide`] is the rule, pure; the clock and
 //! the renewer are parameters. Never prints to stdout.
 
+use crate::InheritedEnv;
 use crate::cache::{self, Attempt, CacheDir, CacheEntry, CacheMode, CacheSettings, Failure, State};
 use crate::credentials::SessionCredentials;
 use crate::diag::debug;
@@ -12,7 +13,7 @@ use crate::env::Environment;
 use crate::error::Result;
 use crate::loop_guard;
 use crate::plan::Plan;
-use crate::renew::Renew;
+use crate::renew::{Renew, ViaSts};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -113,6 +114,22 @@ pub fn decide(
         },
         State::Expired => Decision::Renew,
     }
+}
+
+/// [`obtain`] with the real clock and STS: how the commands ask for a session.
+pub fn obtain_from_sts(
+    plan: &Plan,
+    settings: &CacheSettings,
+    caller: Caller,
+    env: &Environment,
+    inherited: &dyn InheritedEnv,
+) -> Result<SessionCredentials> {
+    let renewer = ViaSts {
+        env,
+        inherited,
+        store: &settings.store,
+    };
+    obtain(plan, settings, caller, env, &SystemClock, &renewer)
 }
 
 /// The role's session credentials for `caller`, from the cache when it can.
