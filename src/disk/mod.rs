@@ -7,3 +7,16 @@
 pub mod private_file;
 pub mod replace;
 pub mod root_walk;
+
+/// Whether two metadata describe the same file (device and inode): the file opened is the one
+/// checked. Without inodes (Windows) it cannot tell, and says yes.
+#[cfg(unix)]
+pub fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+pub fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    true
+}

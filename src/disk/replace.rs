@@ -129,7 +129,7 @@ fn overwrite(
     );
     let file = options.open(path)?;
     let opened = file.metadata()?;
-    if !opened.is_file() || !same_file(&opened, seen) {
+    if !opened.is_file() || !super::same_file(&opened, seen) {
         return Err(std::io::Error::other(
             "it is not the regular file first seen (replaced while setup ran?)",
         ));
@@ -164,17 +164,6 @@ fn reserve(file: &std::fs::File, len: u64) -> std::io::Result<()> {
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn reserve(_: &std::fs::File, _: u64) -> std::io::Result<()> {
     Ok(())
-}
-
-#[cfg(unix)]
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    (a.dev(), a.ino()) == (b.dev(), b.ino())
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
-    true
 }
 
 /// Gives a new file the group of the file it stands for (a root:adm 0640 config stays adm's),

@@ -91,7 +91,7 @@ impl TokenFile {
 impl Drop for TokenFile {
     fn drop(&mut self) {
         let ours = match (std::fs::symlink_metadata(&self.path), self.file.metadata()) {
-            (Ok(there), Ok(mine)) => same_file(&there, &mine),
+            (Ok(there), Ok(mine)) => crate::disk::same_file(&there, &mine),
             _ => false,
         };
         if ours {
@@ -202,17 +202,6 @@ fn is_link(e: &std::io::Error) -> bool {
 #[cfg(not(unix))]
 fn is_link(_: &std::io::Error) -> bool {
     false
-}
-
-#[cfg(unix)]
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    (a.dev(), a.ino()) == (b.dev(), b.ino())
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
-    true
 }
 
 #[cfg(all(test, unix))]
