@@ -24,7 +24,7 @@ const REMOVE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Which file held an entry when it was looked at (`None`: there was none). An entry is only
 /// ever replaced by a new file, so a different answer later means it was removed or replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EntryFile(Option<(u64, u64)>);
+pub struct EntryFile(Option<(u64, u64, i64)>);
 
 /// The cache directory, checked and ready.
 #[derive(Debug, Clone)]

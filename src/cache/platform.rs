@@ -86,9 +86,11 @@ mod imp {
             .open(path)
     }
 
-    /// The file itself: device and inode.
-    pub fn identity(meta: &Metadata) -> (u64, u64) {
-        (meta.dev(), meta.ino())
+    /// The file itself: device, inode and change time (an inode freed by `cache clear` and
+    /// reused by the next file written is not taken for the one that was removed).
+    pub fn identity(meta: &Metadata) -> (u64, u64, i64) {
+        let changed = meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec();
+        (meta.dev(), meta.ino(), changed)
     }
 
     pub fn private_dir_builder() -> std::fs::DirBuilder {
@@ -124,13 +126,13 @@ mod imp {
             .open(path)
     }
     /// The file as near as can be told: its length and modification time.
-    pub fn identity(meta: &Metadata) -> (u64, u64) {
+    pub fn identity(meta: &Metadata) -> (u64, u64, i64) {
         let nanos = meta
             .modified()
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos() as u64);
-        (meta.len(), nanos)
+        (meta.len(), nanos, 0)
     }
 
     pub fn private_dir_builder() -> std::fs::DirBuilder {
