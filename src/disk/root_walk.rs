@@ -1,21 +1,23 @@
-//! The path check root makes before setup writes anything: every component, and every link
-//! met on the way, must be root's, so no other user can redirect what root writes. It reads
-//! metadata only; it never creates, writes or follows a path in any other way.
+//! The path check root makes before writing a file (setup, keys, the file store, the token
+//! file): every component, and every link met on the way, must be root's, so no other user can
+//! redirect what root writes. It reads metadata only; it never creates, writes or follows a
+//! path in any other way.
 
 use crate::error::Result;
 use std::path::Path;
 
-/// As root, setup touches `path` only if no other user can move anything on the way to it:
+/// As root, xacct-cred touches `path` only if no other user can move anything on the way to it:
 /// every component, and every symlink met (followed here, component by component), is root's;
 /// a directory others may write to must be sticky (as /tmp) and must not be the one that holds,
 /// or will hold, the file — there another user could plant the file or a link first. Otherwise
 /// a user could swap in a link between setup's checks and its writes, or point one at a file of
 /// their choosing, and have root write into it. Checked before anything is read or created.
+/// The refusal names no command: setup, keys and the file store all come here.
 pub fn refuse_paths_others_control_as_root(path: &Path) -> Result<()> {
     refuse_others_paths_as_root(
         path,
-        "setup does not edit",
-        "Another user could redirect what root writes. Run setup as the user whose config it is (e.g. sudo -u USER xacct-cred setup …, or setpriv --reuid UID --regid GID --init-groups in a container). Nothing was changed.",
+        "xacct-cred does not write",
+        "Another user could redirect what root writes. Run the command as the user whose file it is (e.g. sudo -u USER xacct-cred …, or setpriv --reuid UID --regid GID --init-groups in a container). Nothing was changed.",
     )
 }
 
