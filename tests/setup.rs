@@ -501,3 +501,47 @@ cp {disk}/config {after}
         assert!(out.stderr.contains("No space left"), "{}", out.stderr);
     }
 }
+
+/// `--source-in-store` adds the source profile's `keys export` line only when the files hold no
+/// keys for it (theirs would win over the line) and only for a source profile; refused, the
+/// config is not touched.
+#[test]
+fn source_in_store_is_refused_while_the_files_hold_the_source_keys() {
+    let s = scenario();
+    let config = s.home.path().join(".aws/config");
+    let mut args = ARGS.to_vec();
+    args.push("--source-in-store");
+    s.run(&args)
+        .failed(2)
+        .stderr_has(&["still hold keys for profile dev", "keys import dev"])
+        .no_secrets_on_stderr();
+    assert!(!config.exists(), "a refused setup wrote the config");
+
+    let s = Scenario::new();
+    let config = s.home.path().join(".aws/config");
+    s.run(&args).ok();
+    let text = fs::read_to_string(&config).unwrap();
+    let export = text
+        .lines()
+        .skip_while(|l| l.trim() != "[profile dev]")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no [profile dev] in:\n{text}"));
+    assert!(export.ends_with(" keys export dev"), "{text}");
+    s.run(&args).ok().stderr_has(&["nothing changed"]);
+    assert_eq!(fs::read_to_string(&config).unwrap(), text);
+
+    let s = Scenario::new();
+    s.run(&[
+        "setup",
+        "--name",
+        "p",
+        "--role-arn",
+        ROLE_ARN,
+        "--credential-source",
+        "Environment",
+        "--source-in-store",
+        "--no-doctor",
+    ])
+    .failed(2)
+    .stderr_has(&["needs --source-profile"]);
+}

@@ -101,6 +101,8 @@ pub struct SetupArgs {
     pub role: RoleInputs,
     pub force: bool,
     pub no_doctor: bool,
+    /// Also serve the source profile's stored keys to the AWS CLI and SDKs (`keys export`).
+    pub source_in_store: bool,
     pub store: StoreSettings,
 }
 
@@ -118,6 +120,14 @@ pub(crate) struct SetupFlags {
     /// Do not run the doctor on the new profile afterwards.
     #[arg(long, help_heading = "Profiles")]
     no_doctor: bool,
+    /// The source profile's keys are in the key store: also let the AWS CLI use it directly.
+    ///
+    /// The source profile's keys are in the key store (`keys add` or `keys import`): also write
+    /// `credential_process = xacct-cred keys export SOURCE` into the source profile, so that the
+    /// AWS CLI and SDKs can use that profile directly too. Refused when the files still hold
+    /// keys for it.
+    #[arg(long, help_heading = "Profiles")]
+    source_in_store: bool,
     /// The role's settings, written into the role profile.
     #[command(flatten)]
     role: RoleKeyFlags,
@@ -134,6 +144,7 @@ impl From<SetupFlags> for SetupArgs {
             role: f.role.into(),
             force: f.force,
             no_doctor: f.no_doctor,
+            source_in_store: f.source_in_store,
             store: f.store,
         }
     }

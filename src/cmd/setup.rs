@@ -6,8 +6,9 @@ pub(crate) mod edit;
 
 use crate::cli::SetupArgs;
 use crate::config::file_paths;
-use crate::config::ini::header;
-use crate::config::self_command::{quoted, self_path};
+use crate::config::ini::{ConfigText, header};
+use crate::config::lines::set_key;
+use crate::config::self_command::{keys_export_command, quoted, self_path};
 use crate::disk::replace::write_with_backup;
 use crate::disk::root_walk::refuse_paths_others_control_as_root;
 use crate::env::Environment;
@@ -56,7 +57,7 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
         args,
         &name,
         role_arn,
-        source,
+        source.clone(),
         &role_profile,
         &quoted(&binary),
     );
@@ -73,9 +74,24 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
             )));
         }
     };
-    let edit::Edited { text, changed } = edit::apply(&original, &wanted, args.force, &config_path)?;
-    // Validate the result exactly as the default command will read it, before writing anything.
+    let edit::Edited { text, mut changed } =
+        edit::apply(&original, &wanted, args.force, &config_path)?;
     let credentials = std::fs::read_to_string(&credentials_path).unwrap_or_default();
+    let text = match args.source_in_store {
+        true => {
+            let line = keys_export_command(&quoted(&binary), &source.1);
+            let with = store_source(&text, &credentials, (source.0, &source.1), &line)?;
+            if with != text {
+                changed.push(format!(
+                    "set credential_process = {line} in [{}]",
+                    header(&source.1)
+                ));
+            }
+            with
+        }
+        false => text,
+    };
+    // Validate the result exactly as the default command will read it, before writing anything.
     edit::validate(&text, &credentials, &wanted, env)?;
 
     if changed.is_empty() {
@@ -123,6 +139,35 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
         },
         env,
     )
+}
+
+/// `text` with the source profile serving its stored keys (`--source-in-store`): refused for a
+/// `credential_source`, and while the files still hold keys for it (they would win).
+fn store_source(text: &str, credentials: &str, source: (&str, &str), line: &str) -> Result<String> {
+    let (kind, profile) = source;
+    if kind != "source_profile" {
+        return Err(Error::config("--source-in-store needs --source-profile")
+            .hint("Stored keys belong to a profile: xacct-cred keys add PROFILE, then setup … --source-profile PROFILE --source-in-store."));
+    }
+    let has_keys = |keys: Option<Vec<(String, String)>>| {
+        keys.unwrap_or_default()
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("aws_access_key_id"))
+    };
+    let in_credentials = has_keys(ConfigText::new(credentials).keys(profile));
+    if in_credentials || has_keys(ConfigText::new(text).keys(profile)) {
+        return Err(Error::config(format!(
+            "--source-in-store: the files still hold keys for profile {profile}; nothing was written"
+        ))
+        .hint(format!("Move them into the key store first: xacct-cred keys import {profile}")));
+    }
+    let edited = set_key(text, &header(profile), profile, "credential_process", line);
+    // Already there: keep the text byte for byte (a second run changes nothing).
+    let current = ConfigText::new(text).keys(profile).unwrap_or_default();
+    let present = current
+        .iter()
+        .any(|(k, v)| k == "credential_process" && v == line);
+    Ok(if present { text.to_string() } else { edited })
 }
 
 fn required(value: Option<String>, flag: &str, question: &str) -> Result<String> {

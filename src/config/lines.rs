@@ -1,5 +1,5 @@
-//! Line edits of the shared files for `keys`: take a profile's key lines out (import), put a
-//! `credential_process` line in (`add --write-profile`). Every other line is kept byte for
+//! Line edits of the shared files: take a profile's key lines out (`keys import`), put a
+//! `credential_process` line in (`keys add --write-profile`, `setup --source-in-store`). Every other line is kept byte for
 //! byte, comments and line ends included. Pure: text in, text out.
 
 /// The profile a section header names (`[name]`, `[profile name]`), as `config::ini` reads it.

@@ -121,6 +121,12 @@ pub fn quoted(path: &Path) -> String {
     }
 }
 
+/// The `credential_process` line that serves `profile`'s stored keys to the AWS CLI and SDKs
+/// (`keys add --write-profile`, `setup --source-in-store`); `binary` already quoted.
+pub fn keys_export_command(binary: &str, profile: &str) -> String {
+    format!("{binary} keys export {profile}")
+}
+
 #[cfg(test)]
 mod quoting_tests {
     use super::quoted;

@@ -77,6 +77,7 @@ pub fn check_setup(original: &str, input: &SetupInput) {
         role: input.role.clone(),
         force: input.force,
         no_doctor: true,
+        source_in_store: false,
         store: Default::default(),
     };
     let [role, process] = edit::wanted(

@@ -125,6 +125,27 @@ def test_the_source_profile_itself_works_through_keys_export(binary, stored_env,
     assert files_holding(home, secret.encode()) == []
 
 
+
+def test_setup_source_in_store_gives_the_cli_both_profiles(binary, stored_env, home, world):
+    """`setup --source-in-store` writes the role profile, the credential_process profile and
+    the source profile's `keys export` line in one edit: the AWS CLI v2 then uses both."""
+    done = run([binary, "setup", "--name", "prod-from-store", "--role-arn", scenario.ROLE_ARN,
+                "--source-profile", "asi-dev", "--source-in-store", "--region", "us-east-1",
+                "--no-doctor"], stored_env)
+    assert done.returncode == 0, done.stderr
+    with open(os.path.join(home, ".aws", "config")) as f:
+        assert f"credential_process = {binary} keys export asi-dev" in f.read()
+    for profile, arn in [("asi-dev", f"arn:aws:iam::{scenario.DEV}:user/asi-dev"),
+                         ("prod-from-store", expected_arn(""))]:  # any session name
+        who = CLIENTS["aws-cli-v2"].whoami(stored_env, profile)
+        assert who.returncode == 0, (profile, who.stderr)
+        assert who.stdout.strip().startswith(arn), (profile, who.stdout)
+    again = run([binary, "setup", "--name", "prod-from-store", "--role-arn", scenario.ROLE_ARN,
+                 "--source-profile", "asi-dev", "--source-in-store", "--region", "us-east-1",
+                 "--no-doctor"], stored_env)
+    assert again.returncode == 0 and "nothing changed" in again.stderr, again.stderr
+    assert files_holding(home, world.secrets["user_secret"].encode()) == []
+
 @pytest.fixture
 def rotator(binary, env, home, world):
     """A user of its own (so the scenario's asi-dev keeps its key), allowed to manage its own

@@ -3,9 +3,9 @@
 //! setup's file safety (mode kept, links kept, atomic) but no backup, so that no copy of the
 //! secret stays on disk in a file of ours.
 
-use super::lines::take_keys;
 use super::{checked_key, store_and_check};
 use crate::config::file_paths;
+use crate::config::lines::take_keys;
 use crate::env::Environment;
 use crate::error::{Error, Result, key_id_tail};
 use crate::keys::{Backend, KeyStore};

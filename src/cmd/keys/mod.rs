@@ -5,12 +5,11 @@
 //! printed only by `export`, on stdout. Messages name keys by their id's last four characters.
 
 mod import;
-mod lines;
 mod rotate;
 
 use crate::cli::{KeysAction, KeysArgs, KeysBackend};
 use crate::config::file_paths;
-use crate::config::self_command::{quoted, self_path};
+use crate::config::self_command::{keys_export_command, quoted, self_path};
 use crate::credentials::Secret;
 use crate::env::Environment;
 use crate::error::{Error, Result, key_id_tail};
@@ -222,11 +221,6 @@ fn export(profile: &str, flag: Option<Backend>, env: &Environment) -> Result<()>
     Ok(())
 }
 
-/// The line `keys add --write-profile` and `setup` write into a source profile.
-pub(crate) fn export_command(binary: &str, profile: &str) -> String {
-    format!("{binary} keys export {profile}")
-}
-
 fn write_export_line(profile: &str, env: &Environment) -> Result<()> {
     let (config_path, _) = file_paths(env);
     crate::disk::root_walk::refuse_paths_others_control_as_root(&config_path)?;
@@ -242,9 +236,10 @@ fn write_export_line(profile: &str, env: &Environment) -> Result<()> {
     };
     let (binary, _) = self_path(env)?;
     let binary = quoted(&binary);
-    let line = export_command(&binary, profile);
+    let line = keys_export_command(&binary, profile);
     let header = crate::config::ini::header(profile);
-    let text = lines::set_key(&original, &header, profile, "credential_process", &line);
+    let text =
+        crate::config::lines::set_key(&original, &header, profile, "credential_process", &line);
     if text == original {
         return Ok(());
     }

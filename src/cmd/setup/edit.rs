@@ -217,6 +217,7 @@ mod tests {
             },
             force: false,
             no_doctor: true,
+            source_in_store: false,
             store: Default::default(),
         };
         wanted(
