@@ -149,6 +149,37 @@ fn keyutils_holds_the_key_until_removed() {
     assert!(!listed.ok().stdout.contains(&profile));
 }
 
+/// `keys import` leaves the store's item as the key's only copy, so a store that forgets at
+/// reboot (keyutils) is taken only when named, never because it answered first.
+#[cfg(target_os = "linux")]
+#[test]
+fn import_refuses_keyutils_unless_it_is_named() {
+    let mut s = Scenario::new();
+    s.set("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    let profile = format!("dev-{}", std::process::id());
+    let text = format!(
+        "[{profile}]\naws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\n"
+    );
+    s.credentials(&text);
+    s.run(&["keys", "import", &profile])
+        .failed(2)
+        .no_secrets_on_stderr()
+        .stderr_has(&["keyutils", "gone at reboot", "--backend file"]);
+    assert_eq!(
+        std::fs::read_to_string(s.home.path().join(".aws/credentials")).unwrap(),
+        text,
+        "a refused import changed the file"
+    );
+    s.run(&["keys", "export", &profile, "--backend", "keyutils"])
+        .failed(3);
+    // Named, it is the user's choice.
+    s.run(&["keys", "import", &profile, "--backend", "keyutils"])
+        .ok()
+        .stderr_has(&["gone at reboot"]);
+    s.run(&["keys", "remove", &profile, "--backend", "keyutils"])
+        .ok();
+}
+
 #[test]
 fn the_file_backend_is_sealed_private_and_needs_its_passphrase() {
     let mut s = Scenario::new();

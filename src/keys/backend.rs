@@ -59,6 +59,11 @@ impl Backend {
         }
     }
 
+    /// Whether it loses its items without being asked (keyutils: at reboot).
+    pub fn forgets(self) -> bool {
+        self == Backend::Keyutils
+    }
+
     /// How long an item lives there, for `keys add` and `doctor`.
     pub fn persistence(self) -> &'static str {
         match self {
@@ -76,6 +81,8 @@ impl Backend {
 pub struct Choice {
     pub backend: Backend,
     pub why: String,
+    /// Named by the user (flag or variable), not the first that answered.
+    pub named: bool,
 }
 
 /// `flag` (from `--backend`), else `XACCT_CRED_KEYS_BACKEND`, else `XACCT_CRED_KEYS_FILE` (the
@@ -107,12 +114,17 @@ pub fn choose(
                 names(Backend::on_this_platform())
             )));
         }
-        return Ok(Choice { backend, why });
+        return Ok(Choice {
+            backend,
+            why,
+            named: true,
+        });
     }
     if env.get(env::KEYS_FILE).is_some() {
         return Ok(Choice {
             backend: Backend::File,
             why: format!("{} is set", env::KEYS_FILE),
+            named: true,
         });
     }
     let mut passed = Vec::new();
@@ -126,7 +138,11 @@ pub fn choose(
                 if !passed.is_empty() {
                     why.push_str(&format!(" ({})", passed.join("; ")));
                 }
-                return Ok(Choice { backend, why });
+                return Ok(Choice {
+                    backend,
+                    why,
+                    named: false,
+                });
             }
             Err(e) => passed.push(format!("no {}: {e}", backend.name())),
         }
@@ -134,6 +150,7 @@ pub fn choose(
     Ok(Choice {
         backend: Backend::File,
         why: format!("no OS store answers ({})", passed.join("; ")),
+        named: false,
     })
 }
 

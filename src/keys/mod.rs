@@ -44,6 +44,22 @@ pub struct KeyStore {
 const INDEX: &str = "index";
 
 impl KeyStore {
+    /// Refuses a store that forgets (keyutils) when it was only the first to answer, for a
+    /// command after which its item is the key's only copy (`keys import`): losing it at
+    /// reboot must be a choice, not a default.
+    pub fn refuse_forgetful_default(&self, doing: &str) -> Result<()> {
+        if !self.choice.backend.forgets() || self.choice.named {
+            return Ok(());
+        }
+        Err(Error::config(format!(
+            "{doing}: the store that answered is {} ({}), {}; the key would have no other copy",
+            self.choice.backend.name(),
+            self.choice.why,
+            self.choice.backend.persistence()
+        ))
+        .hint("Name the store: --backend file (encrypted on disk; XACCT_CRED_FILE_PASSPHRASE or the terminal gives the passphrase), or --backend keyutils if losing the key at reboot is fine. Nothing was changed."))
+    }
+
     /// Chooses (see [`backend::choose`]) and opens the store.
     pub fn open(flag: Option<Backend>, env: &Environment) -> Result<KeyStore> {
         let foreign = || bus::not_ours(env);

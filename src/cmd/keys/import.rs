@@ -88,6 +88,7 @@ pub fn run(profile: &str, flag: Option<Backend>, env: &Environment) -> Result<()
     };
     let key = checked_key(&id, secret)?;
     let store = KeyStore::open(flag, env)?;
+    store.refuse_forgetful_default("keys import")?;
     store_and_check(&store, profile, &key)?;
     let tail = key_id_tail(&key.access_key_id);
     for h in &holders {
