@@ -42,6 +42,9 @@ pub const SCRUBBED: &[&str] = &[
     // Loop detection is for the processes a renewal starts, never for the command: it may run
     // xacct-cred for this same role (an AWS CLI profile), and that is not a loop.
     env::CHAIN,
+    // Secrets meant for xacct-cred alone: the key file's passphrase and a one-time MFA code.
+    env::FILE_PASSPHRASE,
+    env::TOKEN_CODE,
 ];
 
 /// Refuses to run inside another `exec` unless `--allow-nested`: a nested exec would silently
