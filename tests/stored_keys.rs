@@ -218,6 +218,33 @@ fn one_mfa_code_for_many_renewals_then_one_prompt_and_cache_clear_drops_it() {
     assert_eq!(sts.count("GetSessionToken"), 2);
 }
 
+/// `cache clear --profile P` that cannot open the store (no passphrase, no terminal) says the
+/// MFA session stays and fails, after clearing the role session; without a profile, a warning.
+#[test]
+fn cache_clear_says_so_when_the_mfa_session_could_not_be_dropped() {
+    let sts = mfa_sts(Arc::new(AtomicI64::new(12 * 3600)));
+    let mut s = stored(&sts, &format!("mfa_serial = {SERIAL}\n"));
+    s.run(&["--profile", "prod", "--token-code", "123456"]).ok();
+    s.unset("XACCT_CRED_FILE_PASSPHRASE");
+    s.run(&["cache", "clear", "--profile", "prod"])
+        .failed(3)
+        .stderr_has(&[
+            "the MFA session was not dropped",
+            "XACCT_CRED_FILE_PASSPHRASE",
+        ]);
+    assert!(
+        s.entry_files().is_empty(),
+        "the role session was not cleared"
+    );
+    s.run(&["cache", "clear"])
+        .ok()
+        .stderr_has(&["warning", "MFA sessions"]);
+    // It is still there: with the passphrase back, a renewal needs no code.
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "correct horse battery");
+    s.run(&["--profile", "prod"]).ok();
+    assert_eq!(sts.count("GetSessionToken"), 1);
+}
+
 #[test]
 fn an_mfa_profile_renews_in_the_background_while_its_mfa_session_lasts() {
     let sts = mfa_sts(Arc::new(AtomicI64::new(12 * 3600)));

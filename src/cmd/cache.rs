@@ -11,9 +11,15 @@ use std::io::Write;
 use time::OffsetDateTime;
 
 pub fn run(action: &CacheAction, store: &StoreSettings, env: &Environment) -> Result<()> {
-    if let CacheAction::Clear { profile } = action {
-        drop_mfa_sessions(profile.as_deref(), env);
-    }
+    // The role sessions are cleared even when an MFA session could not be: then it fails after.
+    let mfa = match action {
+        CacheAction::Clear { profile } => drop_mfa_sessions(profile.as_deref(), env),
+        CacheAction::List => Ok(()),
+    };
+    clear_or_list(action, store, env).and(mfa)
+}
+
+fn clear_or_list(action: &CacheAction, store: &StoreSettings, env: &Environment) -> Result<()> {
     let path = store.locate()?;
     let Some(dir) = CacheDir::open_existing(path.clone())? else {
         eprintln!(
@@ -103,9 +109,9 @@ fn clear(dir: &CacheDir, profile: Option<&str>, env: &Environment) -> Result<()>
 }
 
 /// Drops the MFA sessions the key store keeps (all, or the one `profile`'s role is assumed
-/// from), so that the next renewal asks for a code. A store that cannot be opened is only
-/// reported when the profile's source is in it.
-fn drop_mfa_sessions(profile: Option<&str>, env: &Environment) {
+/// from), so that the next renewal asks for a code. Named, a profile whose MFA session could not
+/// be dropped (a store that cannot be opened or unlocked) is an error; otherwise a warning.
+fn drop_mfa_sessions(profile: Option<&str>, env: &Environment) -> Result<()> {
     let source = match profile {
         None => None,
         Some(p) => {
@@ -121,32 +127,51 @@ fn drop_mfa_sessions(profile: Option<&str>, env: &Environment) {
                     source: SourceSpec::Stored { name, .. },
                     ..
                 }) => Some(name),
-                _ => return,
+                _ => return Ok(()),
             }
         }
     };
+    let kept = |e: crate::error::Error| {
+        crate::error::Error::new(
+            e.kind(),
+            format!("the MFA session was not dropped: {}", e.what()),
+        )
+        .hint("It still serves renewals until it ends. Give the store's passphrase (XACCT_CRED_FILE_PASSPHRASE, or run this on a terminal) or unlock the store, then run cache clear again.")
+    };
     let store = match KeyStore::open(None, env) {
         Ok(store) => store,
-        Err(e) if source.is_some() => {
-            return eprintln!(
-                "xacct-cred: warning: the MFA session was not dropped: {}",
-                e.what()
-            );
+        Err(e) if source.is_some() => return Err(kept(e)),
+        Err(e) => {
+            crate::diag::debug(|| format!("no key store to clear: {}", e.what()));
+            return Ok(());
         }
-        Err(e) => return crate::diag::debug(|| format!("no key store to clear: {}", e.what())),
     };
     let names = match source {
         Some(name) => vec![name],
-        None => store.profiles().unwrap_or_default(),
+        None => match store.profiles() {
+            Ok(names) => names,
+            Err(e) => {
+                eprintln!(
+                    "xacct-cred: warning: could not look for MFA sessions in the key store: {}",
+                    e.what()
+                );
+                return Ok(());
+            }
+        },
     };
-    let dropped = names
-        .iter()
-        .filter(|n| store.remove_mfa_session(n).unwrap_or(false))
-        .count();
+    let mut dropped = 0;
+    for name in &names {
+        match store.remove_mfa_session(name) {
+            Ok(removed) => dropped += usize::from(removed),
+            Err(e) if profile.is_some() => return Err(kept(e)),
+            Err(e) => eprintln!("xacct-cred: warning: {}", kept(e).what()),
+        }
+    }
     if dropped > 0 {
         eprintln!(
             "xacct-cred: dropped {dropped} MFA session(s) from the key store {}.",
             store.backend().name()
         );
     }
+    Ok(())
 }
