@@ -262,3 +262,48 @@ fn as_root_a_link_to_dev_zero_another_user_made_is_refused_without_reading_it() 
         std::os::unix::fs::symlink("/dev/zero", p).unwrap();
     });
 }
+
+/// The clients of a `serve --token-file` read each new token from the file but keep the
+/// address they were given: a restart listens on that address again, and when someone else
+/// holds it, publishes no token at all (else that holder would receive the live token).
+#[test]
+fn a_restart_keeps_the_address_and_publishes_nothing_when_it_is_taken() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let path = s.home.path().join("token");
+    let url_of = |vars: &serde_json::Value| {
+        vars["prod"]["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (first, vars) = start_serve(&s, &path).expect("the first serve starts");
+    let url = url_of(&vars);
+    stop(first);
+    // A restart: the same address, so the first run's clients get in with the new token.
+    let (second, vars) = start_serve(&s, &path).expect("a restart starts");
+    assert_eq!(url_of(&vars), url, "a restart moved the endpoint");
+    let token = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(endpoint_get(&url, Some(&token)).0, 200);
+    stop(second);
+    // Someone takes the freed port: the next serve refuses and publishes nothing there.
+    let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
+    let squatter = std::net::TcpListener::bind(format!("127.0.0.1:{port}")).unwrap();
+    let (code, stderr) = match start_serve(&s, &path) {
+        Ok((child, _)) => {
+            stop(child);
+            panic!("serve published a token while another process held its clients' port");
+        }
+        Err(refused) => refused,
+    };
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{port}")) && stderr.contains("new --token-file"),
+        "{stderr}"
+    );
+    assert!(
+        !path.exists(),
+        "a token file was left for the squatter's clients"
+    );
+    drop(squatter);
+}

@@ -26,9 +26,11 @@ use crate::{loop_guard, output};
 use std::io::Write;
 use std::path::Path;
 use token_file::TokenFile;
+use token_port::TokenPort;
 
 mod outliving;
 mod token_file;
+mod token_port;
 
 const FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
 const TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
@@ -58,10 +60,31 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         .map(|(_, p)| p.region_configured.then(|| p.region.clone()))
         .collect();
     let profiles = start_profiles(plans, &settings, env, inherited)?;
-    let endpoint = Endpoint::bind(ip, args.port, Token::generate()?, profiles)?;
-    let token_file = match &args.token_file {
-        Some(path) => Some(TokenFile::write(path, endpoint.token())?),
-        None => None,
+    // The path is claimed first (a second serve on it is refused before it binds); its clients
+    // keep the address they were given, so a later serve listens there again.
+    let (claim, token_port) = match &args.token_file {
+        Some(path) => (
+            Some(TokenFile::claim(path)?),
+            Some(TokenPort::recall(&args.store, path)?),
+        ),
+        None => (None, None),
+    };
+    let port = match &token_port {
+        Some(t) => t.port(ip, args.port)?,
+        None => args.port,
+    };
+    let endpoint =
+        Endpoint::bind(ip, port, Token::generate()?, profiles).map_err(|e| match &token_port {
+            Some(t) => t.held(e),
+            None => e,
+        })?;
+    let token_file = match (claim, &token_port) {
+        (Some(claim), Some(t)) => {
+            let file = claim.publish(endpoint.token())?;
+            t.remember(endpoint.address())?;
+            Some(file)
+        }
+        _ => None,
     };
     let text = render(&endpoint, &regions, args.format, args.token_file.as_deref())?;
     let runtime = runtime()?;
@@ -243,6 +266,8 @@ fn shutdown_signals() -> Result<impl Future<Output = &'static str>> {
             (SignalKind::terminate(), "SIGTERM"),
             (SignalKind::interrupt(), "SIGINT"),
             (SignalKind::hangup(), "SIGHUP"),
+            // Ctrl-\: without it the default action kills serve and leaves its helpers running.
+            (SignalKind::quit(), "SIGQUIT"),
         ] {
             let mut stream =
                 signal(kind).map_err(|e| Error::config(format!("could not handle {name}: {e}")))?;

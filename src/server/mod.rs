@@ -10,6 +10,7 @@
 //! owns how a request gets its session; [`token`] the token.
 
 mod connection;
+mod eviction;
 pub mod request;
 pub mod sessions;
 pub mod token;
@@ -132,6 +133,10 @@ impl Endpoint {
         &self.shared.token
     }
 
+    pub fn address(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// `(profile, full URI)` for each served profile.
     pub fn urls(&self) -> Vec<(String, String)> {
         let host = match self.addr {
@@ -208,7 +213,7 @@ async fn respond<B>(req: &hyper::Request<B>, shared: &Shared) -> Response<Full<B
             request::reply(200, container_json(&creds, &profile.role_arn))
         }
         Err(e) => {
-            eprintln!("xacct-cred: {}: {e}", profile.name);
+            crate::diag::say(&format!("{}: {e}", profile.name));
             let status = if e.kind().is_transient() { 503 } else { 500 };
             request::reply(
                 status,

@@ -30,51 +30,74 @@ fn refuse(path: &Path, why: &str) -> Error {
     )
 }
 
+/// The path, checked and held before the endpoint binds (a second serve is refused before it
+/// takes anything); [`Claim::publish`] then puts the token there.
+pub(super) struct Claim {
+    path: PathBuf,
+    /// A stopped serve's file, locked so that no other serve takes it meanwhile.
+    old: Option<File>,
+}
+
+fn failed(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| {
+        Error::config(format!(
+            "could not write the token file {}: {e}",
+            path.display()
+        ))
+        .hint("Choose a path in a directory you own (the file is created with mode 0600).")
+    }
+}
+
 impl TokenFile {
-    pub fn write(path: &Path, token: &Token) -> Result<TokenFile> {
-        let fail = |e: std::io::Error| {
-            Error::config(format!(
-                "could not write the token file {}: {e}",
-                path.display()
-            ))
-            .hint("Choose a path in a directory you own (the file is created with mode 0600).")
-        };
+    pub fn claim(path: &Path) -> Result<Claim> {
         crate::disk::root_walk::refuse_others_paths_as_root(
             path,
             "serve does not write --token-file",
             "Another user could take the path first, or redirect what root writes. Choose a path in a directory only root can write (e.g. under /run). Nothing was written.",
         )?;
-        // Held (locked) until the new file is in its place, so that no other serve takes it.
         let old = match open_old(path) {
             Ok(old) => Some(old),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) if is_link(&e) => return Err(refuse(path, "it is a symbolic link")),
-            Err(e) => return Err(fail(e)),
+            Err(e) => return Err(failed(path)(e)),
         };
         if let Some(old) = &old {
             check_old(path, old)?;
-            std::fs::remove_file(path).map_err(fail)?;
         }
-        let dir = private_file::parent_of(path);
+        Ok(Claim {
+            path: path.to_path_buf(),
+            old,
+        })
+    }
+}
+
+impl Claim {
+    pub fn publish(self, token: &Token) -> Result<TokenFile> {
+        let Claim { path, old } = self;
+        let fail = failed(&path);
+        if old.is_some() {
+            std::fs::remove_file(&path).map_err(&fail)?;
+        }
+        let dir = private_file::parent_of(&path);
         let name = path
             .file_name()
             .map_or("token".into(), |n| n.to_string_lossy());
         let (mut file, tmp) =
             private_file::create_random(dir, &format!(".{name}.xacct-cred-tmp"), 0o600)
-                .map_err(fail)?;
+                .map_err(&fail)?;
         let published = check_new(&file)
             .and_then(|()| lock(&file))
             .and_then(|()| file.write_all(token.expose().as_bytes()))
             .and_then(|()| file.sync_all())
             // A link, unlike a rename, never replaces what another process put there meanwhile.
-            .and_then(|()| std::fs::hard_link(&tmp, path));
+            .and_then(|()| std::fs::hard_link(&tmp, &path));
         let _ = std::fs::remove_file(&tmp);
         drop(old);
         match published {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(refuse(
-                    path,
+                    &path,
                     "another process created it while this serve started (is another serve using it?)",
                 ));
             }
@@ -82,7 +105,7 @@ impl TokenFile {
         }
         let _ = private_file::sync_dir(dir);
         Ok(TokenFile {
-            path: path.to_path_buf(),
+            path: path.clone(),
             file,
         })
     }
@@ -220,7 +243,9 @@ mod tests {
             std::fs::write(format!("{}.{n}", prefix.display()), "").unwrap();
         }
         let token = Token::generate().unwrap();
-        let file = TokenFile::write(&path, &token).unwrap();
+        let file = TokenFile::claim(&path)
+            .and_then(|c| c.publish(&token))
+            .unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), token.expose());
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),
@@ -239,7 +264,9 @@ mod tests {
         std::fs::write(&path, &old).unwrap();
         std::fs::hard_link(&path, &other).unwrap();
         let token = Token::generate().unwrap();
-        let file = TokenFile::write(&path, &token).unwrap();
+        let file = TokenFile::claim(&path)
+            .and_then(|c| c.publish(&token))
+            .unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), token.expose());
         assert_eq!(std::fs::read_to_string(&other).unwrap(), old, "a new inode");
         drop(file);
