@@ -2,22 +2,21 @@
 //! hyper's HTTP/1 server on each (keep-alive), and the time limits and eviction hyper does not
 //! have. Each connection's [`Cycle`] records where it is (waiting, head, answering, writing),
 //! moved on by its I/O and its service; its task closes it when a deadline passes (408 when a
-//! head is late) or when a newer connection needs the slot of the one silent longest (else of
-//! the oldest partial head).
+//! head is late) or when a newer connection needs its slot ([`super::eviction`] says which).
 //!
 //! Never reads a request itself (hyper parses, `request` decides) and never sees a secret.
 
+use super::eviction::Evictable;
 use super::request::{self, MAX_HEAD_BYTES};
 use super::{Shared, respond};
-use crate::diag::debug;
+use crate::diag::debug_at_most_each_second;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use std::collections::VecDeque;
 use std::future::Future;
 use std::io::IoSlice;
 use std::pin::{Pin, pin};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -48,7 +47,8 @@ pub(super) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             Err(e) => {
                 // Out of descriptors, or a connection reset before it was accepted: pause a
                 // moment rather than spin.
-                debug(|| format!("accept failed: {e}"));
+                static LOGGED: AtomicU64 = AtomicU64::new(0);
+                debug_at_most_each_second(&LOGGED, || format!("accept failed: {e}"));
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             }
@@ -142,7 +142,10 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>, cycle: Arc<Cycle>) {
     match end {
         End::Closed => {}
         End::Evicted => {
-            debug(|| "every connection slot taken: closed one with no whole request".into());
+            static LOGGED: AtomicU64 = AtomicU64::new(0);
+            debug_at_most_each_second(&LOGGED, || {
+                "every connection slot taken: closed one with no whole request".into()
+            });
         }
         End::Late if cycle.owes_timeout_reply() => {
             let mut stream = conn.into_parts().io.into_inner().stream;
@@ -352,48 +355,5 @@ impl AsyncWrite for Watched {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
-    }
-}
-
-/// The connections that can be evicted, oldest first, each with the signal that closes it and
-/// whether part of a head has come on it (those go only when none is silent).
-#[derive(Default)]
-struct Evictable {
-    list: Mutex<VecDeque<(u64, bool, Arc<Notify>)>>,
-    next: AtomicU64,
-}
-
-impl Evictable {
-    /// (Nothing panics while holding it; were it poisoned, the list is still right.)
-    fn lock(&self) -> MutexGuard<'_, VecDeque<(u64, bool, Arc<Notify>)>> {
-        self.list.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// A new connection: silent from the start.
-    fn enter_new(&self) -> (u64, Arc<Notify>) {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let close = Arc::new(Notify::new());
-        self.enter(id, &close, false);
-        (id, close)
-    }
-
-    /// `id` is silent now, or (`partial`) has begun a head: the newest of the list.
-    fn enter(&self, id: u64, close: &Arc<Notify>, partial: bool) {
-        let mut list = self.lock();
-        list.retain(|(i, ..)| *i != id);
-        list.push_back((id, partial, close.clone()));
-    }
-
-    fn leave(&self, id: u64) {
-        self.lock().retain(|(i, ..)| *i != id);
-    }
-
-    /// Signals the connection silent longest, else the oldest partial head.
-    fn evict_oldest(&self) {
-        let mut list = self.lock();
-        let at = list.iter().position(|(_, partial, _)| !partial);
-        if let Some((.., close)) = list.remove(at.unwrap_or(0)) {
-            close.notify_one();
-        }
     }
 }
