@@ -71,7 +71,7 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
     refuse_others_paths_as_root(
         &credentials_path,
         "xacct-cred does not read",
-        "Another user could choose what root reads, and runs through a credential_process. Run the command as the user whose files these are (e.g. sudo -u USER xacct-cred …), or point AWS_SHARED_CREDENTIALS_FILE at a file of root's. Nothing was changed.",
+        "Another user could choose what root reads, and a credential_process there would run as root. Run the command as the user whose files these are (e.g. sudo -u USER xacct-cred …), or point AWS_SHARED_CREDENTIALS_FILE at a file of root's. Nothing was changed.",
     )?;
     let original = user_text::read(&config_path)?;
     let credentials = user_text::read(&credentials_path)?;
