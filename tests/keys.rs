@@ -468,3 +468,189 @@ fn another_users_session_bus_is_never_used() {
         "sudo -E",
     ]);
 }
+
+/// A credentials file with the `[dev]` the AWS CLI uses and a stale `[profile dev]` (which the
+/// SDKs ignore there): import stored the stale key and removed the working one.
+#[test]
+fn import_takes_the_key_the_aws_cli_uses_and_refuses_two_keys_for_one_profile() {
+    let mut s = Scenario::new();
+    s.set(
+        "XACCT_CRED_KEYS_FILE",
+        path_str(&s.home.path().join("store/keys")),
+    );
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "p");
+    s.set("XACCT_CRED_KEYS_BACKEND", "file");
+    let stale = "[profile dev]\naws_access_key_id = AKIASTALESTALESTA002\naws_secret_access_key = StaleSecretNobodyUses0000000000000000000\n";
+    s.credentials(&format!(
+        "[dev]\naws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\n{stale}"
+    ));
+    s.run(&["keys", "import", "dev"])
+        .ok()
+        .no_secrets_on_stderr();
+    export_is_the_dev_key(&s.run(&["keys", "export", "dev"]));
+    let creds = s.home.path().join(".aws/credentials");
+    assert_eq!(
+        std::fs::read_to_string(&creds).unwrap(),
+        format!("[dev]\n{stale}"),
+        "the stale section is not the profile's: left as it was"
+    );
+
+    // Two sections for one profile with two keys: which one is meant is not for xacct-cred to
+    // guess.
+    let text = format!(
+        "[dev]\naws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\n[other]\nregion = x\n[dev]\naws_access_key_id = AKIASECONDSECONDSE03\naws_secret_access_key = Second000000000000000000000000000000000\n"
+    );
+    s.credentials(&text);
+    s.run(&["keys", "remove", "dev"]).ok();
+    s.run(&["keys", "import", "dev"])
+        .failed(2)
+        .stderr_has(&["more than one aws_access_key_id", "nothing was changed"])
+        .no_secrets_on_stderr();
+    assert_eq!(std::fs::read_to_string(&creds).unwrap(), text);
+    s.run(&["keys", "export", "dev"]).failed(3);
+
+    // The key in the config's [profile dev], overridden by the credentials file's [dev]: the
+    // AWS CLI uses the credentials file's; refused though both are the profile's.
+    s.credentials(&format!("[dev]\naws_access_key_id = {DEV_KEY_ID}\n"));
+    s.config("[profile dev]\naws_secret_access_key = ConfigSecret0000000000000000000000000000\naws_access_key_id = AKIACONFIGCONFIGCO04\n");
+    s.run(&["keys", "import", "dev"])
+        .failed(2)
+        .stderr_has(&["more than one aws_access_key_id"]);
+}
+
+/// The terminal's output of `keys import dev` (file store, passphrase asked twice), with
+/// `meanwhile` run on the credentials file while the passphrase prompt waits.
+fn import_while(s: &Scenario, meanwhile: impl FnOnce(&Path)) -> (bool, String) {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    let inner = format!("{BIN} keys import dev --backend file");
+    let mut child = s
+        .command_for("script", &["-qec", &inner, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut out = child.stdout.take().unwrap();
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 256];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let shown = |what: &str| {
+        let until = Instant::now() + Duration::from_secs(20);
+        while !String::from_utf8_lossy(&seen.lock().unwrap()).contains(what) {
+            if Instant::now() > until {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    let mut meanwhile = Some(meanwhile);
+    for (prompt, step) in [
+        ("Passphrase for the key file", 0),
+        ("The same passphrase again", 1),
+    ] {
+        if !shown(prompt) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no {prompt:?} on the terminal");
+        }
+        if let Some(change) = meanwhile.take().filter(|_| step == 0) {
+            change(&s.home.path().join(".aws/credentials"));
+        }
+        stdin.write_all(b"pass phrase\n").unwrap();
+    }
+    drop(stdin);
+    let ok = child.wait().unwrap().success();
+    reader.join().unwrap();
+    let terminal = String::from_utf8_lossy(&seen.lock().unwrap()).to_string();
+    (ok, terminal)
+}
+
+/// `keys import` wrote back the text it read before the passphrase prompt: what another tool
+/// wrote meanwhile (`aws configure set` for another profile) was lost.
+#[test]
+fn import_never_writes_back_text_older_than_the_file() {
+    let mut s = Scenario::new();
+    s.set(
+        "XACCT_CRED_KEYS_FILE",
+        path_str(&s.home.path().join("store/keys")),
+    );
+    let dev =
+        format!("[dev]\naws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\n");
+    // Another profile added meanwhile: kept, and the key still taken out.
+    s.credentials(&dev);
+    let (ok, terminal) = import_while(&s, |creds| {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(creds)
+            .unwrap();
+        f.write_all(b"[other]\nregion = added-meanwhile\n").unwrap();
+    });
+    assert!(ok, "{terminal}");
+    assert!(!terminal.contains(DEV_SECRET));
+    let creds = s.home.path().join(".aws/credentials");
+    assert_eq!(
+        std::fs::read_to_string(&creds).unwrap(),
+        "[dev]\n[other]\nregion = added-meanwhile\n"
+    );
+
+    // The profile's key itself changed meanwhile: the file is left as it is now, and the
+    // command says so.
+    std::fs::remove_dir_all(s.home.path().join("store")).unwrap();
+    s.credentials(&dev);
+    let rotated = "[dev]\naws_access_key_id = AKIANEWNEWNEWNEWNE05\naws_secret_access_key = NewSecret0000000000000000000000000000000\n";
+    let (ok, terminal) = import_while(&s, |creds| std::fs::write(creds, rotated).unwrap());
+    assert!(!ok, "{terminal}");
+    assert!(
+        terminal.contains("changed while it was being stored")
+            && terminal.contains("keys import dev again"),
+        "{terminal}"
+    );
+    assert_eq!(std::fs::read_to_string(&creds).unwrap(), rotated);
+}
+
+/// Root with XACCT_CRED_KEYS_FILE into another user's tree (sudo -E): the file store created
+/// directories, as root, where that user's link pointed, before the walk refused.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "needs root: run by scripts/test-all.sh with -- --ignored"]
+fn as_root_the_key_file_walk_comes_before_any_directory_is_made() {
+    assert!(
+        rustix::process::geteuid().is_root(),
+        "NOT RUNNABLE: this test needs root (it hands a link to nobody)"
+    );
+    let mut s = Scenario::new();
+    let rootonly = s.home.path().join("rootonly");
+    let theirs = s.home.path().join("theirs");
+    std::fs::create_dir(&rootonly).unwrap();
+    std::fs::create_dir(&theirs).unwrap();
+    std::os::unix::fs::symlink(&rootonly, theirs.join("share")).unwrap();
+    std::os::unix::fs::lchown(theirs.join("share"), Some(65534), Some(65534)).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    s.set(
+        "XACCT_CRED_KEYS_FILE",
+        path_str(&theirs.join("share/sub/keys")),
+    );
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "p");
+    run_with_stdin(
+        &s,
+        &["keys", "add", "dev", "--stdin", "--backend", "file"],
+        &format!("{DEV_KEY_ID}\n{DEV_SECRET}\n"),
+    )
+    .failed(3)
+    .stderr_has(&["as root", "owned by uid 65534"]);
+    let made: Vec<_> = std::fs::read_dir(&rootonly).unwrap().collect();
+    assert!(made.is_empty(), "created as root: {made:?}");
+}

@@ -1,5 +1,5 @@
-//! `setup` edits the config file the way users keep it: the file's mode on the new file and on
-//! its backup, a symlinked config edited at its target with the link kept, a hard-linked or
+//! `setup` edits the config file the way users keep it: the file's mode on the new file (0600
+//! on its backup, none of a text holding a secret), a symlinked config edited at its target with the link kept, a hard-linked or
 //! bind-mounted config rewritten in place, a binary path that survives upgrades, `~` in
 //! AWS_CONFIG_FILE, and no secret or token value on stderr.
 #![cfg(unix)]
@@ -75,7 +75,7 @@ fn the_config_and_its_backup_keep_the_files_mode() {
         );
         let b = backups(&s.home.path().join(".aws"));
         assert_eq!(b.len(), 1);
-        assert_eq!(mode(&b[0]), original_mode, "the backup has the file's mode");
+        assert_eq!(mode(&b[0]), 0o600, "a backup is its owner's alone");
         assert!(leftovers(&s.home.path().join(".aws")).is_empty());
     }
     // A new file is 0600.
@@ -361,11 +361,11 @@ fn the_config_and_its_backup_keep_the_files_group() {
     );
     let backup = backups(&aws);
     assert_eq!(backup.len(), 1);
-    for file in [&config, &backup[0]] {
+    for (file, want) in [(&config, 0o640), (&backup[0], 0o600)] {
         let meta = fs::metadata(file).unwrap();
         assert_eq!(
             (meta.gid(), mode(file)),
-            (65534, 0o640),
+            (65534, want),
             "{}",
             file.display()
         );
@@ -432,8 +432,11 @@ fn as_root_the_program_path_written_is_never_one_another_user_controls() {
             .output()
             .unwrap(),
     );
-    out.failed(2)
-        .stderr_has(&["as root", "credential_process", "/usr/local/bin"]);
+    out.failed(2).stderr_has(&[
+        "as root, xacct-cred does not write a credential_process",
+        "/usr/local/bin",
+        "run the command as the user",
+    ]);
     assert!(!config.exists(), "nothing was written");
 }
 
@@ -544,4 +547,247 @@ fn source_in_store_is_refused_while_the_files_hold_the_source_keys() {
     ])
     .failed(2)
     .stderr_has(&["needs --source-profile"]);
+}
+
+/// `cmd` run, killed after `limit` (a refusal must not wait on a FIFO).
+fn output_within(mut cmd: std::process::Command, limit: std::time::Duration) -> Outcome {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = std::time::Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > until {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("still running after {limit:?} (blocked on a FIFO?)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Outcome::from(child.wait_with_output().unwrap())
+}
+
+/// Root with umask 000 made ~/.aws 0777: another user could then swap root's config.
+#[test]
+fn missing_directories_are_made_private_whatever_the_umask() {
+    let mut s = scenario();
+    let config = s.home.path().join("new/aws/config");
+    s.set("AWS_CONFIG_FILE", config.to_str().unwrap());
+    let mut argv = vec!["-c", "umask 000; exec \"$0\" \"$@\"", BIN];
+    argv.extend(ARGS);
+    Outcome::from(s.command_for("sh", &argv).output().unwrap()).ok();
+    assert_eq!(mode(&s.home.path().join("new")), 0o700);
+    assert_eq!(mode(&s.home.path().join("new/aws")), 0o700);
+    assert_eq!(mode(&config), 0o600);
+}
+
+/// setup backed up a config holding a secret (with the config's mode, 0644 here), and `keys
+/// import` later left that copy; the copy an older setup made is scrubbed by the import.
+#[test]
+fn no_backup_of_a_config_holding_a_secret_and_import_scrubs_earlier_ones() {
+    let mut s = Scenario::new();
+    s.set(
+        "XACCT_CRED_KEYS_FILE",
+        path_str(&s.home.path().join("store/keys")),
+    );
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "pass phrase");
+    s.set("XACCT_CRED_KEYS_BACKEND", "file");
+    let aws = s.home.path().join(".aws");
+    let config = aws.join("config");
+    let text = format!(
+        "[profile dev]\naws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\n"
+    );
+    fs::write(&config, &text).unwrap();
+    fs::set_permissions(&config, fs::Permissions::from_mode(0o644)).unwrap();
+    // What an earlier setup left: a backup holding the secret, with the config's mode.
+    let earlier = aws.join("config.bak-1700000000");
+    fs::write(&earlier, format!("# old\n{text}region = x\n")).unwrap();
+    fs::set_permissions(&earlier, fs::Permissions::from_mode(0o644)).unwrap();
+    s.run(&ARGS)
+        .ok()
+        .stderr_has(&["made no backup", "holds a secret"])
+        .no_secrets_on_stderr();
+    assert_eq!(
+        backups(&aws),
+        std::slice::from_ref(&earlier),
+        "no new backup"
+    );
+    assert_eq!(mode(&config), 0o644, "the config keeps its mode");
+
+    s.run(&["keys", "import", "dev"])
+        .ok()
+        .stderr_has(&["out of the earlier backup", "config.bak-1700000000"])
+        .no_secrets_on_stderr();
+    let scrubbed = fs::read_to_string(&earlier).unwrap();
+    assert_eq!(scrubbed, "# old\n[profile dev]\nregion = x\n");
+    assert_eq!(mode(&earlier), 0o644, "the backup keeps its mode");
+    for file in fs::read_dir(&aws).unwrap() {
+        let path = file.unwrap().path();
+        let bytes = fs::read(&path).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(DEV_SECRET),
+            "the secret is still in {}",
+            path.display()
+        );
+    }
+}
+
+/// A FIFO as the credentials file hung setup: a plain read waits for a writer.
+#[test]
+fn a_fifo_as_the_credentials_file_is_refused_without_waiting() {
+    let mut s = scenario();
+    let fifo = s.home.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    s.set("AWS_SHARED_CREDENTIALS_FILE", fifo.to_str().unwrap());
+    let out = output_within(s.command(&ARGS), std::time::Duration::from_secs(10));
+    out.failed(2)
+        .stderr_has(&["could not read", "fifo", "not a regular file"]);
+    assert!(!s.home.path().join(".aws/config").exists());
+}
+
+/// With HOME unset, setup wrote `./~/.aws/config`, which the AWS CLI never reads.
+#[test]
+fn without_a_home_directory_a_tilde_path_is_refused() {
+    let s = scenario();
+    let cwd = tempfile::tempdir().unwrap();
+    for args in [&ARGS[..], &["keys", "import", "dev"]] {
+        let mut c = s.command(args);
+        c.env_remove("HOME").current_dir(cwd.path());
+        Outcome::from(c.output().unwrap())
+            .failed(2)
+            .stderr_has(&["HOME is not set", "AWS_CONFIG_FILE"]);
+    }
+    assert!(!cwd.path().join("~").exists(), "no ./~ directory");
+}
+
+/// A config that does not parse: setup said "error parsing  on line 2", naming no file.
+#[test]
+fn a_parse_error_names_the_file() {
+    let s = scenario();
+    s.config("[default]\n= no key here\n");
+    let config = s.home.path().join(".aws/config");
+    s.run(&ARGS)
+        .failed(2)
+        .stderr_has(&[&format!("{} on line 2", config.display())]);
+}
+
+#[test]
+#[ignore = "needs root to chown a directory to another user; scripts/test-all.sh runs it as root"]
+fn as_root_a_credentials_file_another_user_controls_is_not_read() {
+    // sudo -E: AWS_SHARED_CREDENTIALS_FILE into nobody's tree; setup's doctor step then ran the
+    // credential_process nobody wrote there, as root.
+    let mut s = scenario();
+    let theirs = s.home.path().join("theirs");
+    fs::create_dir(&theirs).unwrap();
+    let ran = theirs.join("RAN");
+    let helper = theirs.join("helper.sh");
+    fs::write(&helper, format!("#!/bin/sh\nid > {}\n", ran.display())).unwrap();
+    fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+    let creds = theirs.join("credentials");
+    fs::write(
+        &creds,
+        format!("[dev]\ncredential_process = {}\n", helper.display()),
+    )
+    .unwrap();
+    for p in [&theirs, &helper, &creds] {
+        std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
+    }
+    s.set("AWS_SHARED_CREDENTIALS_FILE", creds.to_str().unwrap());
+    let with_doctor: Vec<&str> = ARGS
+        .iter()
+        .copied()
+        .filter(|a| *a != "--no-doctor")
+        .collect();
+    s.run(&with_doctor).failed(2).stderr_has(&[
+        "as root, xacct-cred does not read",
+        "owned by uid 65534",
+        "AWS_SHARED_CREDENTIALS_FILE",
+    ]);
+    assert!(!ran.exists(), "root ran nobody's credential_process");
+    assert!(!s.home.path().join(".aws/config").exists());
+}
+
+#[test]
+#[ignore = "needs root to give a file to another group; scripts/test-all.sh runs it as root"]
+fn as_root_a_config_others_may_write_to_is_refused() {
+    // root:nogroup 0664: setup edited it as root and left it so; nobody then rewrote the
+    // credential_process root's profile runs.
+    for (gid, file_mode, why) in [
+        (65534, 0o664, "writable by its group (gid 65534)"),
+        (0, 0o646, "writable by other users"),
+    ] {
+        let s = scenario();
+        let config = s.home.path().join(".aws/config");
+        fs::write(&config, "[default]\n").unwrap();
+        std::os::unix::fs::chown(&config, None, Some(gid)).unwrap();
+        fs::set_permissions(&config, fs::Permissions::from_mode(file_mode)).unwrap();
+        s.run(&ARGS).failed(2).stderr_has(&["as root", why]);
+        assert_eq!(fs::read_to_string(&config).unwrap(), "[default]\n");
+    }
+    // Group-writable by root's own group: root's alone, edited.
+    let s = scenario();
+    let config = s.home.path().join(".aws/config");
+    fs::write(&config, "[default]\n").unwrap();
+    std::os::unix::fs::chown(&config, None, Some(0)).unwrap();
+    fs::set_permissions(&config, fs::Permissions::from_mode(0o660)).unwrap();
+    s.run(&ARGS).ok();
+}
+
+#[test]
+#[ignore = "needs root for a mount namespace (unshare -m) and a tmpfs; scripts/test-all.sh runs it as root"]
+fn a_full_disk_while_writing_the_backup_leaves_no_backup() {
+    // ENOSPC while the backup was written left a cut-short backup per try, and said to check
+    // the permissions.
+    let mut s = scenario();
+    let disk = s.home.path().join("disk");
+    fs::create_dir(&disk).unwrap();
+    // Three pages of config, one page free.
+    let original = format!("[default]\nregion = eu-west-1\n{}", "# pad\n".repeat(1500));
+    let keep = s.home.path().join("original");
+    fs::write(&keep, &original).unwrap();
+    let listing = s.home.path().join("listing");
+    s.set("AWS_CONFIG_FILE", disk.join("config").to_str().unwrap());
+    let script = format!(
+        r#"set -e
+mount -t tmpfs -o size=64k,mode=0755 tmpfs {disk}
+cp {keep} {disk}/config
+dd if=/dev/zero of={disk}/filler bs=4096 2>/dev/null || true
+truncate -s -4096 {disk}/filler
+set +e
+"$0" "$@"
+echo "rc=$?"
+"$0" "$@"
+echo "rc=$?"
+ls -a {disk} > {listing}
+cmp -s {keep} {disk}/config && echo same
+"#,
+        disk = disk.display(),
+        keep = keep.display(),
+        listing = listing.display()
+    );
+    let mut argv = vec!["-m", "sh", "-c", &script, BIN];
+    argv.extend(ARGS);
+    let out = Outcome::from(s.command_for("unshare", &argv).output().unwrap());
+    assert_eq!(
+        out.stdout.matches("rc=2").count(),
+        2,
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(out.stdout.contains("same"), "the config is unchanged");
+    assert!(out.stderr.contains("the disk is full"), "{}", out.stderr);
+    assert!(!out.stderr.contains("permissions"), "{}", out.stderr);
+    let listing = fs::read_to_string(&listing).unwrap();
+    assert!(!listing.contains(".bak-"), "backups left: {listing}");
+    assert!(
+        !listing.contains("xacct-cred-tmp"),
+        "temp files left: {listing}"
+    );
 }

@@ -1,16 +1,18 @@
 //! `xacct-cred setup`: writes the role profile and the credential_process profile into the
-//! user's config file, keeping every other line and comment, after a backup; idempotent; never
-//! replaces a different definition without `--force`. Then runs the doctor on the new profile.
+//! user's config file, keeping every other line and comment, after a backup (none of a text
+//! holding a secret); idempotent; never replaces a different definition without `--force`.
+//! Then runs the doctor on the new profile.
 
 pub(crate) mod edit;
 
 use crate::cli::SetupArgs;
-use crate::config::file_paths;
 use crate::config::ini::{ConfigText, header};
-use crate::config::lines::set_key;
+use crate::config::lines::{holds_secret_line, set_key};
 use crate::config::self_command::{keys_export_command, quoted, self_path};
-use crate::disk::replace::write_with_backup;
-use crate::disk::root_walk::refuse_paths_others_control_as_root;
+use crate::config::{SharedConfig, file_paths_to_edit};
+use crate::disk::replace::{replace_without_backup, write_with_backup};
+use crate::disk::root_walk::{refuse_others_paths_as_root, refuse_paths_others_control_as_root};
+use crate::disk::user_text;
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use crate::plan::RoleInputs;
@@ -62,21 +64,19 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
         &quoted(&binary),
     );
 
-    let (config_path, credentials_path) = file_paths(env);
+    let (config_path, credentials_path) = file_paths_to_edit(env)?;
     refuse_paths_others_control_as_root(&config_path)?;
-    let original = match std::fs::read_to_string(&config_path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(Error::config(format!(
-                "could not read {}: {e}",
-                config_path.display()
-            )));
-        }
-    };
+    // Setup reads the credentials file, and its doctor step runs what it says (a
+    // credential_process): as root, only a file no other user can fill.
+    refuse_others_paths_as_root(
+        &credentials_path,
+        "xacct-cred does not read",
+        "Another user could choose what root reads, and a credential_process there would run as root. Run the command as the user whose files these are (e.g. sudo -u USER xacct-cred …), or point AWS_SHARED_CREDENTIALS_FILE at a file of root's. Nothing was changed.",
+    )?;
+    let original = user_text::read(&config_path)?;
+    let credentials = user_text::read(&credentials_path)?;
     let edit::Edited { text, mut changed } =
         edit::apply(&original, &wanted, args.force, &config_path)?;
-    let credentials = std::fs::read_to_string(&credentials_path).unwrap_or_default();
     let text = match args.source_in_store {
         true => {
             let line = keys_export_command(&quoted(&binary), &source.1);
@@ -92,7 +92,13 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
         false => text,
     };
     // Validate the result exactly as the default command will read it, before writing anything.
-    edit::validate(&text, &credentials, &wanted, env)?;
+    edit::validate(&text, &credentials, &wanted, env).map_err(|e| {
+        // A file that does not parse: said again with its name (the check parses texts).
+        let named = (config_path.as_path(), original.as_str());
+        SharedConfig::from_named_strings(named, (&credentials_path, &credentials))
+            .err()
+            .unwrap_or(e)
+    })?;
 
     if changed.is_empty() {
         eprintln!(
@@ -102,7 +108,12 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
             config_path.display()
         );
     } else {
-        let written = write_with_backup(&config_path, &original, &text)?;
+        // A backup of a text holding a secret would be one more copy of it on disk.
+        let secret = holds_secret_line(&original);
+        let written = match secret {
+            true => replace_without_backup(&config_path, &original, &text)?,
+            false => write_with_backup(&config_path, &original, &text)?,
+        };
         let target = if written.target == config_path {
             config_path.display().to_string()
         } else {
@@ -114,6 +125,11 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
         };
         if let Some(backup) = &written.backup {
             eprintln!("xacct-cred: backed up {target} to {}", backup.display());
+        }
+        if secret {
+            eprintln!(
+                "xacct-cred: made no backup of {target}: it holds a secret key or session token line, and a backup would be one more copy of it (xacct-cred keys import PROFILE moves a key into the key store)"
+            );
         }
         for c in &changed {
             eprintln!("xacct-cred: {c} in {target}");

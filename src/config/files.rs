@@ -12,7 +12,9 @@ use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_types::os_shim_internal::Fs;
 use std::borrow::Cow;
 use std::future::Future;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use super::paths::file_paths;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
@@ -61,6 +63,22 @@ impl SharedConfig {
             config_file: "config".into(),
             credentials_file: "credentials".into(),
             texts: Some((config.to_string(), credentials.to_string())),
+        })
+    }
+
+    /// The two files' texts as read by a command that edits them, parsed as the default command
+    /// parses the files: a parse error names the file (and its line).
+    pub fn from_named_strings(
+        config: (&Path, &str),
+        credentials: (&Path, &str),
+    ) -> Result<SharedConfig> {
+        let profiles = parse_texts(config.1, credentials.1, "default", Some((config.0, credentials.0)))
+            .map_err(|e| e.hint("Fix the line it names (sections look like [profile name], keys like key = value); nothing was changed."))?;
+        Ok(SharedConfig {
+            profiles,
+            config_file: config.0.to_path_buf(),
+            credentials_file: credentials.0.to_path_buf(),
+            texts: Some((config.1.to_string(), credentials.1.to_string())),
         })
     }
 
@@ -149,17 +167,47 @@ fn read_or_empty(path: &Path) -> String {
 }
 
 fn parse_strings(config: &str, credentials: &str, selected: &str) -> Result<ProfileSet> {
-    let files = EnvConfigFiles::builder()
-        .with_contents(EnvConfigFileKind::Config, one_spelling_per_section(config))
-        .with_contents(
-            EnvConfigFileKind::Credentials,
-            one_spelling_per_section(credentials),
-        )
-        .build();
-    let (fs, env) = (
-        Fs::from_slice(&[]),
-        aws_types::os_shim_internal::Env::from_slice(&[]),
+    parse_texts(config, credentials, selected, None)
+}
+
+/// The texts parsed; with `names`, as the files of those paths (an in-memory file system), so
+/// that a parse error names its file.
+fn parse_texts(
+    config: &str,
+    credentials: &str,
+    selected: &str,
+    names: Option<(&Path, &Path)>,
+) -> Result<ProfileSet> {
+    let (config, credentials) = (
+        one_spelling_per_section(config),
+        one_spelling_per_section(credentials),
     );
+    let (files, fs) = match names {
+        None => (
+            EnvConfigFiles::builder()
+                .with_contents(EnvConfigFileKind::Config, config)
+                .with_contents(EnvConfigFileKind::Credentials, credentials)
+                .build(),
+            Fs::from_slice(&[]),
+        ),
+        Some((config_name, credentials_name)) => (
+            EnvConfigFiles::builder()
+                .with_file(EnvConfigFileKind::Config, config_name)
+                .with_file(EnvConfigFileKind::Credentials, credentials_name)
+                .build(),
+            Fs::from_raw_map(
+                [
+                    (config_name.as_os_str().to_owned(), config.into_bytes()),
+                    (
+                        credentials_name.as_os_str().to_owned(),
+                        credentials.into_bytes(),
+                    ),
+                ]
+                .into(),
+            ),
+        ),
+    };
+    let env = aws_types::os_shim_internal::Env::from_slice(&[]);
     let selected = Some(Cow::Owned(selected.to_string()));
     poll_once(aws_config::profile::load(&fs, &env, &files, selected))
         .ok_or_else(|| Error::config("internal: the profile loader wanted to wait"))?
@@ -213,31 +261,6 @@ fn one_spelling_per_section(text: &str) -> String {
     out
 }
 
-/// Where the SDKs look for the two files: `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`
-/// or `~/.aws/…`, with a leading `~` expanded to the home directory as aws-runtime does (the
-/// loader resolves them the same way; setup edits the file this names).
-pub fn file_paths(env: &Environment) -> (PathBuf, PathBuf) {
-    let path = |var: &str, default: &str| expand_home(env.get(var).unwrap_or(default), env.home());
-    (
-        path("AWS_CONFIG_FILE", "~/.aws/config"),
-        path("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
-    )
-}
-
-/// `~` or `~/rest` → HOME/rest (any separator after `~`); anything else as written. With no
-/// home directory the path stays as written, as in aws-runtime.
-fn expand_home(path: &str, home: Option<&str>) -> PathBuf {
-    let mut parts = Path::new(path).components();
-    match (parts.next(), home) {
-        (Some(Component::Normal(first)), Some(home)) if first == "~" => {
-            let mut out = PathBuf::from(home);
-            out.extend(parts);
-            out
-        }
-        _ => PathBuf::from(path),
-    }
-}
-
 /// Polls a future that is known to finish without waiting. `None` if it did want to wait.
 fn poll_once<F: Future>(future: F) -> Option<F::Output> {
     let mut future = pin!(future);
@@ -254,22 +277,24 @@ fn poll_once<F: Future>(future: F) -> Option<F::Output> {
 mod tests {
     use super::*;
 
+    /// "error parsing  on line 2": setup's check parsed texts without their files' names.
     #[test]
-    fn a_leading_tilde_is_the_home_directory_as_in_aws_runtime() {
-        let home = Some("/home/u");
+    fn a_parse_error_of_named_texts_names_the_file() {
+        let e = SharedConfig::from_named_strings(
+            (Path::new("/x/config"), "[default]\n= no key\n"),
+            (Path::new("/x/credentials"), ""),
+        )
+        .err()
+        .unwrap();
+        assert!(e.what().contains("/x/config on line 2"), "{e}");
+        let ok = SharedConfig::from_named_strings(
+            (Path::new("/x/config"), "[profile p]\nregion = a\n"),
+            (Path::new("/x/credentials"), "[p]\nk = v\n"),
+        )
+        .unwrap();
         assert_eq!(
-            expand_home("~/alt/config", home),
-            Path::new("/home/u/alt/config")
-        );
-        assert_eq!(expand_home("~", home), Path::new("/home/u"));
-        assert_eq!(expand_home("/etc/aws", home), Path::new("/etc/aws"));
-        assert_eq!(expand_home("~other/x", home), Path::new("~other/x"));
-        assert_eq!(expand_home("a/~/b", home), Path::new("a/~/b"));
-        assert_eq!(expand_home("~/x", None), Path::new("~/x"));
-        let env = Environment::from_pairs([("HOME", "/h"), ("AWS_CONFIG_FILE", "~/c")]);
-        assert_eq!(
-            file_paths(&env),
-            (PathBuf::from("/h/c"), PathBuf::from("/h/.aws/credentials"))
+            (ok.get("p", "region"), ok.get("p", "k")),
+            (Some("a"), Some("v"))
         );
     }
 

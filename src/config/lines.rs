@@ -1,17 +1,52 @@
 //! Line edits of the shared files: take a profile's key lines out (`keys import`), put a
-//! `credential_process` line in (`keys add --write-profile`, `setup --source-in-store`). Every other line is kept byte for
-//! byte, comments and line ends included. Pure: text in, text out.
+//! `credential_process` line in (`keys add --write-profile`, `setup --source-in-store`). Every
+//! other line is kept byte for byte, comments and line ends included. Sections are named as
+//! aws-config names them in each file. Pure: text in, text out.
 
-/// The profile a section header names (`[name]`, `[profile name]`), as `config::ini` reads it.
-fn section_name(line: &str) -> Option<&str> {
-    let inner = line.trim().strip_prefix('[')?.split(']').next()?.trim();
-    Some(
-        inner
-            .strip_prefix("profile")
-            .filter(|rest| rest.starts_with(char::is_whitespace))
-            .map(str::trim)
-            .unwrap_or(inner),
-    )
+/// Which of the two shared files a text is: they name profiles differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `[profile NAME]` and `[default]`; a bare `[NAME]` is no profile (aws-config ignores it).
+    Config,
+    /// `[NAME]`; `[profile NAME]` is no profile `NAME` (aws-config ignores it, botocore reads a
+    /// profile called "profile NAME").
+    Credentials,
+}
+
+/// For a section header line (`None`: not one), the profile it names in a file of `kind`, as
+/// aws-runtime reads headers (at the start of the line, comments cut, `[prefix name]` split at
+/// the first space or tab); `Some(None)` for a header that names no profile there.
+fn section_name(line: &str, kind: FileKind) -> Option<Option<&str>> {
+    const WS: [char; 2] = [' ', '\t'];
+    if !line.starts_with('[') {
+        return None;
+    }
+    let line = line.trim_matches(|c: char| WS.contains(&c) || c == '\r' || c == '\n');
+    let line = line[..line.find(['#', ';']).unwrap_or(line.len())].trim_matches(WS);
+    let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
+        return Some(None);
+    };
+    let inner = inner.trim_matches(WS);
+    let (prefix, name) = match inner.split_once(WS) {
+        Some((prefix, name)) => (Some(prefix.trim()), name.trim()),
+        None => (None, inner.trim()),
+    };
+    Some(match (kind, prefix) {
+        (FileKind::Config, Some("profile")) => Some(name),
+        (FileKind::Config, None) if name == "default" => Some(name),
+        (FileKind::Credentials, None) => Some(name),
+        _ => None,
+    })
+}
+
+/// Whether a text has a secret key or session token line in any section: a backup of it would
+/// be one more copy of the secret on disk.
+pub fn holds_secret_line(text: &str) -> bool {
+    text.lines().any(|l| {
+        let key = l.split('=').next().unwrap_or("").trim();
+        key.eq_ignore_ascii_case("aws_secret_access_key")
+            || key.eq_ignore_ascii_case("aws_session_token")
+    })
 }
 
 /// The key of a top-level `key = value` line.
@@ -32,14 +67,15 @@ pub struct Taken {
     pub removed: Vec<(String, String)>,
 }
 
-/// `text` without the top-level lines of `profile`'s sections whose key is one of `keys`.
-pub fn take_keys(text: &str, profile: &str, keys: &[&str]) -> Taken {
+/// `text` (a file of `kind`) without the top-level lines of `profile`'s sections whose key is
+/// one of `keys`.
+pub fn take_keys(text: &str, kind: FileKind, profile: &str, keys: &[&str]) -> Taken {
     let mut out = String::with_capacity(text.len());
     let mut removed = Vec::new();
     let mut inside = false;
     for line in text.split_inclusive('\n') {
-        if let Some(name) = section_name(line) {
-            inside = name == profile;
+        if let Some(name) = section_name(line, kind) {
+            inside = name == Some(profile);
         } else if inside
             && let Some(k) = key_of(line)
             && keys.contains(&k)
@@ -53,8 +89,29 @@ pub fn take_keys(text: &str, profile: &str, keys: &[&str]) -> Taken {
     Taken { text: out, removed }
 }
 
-/// `text` with `key = value` as the first line of `header`'s section (`[header]`), replacing a
-/// line of that key there; the section is appended when missing.
+/// `text` without the top-level lines, in any section, whose key is one of `keys` and whose
+/// value holds one of `values` (an imported key's lines in an old backup).
+pub fn take_values(text: &str, keys: &[&str], values: &[&str]) -> Taken {
+    let mut out = String::with_capacity(text.len());
+    let mut removed = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if let Some(k) = key_of(line)
+            && keys.contains(&k)
+        {
+            let value = line.split_once('=').map_or("", |(_, v)| v).trim();
+            if values.iter().any(|v| !v.is_empty() && value.contains(v)) {
+                removed.push((k.to_string(), value.to_string()));
+                continue;
+            }
+        }
+        out.push_str(line);
+    }
+    Taken { text: out, removed }
+}
+
+/// The config file's `text` with `key = value` as the first line of `profile`'s section
+/// (`header`: `[profile NAME]` or `[default]`), replacing a line of that key there; the section
+/// is appended when missing.
 pub fn set_key(text: &str, header: &str, profile: &str, key: &str, value: &str) -> String {
     let cr = if text.split('\n').next().is_some_and(|l| l.ends_with('\r')) {
         "\r"
@@ -65,8 +122,8 @@ pub fn set_key(text: &str, header: &str, profile: &str, key: &str, value: &str) 
     let mut out = String::with_capacity(text.len() + line.len());
     let (mut inside, mut done) = (false, false);
     for l in text.split_inclusive('\n') {
-        if let Some(name) = section_name(l) {
-            inside = name == profile;
+        if let Some(name) = section_name(l, FileKind::Config) {
+            inside = name == Some(profile);
             out.push_str(l);
             if !l.ends_with('\n') {
                 out.push('\n');
@@ -106,6 +163,7 @@ mod tests {
     fn only_the_named_profiles_key_lines_go() {
         let t = take_keys(
             CREDS,
+            FileKind::Credentials,
             "asi-dev",
             &["aws_access_key_id", "aws_secret_access_key"],
         );
@@ -122,13 +180,73 @@ mod tests {
         );
         let config = "[profile asi-dev]\naws_secret_access_key = s\n";
         assert_eq!(
-            take_keys(config, "asi-dev", &["aws_secret_access_key"]).text,
+            take_keys(
+                config,
+                FileKind::Config,
+                "asi-dev",
+                &["aws_secret_access_key"]
+            )
+            .text,
             "[profile asi-dev]\n"
         );
         assert_eq!(
-            take_keys(CREDS, "nobody", &["aws_access_key_id"]).text,
+            take_keys(
+                CREDS,
+                FileKind::Credentials,
+                "nobody",
+                &["aws_access_key_id"]
+            )
+            .text,
             CREDS
         );
+    }
+
+    /// `keys import dev` took the key of a stale `[profile dev]` in the credentials file (which
+    /// the SDKs ignore there) over the `[dev]` the AWS CLI used, and removed both.
+    #[test]
+    fn each_file_names_its_sections_as_aws_config_does() {
+        let creds = "[dev]\nk = real\n[profile dev]\nk = stale\n[ dev ] # c\nk = again\n";
+        let t = take_keys(creds, FileKind::Credentials, "dev", &["k"]);
+        assert_eq!(t.text, "[dev]\n[profile dev]\nk = stale\n[ dev ] # c\n");
+        assert_eq!(t.removed.len(), 2);
+        assert!(t.removed.iter().all(|(_, v)| v != "stale"));
+        let config = "[dev]\nk = ignored\n[profile  dev]\nk = used\n[default]\nk = d\n[sso-session dev]\nk = s\n";
+        let t = take_keys(config, FileKind::Config, "dev", &["k"]);
+        assert_eq!(t.removed, [("k".to_string(), "used".to_string())]);
+        let t = take_keys(config, FileKind::Config, "default", &["k"]);
+        assert_eq!(t.removed, [("k".to_string(), "d".to_string())]);
+        // An indented header is a continuation line for aws-runtime, not a section.
+        let t = take_keys(
+            "[dev]\n  [other]\nk = v\n",
+            FileKind::Credentials,
+            "dev",
+            &["k"],
+        );
+        assert_eq!(t.text, "[dev]\n  [other]\n");
+        // set_key writes into [profile dev] in the config, never into the ignored [dev].
+        assert_eq!(
+            set_key("[dev]\nk = v\n", "profile dev", "dev", "c", "x"),
+            "[dev]\nk = v\n\n[profile dev]\nc = x\n"
+        );
+    }
+
+    #[test]
+    fn a_backups_lines_holding_the_values_go_in_any_section() {
+        let text = "[a]\naws_secret_access_key = S3CRET\nregion = S3CRET\n[profile b]\naws_access_key_id = AKIA1\naws_secret_access_key = other\n";
+        let t = take_values(
+            text,
+            &["aws_access_key_id", "aws_secret_access_key"],
+            &["AKIA1", "S3CRET"],
+        );
+        assert_eq!(
+            t.text,
+            "[a]\nregion = S3CRET\n[profile b]\naws_secret_access_key = other\n"
+        );
+        assert_eq!(t.removed.len(), 2);
+        assert!(holds_secret_line(text));
+        assert!(!holds_secret_line(
+            "[a]\n# aws_secret_access_key = x\nregion = y\n"
+        ));
     }
 
     #[test]

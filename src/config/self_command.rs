@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 ///
 /// As root, a path is taken only if no other user controls it (`root_may_run`): root's profile
 /// would run whatever that user puts there (a user's directory early on root's PATH after `su`
-/// or `sudo -E`). Else the binary's own resolved path, if it passes; else setup refuses.
+/// or `sudo -E`). Else the binary's own resolved path, if it passes; else it is refused (setup
+/// and `keys add --write-profile` both come here, so the refusal names no command).
 pub fn self_path(env: &Environment) -> Result<(PathBuf, &'static str)> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::config(format!("could not find the path of xacct-cred itself: {e}")))?;
@@ -55,10 +56,10 @@ pub fn self_path(env: &Environment) -> Result<(PathBuf, &'static str)> {
         ));
     }
     Err(Error::config(format!(
-        "as root, setup does not write a credential_process that another user could change: {} (or a directory on the way to it) is not root's alone",
+        "as root, xacct-cred does not write a credential_process that another user could change: {} (or a directory on the way to it) is not root's alone",
         resolved.display()
     ))
-    .hint("Install xacct-cred where only root can write (e.g. /usr/local/bin/xacct-cred, owned by root, mode 755) and run it from there, or run setup as the user whose config it is (sudo -u USER xacct-cred setup …). Nothing was changed."))
+    .hint("Install xacct-cred where only root can write (e.g. /usr/local/bin/xacct-cred, owned by root, mode 755) and run it from there, or run the command as the user whose config it is (sudo -u USER xacct-cred …). Nothing was changed."))
 }
 
 #[cfg(unix)]

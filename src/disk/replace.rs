@@ -18,21 +18,36 @@ pub struct Written {
 
 /// Writes `text` to the file `path` names, after backing up `original` beside it, the way
 /// users keep their files: a symlink (stow, chezmoi, home-manager) is followed to its target,
-/// which is replaced atomically while the link stays; the new file, the backup and the temp
-/// file all get the target's mode (0600 for a new file), set when each is created, before any
-/// byte is written. The temp file is created exclusively in the target's directory. A target
-/// with other hard links or bind-mounted into place is rewritten in place instead.
+/// which is replaced atomically while the link stays; the new file and the temp file get the
+/// target's mode (0600 for a new file), the backup 0600 (the config may hold a secret line),
+/// each set when the file is created, before any byte is written. The temp file is created
+/// exclusively in the target's directory. A target with other hard links or bind-mounted into
+/// place is rewritten in place instead. Missing directories are created 0700.
 pub fn write_with_backup(path: &Path, original: &str, text: &str) -> Result<Written> {
-    write_file(path, Some(original), text)
+    write_file(path, original, true, text)
 }
 
 /// As [`write_with_backup`], without a backup: for a file whose old content must not survive
-/// on disk in a file of ours (`keys import` takes the secret out of it).
-pub fn replace_without_backup(path: &Path, text: &str) -> Result<Written> {
-    write_file(path, None, text)
+/// on disk in a file of ours (it holds a secret). `original` is only written back should an
+/// in-place rewrite fail halfway.
+pub fn replace_without_backup(path: &Path, original: &str, text: &str) -> Result<Written> {
+    write_file(path, original, false, text)
 }
 
-fn write_file(path: &Path, original: Option<&str>, text: &str) -> Result<Written> {
+/// The backups' mode, whatever the file's: the text may hold a secret line, and a backup is
+/// read by no one but its owner.
+pub const BACKUP_MODE: u32 = 0o600;
+
+/// The backups of `target` beside it: `NAME.bak-*`.
+pub fn backup_prefix(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("config");
+    format!("{name}.bak-")
+}
+
+fn write_file(path: &Path, original: &str, with_backup: bool, text: &str) -> Result<Written> {
     let target = follow_links(path).map_err(|e| {
         Error::config(format!(
             "could not follow the symlink {}: {e}",
@@ -40,13 +55,10 @@ fn write_file(path: &Path, original: Option<&str>, text: &str) -> Result<Written
         ))
         .hint("Fix or remove the link; nothing was changed.")
     })?;
-    let fail = |e: std::io::Error| {
-        Error::config(format!("could not write {}: {e}", target.display()))
-            .hint("Check the file's and its directory's permissions; nothing was changed.")
-    };
+    let fail = |e: std::io::Error| io_failure(&target, e);
     let dir = parent_of(&target);
     super::root_walk::refuse_paths_others_control_as_root(path)?;
-    std::fs::create_dir_all(dir).map_err(fail)?;
+    private_dirs(dir).map_err(fail)?;
     let existing = std::fs::metadata(&target).ok();
     let mode = existing.as_ref().map_or(NEW_FILE_MODE, mode_of);
     let name = target
@@ -54,19 +66,32 @@ fn write_file(path: &Path, original: Option<&str>, text: &str) -> Result<Written
         .and_then(|n| n.to_str())
         .unwrap_or("config")
         .to_string();
-    let backup = match (&existing, original) {
-        (Some(_), Some(original)) => {
+    let backup = match &existing {
+        Some(_) if with_backup => {
             let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+            let prefix = backup_prefix(&target);
             let (file, backup) =
-                create_unique(dir, &format!("{name}.bak-{stamp}"), mode).map_err(fail)?;
-            keep_group(&file, existing.as_ref()).map_err(fail)?;
-            fill(file, original.as_bytes()).map_err(fail)?;
-            // The backup's name must be on disk before the config is touched: the in-place
-            // rewrite has no rename (and so no directory fsync) of its own after it.
-            sync_dir(dir).map_err(fail)?;
+                create_unique(dir, &format!("{prefix}{stamp}"), BACKUP_MODE).map_err(fail)?;
+            let filled = keep_group(&file, existing.as_ref())
+                .and_then(|()| fill(file, original.as_bytes()))
+                // The backup's name must be on disk before the config is touched: the in-place
+                // rewrite has no rename (and so no directory fsync) of its own after it.
+                .and_then(|()| sync_dir(dir));
+            if let Err(e) = filled {
+                // A cut-short backup is no backup (a full disk leaves one per try).
+                let _ = std::fs::remove_file(&backup);
+                return Err(fail(e));
+            }
             Some(backup)
         }
         _ => None,
+    };
+    // The backup of a config left unchanged is one more copy of it, and no use.
+    let unchanged = |e: Error| {
+        if let Some(b) = &backup {
+            let _ = std::fs::remove_file(b);
+        }
+        e
     };
     // A file with other hard links, or one bind-mounted into place (a container's
     // `-v ~/.aws/config:…`, where rename fails with EBUSY), must keep its inode: it is
@@ -74,15 +99,16 @@ fn write_file(path: &Path, original: Option<&str>, text: &str) -> Result<Written
     let in_place = |existing: &std::fs::Metadata| {
         overwrite(&target, existing, original, text).map_err(|e| {
             Error::config(format!(
-                "could not rewrite {} in place: {e}",
-                target.display()
+                "could not rewrite {} in place: {}",
+                target.display(),
+                describe(&e)
             ))
             .hint(match &backup {
                 Some(b) => format!(
-                    "A file that cannot take the new text keeps its old one (also in {}); free some space, or fix the cause above, and run setup again.",
+                    "A file that cannot take the new text keeps its old one (also in {}); free some space, or fix the cause above, and run the command again.",
                     b.display()
                 ),
-                None => "Nothing was changed.".to_string(),
+                None => "A file that cannot take the new text keeps its old one; free some space, or fix the cause above, and run the command again.".to_string(),
             })
         })
     };
@@ -90,10 +116,11 @@ fn write_file(path: &Path, original: Option<&str>, text: &str) -> Result<Written
         in_place(meta)?;
         return Ok(Written { target, backup });
     }
-    let (file, tmp) = create_random(dir, &format!(".{name}.xacct-cred-tmp"), mode).map_err(fail)?;
+    let (file, tmp) = create_random(dir, &format!(".{name}.xacct-cred-tmp"), mode)
+        .map_err(|e| unchanged(fail(e)))?;
     if let Err(e) = keep_group(&file, existing.as_ref()) {
         let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e));
+        return Err(unchanged(fail(e)));
     }
     let written = commit(file, &tmp, &target, |f| f.write_all(text.as_bytes()));
     if let Err(e) = written {
@@ -103,21 +130,55 @@ fn write_file(path: &Path, original: Option<&str>, text: &str) -> Result<Written
         );
         match &existing {
             Some(meta) if pinned => in_place(meta)?,
-            _ => return Err(fail(e)),
+            _ => return Err(unchanged(fail(e))),
         }
     }
     Ok(Written { target, backup })
+}
+
+/// A failure before the file was touched: what happened, a full disk said plainly.
+fn io_failure(target: &Path, e: std::io::Error) -> Error {
+    let hint = match e.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            "Free some space and run the command again; nothing was changed."
+        }
+        _ => "Check the file's and its directory's permissions; nothing was changed.",
+    };
+    Error::config(format!(
+        "could not write {}: {}",
+        target.display(),
+        describe(&e)
+    ))
+    .hint(hint)
+}
+
+fn describe(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::StorageFull => format!("the disk is full ({e})"),
+        std::io::ErrorKind::QuotaExceeded => format!("the disk quota is used up ({e})"),
+        _ => e.to_string(),
+    }
+}
+
+/// `dir` and its missing parents, created 0700 (never wider, whatever the umask: a
+/// world-writable ~/.aws lets another user swap the config root then edits).
+fn private_dirs(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// Rewrites the file at `path` itself (same inode, links, mode and owner) — only if it is still
 /// the file `seen` describes, opened without following a symlink: nothing swapped in since.
 /// A full disk must not leave it cut short: the room for the longer of the file and `text` is
 /// reserved first (on Linux), the new text written over the old from the start, then the file
-/// cut to its length; should a write fail all the same, `original` (when given) is written back.
+/// cut to its length; should a write fail all the same, `original` is written back.
 fn overwrite(
     path: &Path,
     seen: &std::fs::Metadata,
-    original: Option<&str>,
+    original: &str,
     text: &str,
 ) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
@@ -131,7 +192,7 @@ fn overwrite(
     let opened = file.metadata()?;
     if !opened.is_file() || !super::same_file(&opened, seen) {
         return Err(std::io::Error::other(
-            "it is not the regular file first seen (replaced while setup ran?)",
+            "it is not the regular file first seen (was it replaced meanwhile?)",
         ));
     }
     reserve(&file, (text.len() as u64).max(seen.len()))?;
@@ -143,9 +204,7 @@ fn overwrite(
         file.sync_all()
     };
     put(&file, text.as_bytes()).inspect_err(|_| {
-        if let Some(original) = original {
-            let _ = put(&file, original.as_bytes());
-        }
+        let _ = put(&file, original.as_bytes());
     })
 }
 
@@ -215,7 +274,7 @@ fn mode_of(_: &std::fs::Metadata) -> u32 {
 
 /// The end of `path`'s symlink chain (relative links resolved against the link's directory);
 /// `path` itself if it is not a link. The target need not exist yet.
-fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
+pub fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
     let mut current = path.to_path_buf();
     for _ in 0..40 {
         match std::fs::symlink_metadata(&current) {

@@ -1,5 +1,5 @@
 //! The path check root makes before writing a file (setup, keys, the file store, the token
-//! file): every component, and every link met on the way, must be root's, so no other user can
+//! file), or reading one another user could fill (setup's credentials file): every component, and every link met on the way, must be root's, so no other user can
 //! redirect what root writes. It reads metadata only; it never creates, writes or follows a
 //! path in any other way.
 
@@ -9,7 +9,8 @@ use std::path::Path;
 /// As root, xacct-cred touches `path` only if no other user can move anything on the way to it:
 /// every component, and every symlink met (followed here, component by component), is root's;
 /// a directory others may write to must be sticky (as /tmp) and must not be the one that holds,
-/// or will hold, the file — there another user could plant the file or a link first. Otherwise
+/// or will hold, the file — there another user could plant the file or a link first; the file
+/// itself must be writable by no one but root (its group only if that is gid 0). Otherwise
 /// a user could swap in a link between setup's checks and its writes, or point one at a file of
 /// their choosing, and have root write into it. Checked before anything is read or created.
 /// The refusal names no command: setup, keys and the file store all come here.
@@ -109,6 +110,13 @@ pub fn refuse_others_paths_as_root(path: &Path, doing: &str, hint: &str) -> Resu
                         .rev()
                         .map(|c| c.as_os_str().to_os_string()),
                 );
+            }
+            // The file itself: another group's or everyone's to rewrite is another user's.
+            Ok(m) if last && m.permissions().mode() & 0o002 != 0 => {
+                return refuse(&next, "is writable by other users".into());
+            }
+            Ok(m) if last && m.permissions().mode() & 0o020 != 0 && m.gid() != 0 => {
+                return refuse(&next, format!("is writable by its group (gid {})", m.gid()));
             }
             Ok(_) if last => return Ok(()),
             Ok(_) => current = next,

@@ -99,6 +99,10 @@ impl FileStore {
     fn change<T>(&self, f: impl FnOnce(&mut BTreeMap<String, String>) -> T) -> Result<T, String> {
         let fail = |e: std::io::Error| format!("could not write {}: {e}", self.path.display());
         let dir = parent(&self.path);
+        // As root, the walk comes before any directory is made: a link another user planted on
+        // the way would otherwise have root create directories where it points.
+        crate::disk::root_walk::refuse_paths_others_control_as_root(&self.path)
+            .map_err(|e| e.to_string())?;
         private_dir(dir).map_err(fail)?;
         trusted_dir(dir, &self.path)?;
         let lock = lock_file(&lock_path(&self.path)).map_err(fail)?;

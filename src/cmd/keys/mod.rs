@@ -8,7 +8,8 @@ mod import;
 mod rotate;
 
 use crate::cli::{KeysAction, KeysArgs, KeysBackend};
-use crate::config::file_paths;
+use crate::config::file_paths_to_edit;
+use crate::config::lines::holds_secret_line;
 use crate::config::self_command::{keys_export_command, quoted, self_path};
 use crate::credentials::Secret;
 use crate::env::Environment;
@@ -222,18 +223,9 @@ fn export(profile: &str, flag: Option<Backend>, env: &Environment) -> Result<()>
 }
 
 fn write_export_line(profile: &str, env: &Environment) -> Result<()> {
-    let (config_path, _) = file_paths(env);
+    let (config_path, _) = file_paths_to_edit(env)?;
     crate::disk::root_walk::refuse_paths_others_control_as_root(&config_path)?;
-    let original = match std::fs::read_to_string(&config_path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(Error::config(format!(
-                "could not read {}: {e}",
-                config_path.display()
-            )));
-        }
-    };
+    let original = crate::disk::user_text::read(&config_path)?;
     let (binary, _) = self_path(env)?;
     let binary = quoted(&binary);
     let line = keys_export_command(&binary, profile);
@@ -245,7 +237,7 @@ fn write_export_line(profile: &str, env: &Environment) -> Result<()> {
     }
     // A backup of a text holding a secret would be one more copy `keys import` leaves behind.
     let written = if holds_secret_line(&original) {
-        crate::disk::replace::replace_without_backup(&config_path, &text)?
+        crate::disk::replace::replace_without_backup(&config_path, &original, &text)?
     } else {
         crate::disk::replace::write_with_backup(&config_path, &original, &text)?
     };
@@ -254,13 +246,4 @@ fn write_export_line(profile: &str, env: &Environment) -> Result<()> {
         written.target.display()
     );
     Ok(())
-}
-
-/// Whether a config text has a secret key or session token line in any section.
-fn holds_secret_line(text: &str) -> bool {
-    text.lines().any(|l| {
-        let key = l.split('=').next().unwrap_or("").trim();
-        key.eq_ignore_ascii_case("aws_secret_access_key")
-            || key.eq_ignore_ascii_case("aws_session_token")
-    })
 }
