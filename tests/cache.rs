@@ -248,9 +248,14 @@ fn a_symlinked_entry_or_unsafe_directory_is_refused() {
 
     // A world-writable directory (a shared /tmp).
     fs::set_permissions(s.cache_dir(), fs::Permissions::from_mode(0o777)).unwrap();
+    // (Root's path walk says it first, in its words.)
+    let why = match unsafe { libc::geteuid() } {
+        0 => "is writable by other users",
+        _ => "other users can write to it",
+    };
     s.run(&["--profile", "prod"])
         .failed(6)
-        .stderr_has(&["other users can write to it", "--no-cache"]);
+        .stderr_has(&[why, "--no-cache"]);
     fs::set_permissions(s.cache_dir(), fs::Permissions::from_mode(0o700)).unwrap();
 
     // A directory that is a symlink.
@@ -282,6 +287,35 @@ fn a_directory_owned_by_another_user_is_refused() {
     s.run(&["--profile", "prod"])
         .failed(6)
         .stderr_has(&["owned by uid 12345"]);
+}
+
+/// Root's cache under a directory another user owns (a `sudo -E` HOME): that user could swap
+/// in a link between root's checks and its writes, so root refuses before creating anything.
+#[test]
+#[ignore = "needs root and the nobody user; scripts/test-all.sh runs it as root"]
+fn as_root_a_cache_under_another_users_directory_is_refused() {
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "run as root (cargo test -- --ignored)"
+    );
+    let sts = fake::sts();
+    let mut s = Scenario::with_role(&sts, "");
+    let theirs = s.home.path().join("theirs");
+    fs::create_dir(&theirs).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let cache = theirs.join(".cache/xacct-cred");
+    s.set("XACCT_CRED_CACHE_DIR", path_str(&cache));
+    let out = s.run(&["--profile", "prod"]);
+    out.failed(6)
+        .stderr_has(&["as root", "owned by uid 65534", "XACCT_CRED_CACHE_DIR"]);
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        fs::read_dir(&theirs).unwrap().count(),
+        0,
+        "root created something there"
+    );
+    assert_eq!(sts.count("AssumeRole"), 0);
 }
 
 #[test]
@@ -476,8 +510,22 @@ fn cache_list_and_clear() {
     assert!(!list.stdout.contains("fake-secret") && !list.stdout.contains("fake-token"));
     s.run(&["cache", "clear", "--profile", "other"]).ok();
     assert_eq!(s.entry_files().len(), 1);
+    // Another program's JSON in the directory is not an entry: neither listed nor removed.
+    let foreign = s.cache_dir().join("editor-state.json");
+    fs::write(&foreign, "{}").unwrap();
+    assert!(
+        !s.run(&["cache", "list"])
+            .ok()
+            .stdout
+            .contains("editor-state")
+    );
     s.run(&["cache", "clear"]).ok();
-    assert_eq!(s.entry_files().len(), 0);
+    assert_eq!(
+        s.entry_files(),
+        std::slice::from_ref(&foreign),
+        "every entry cleared, and only the entries"
+    );
+    fs::remove_file(&foreign).unwrap();
     s.run(&["--profile", "prod"]).ok();
     assert_eq!(
         sts.count("AssumeRole"),

@@ -33,8 +33,20 @@ pub struct CacheDir {
 }
 
 impl CacheDir {
-    /// Opens the directory, creating it 0700 if missing, and refuses an unsafe one.
+    /// Opens the directory, creating it 0700 if missing, and refuses an unsafe one. As root,
+    /// first the path itself: a directory another user can write to on the way (a `sudo -E`
+    /// HOME, a cache under /tmp) would let them swap in a link between the checks and the
+    /// writes, and have root write, delete or block where they choose.
     pub fn open(path: PathBuf) -> Result<CacheDir> {
+        crate::disk::root_walk::refuse_others_paths_as_root(
+            &path,
+            "xacct-cred does not use the cache directory",
+            "Another user could redirect what root writes there. Run as the user whose HOME it is (sudo -u USER, or sudo without -E), set XACCT_CRED_CACHE_DIR to a directory of root's (e.g. /root/.cache/xacct-cred), or pass --no-cache.",
+        )
+        .map_err(|e| {
+            let hint = e.hint_text().unwrap_or_default().to_string();
+            Error::cache(e.what()).hint(hint)
+        })?;
         match fs::symlink_metadata(&path) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => platform::private_dir_builder()
@@ -169,12 +181,15 @@ impl CacheDir {
         )
     }
 
-    /// Every entry file, parsed (`None` for garbage), sorted by name.
+    /// Every entry file, parsed (`None` for garbage), sorted by name. Only files named as keys
+    /// are (40 hex digits): another program's JSON in a misdirected cache directory is neither
+    /// listed nor cleared.
     pub fn entries(&self) -> Vec<(String, Option<CacheEntry>)> {
+        let is_key = |k: &str| k.len() == 40 && k.bytes().all(|b| b.is_ascii_hexdigit());
         let mut names: Vec<String> = self
             .file_names()
             .into_iter()
-            .filter(|n| n.ends_with(".json"))
+            .filter(|n| n.strip_suffix(".json").is_some_and(is_key))
             .collect();
         names.sort();
         names
