@@ -68,4 +68,14 @@ impl Environment {
     pub fn home(&self) -> Option<&str> {
         self.get("HOME").or_else(|| self.get("USERPROFILE"))
     }
+
+    /// The key store these variables name, as the cache key tells stored sources apart: the
+    /// backend, and the file store's path (two key files may hold two users' keys).
+    pub fn key_store_named(&self) -> Option<String> {
+        match (self.get(KEYS_BACKEND), self.get(KEYS_FILE)) {
+            (None, None) => None,
+            (b, None) => b.map(str::to_string),
+            (b, Some(file)) => Some(format!("{} {file}", b.unwrap_or("file"))),
+        }
+    }
 }

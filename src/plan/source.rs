@@ -63,11 +63,10 @@ pub enum SourceSpec {
     /// role profile with keys that names itself as source_profile. The secret is read from
     /// the files when the source is resolved (`source.rs`), never held in the plan.
     StaticKeys { name: String, access_key_id: String },
-    /// A profile whose long-term key is in the key store (`keys add`, `keys import`): it has
-    /// nothing in the files that resolves, or only `credential_process = xacct-cred keys export
-    /// NAME`, which is read from the store directly instead of being run. The store is opened
-    /// only when the source is resolved; the plan names it by the store the environment asks
-    /// for (`XACCT_CRED_KEYS_BACKEND`), never by anything read from it.
+    /// A profile whose long-term key is in the key store: nothing in the files resolves, or
+    /// only `credential_process = xacct-cred keys export NAME` (read from the store, not run).
+    /// The store is opened only to resolve it; the plan names it by what the environment names
+    /// ([`Environment::key_store_named`]), never by anything read from it.
     Stored {
         name: String,
         backend: Option<String>,
@@ -284,7 +283,7 @@ pub(super) fn build(
             if Some(name) != profile && key_in_store(config, name) {
                 return Ok(SourceSpec::Stored {
                     name: name.to_string(),
-                    backend: env.get(crate::env::KEYS_BACKEND).map(str::to_string),
+                    backend: env.key_store_named(),
                 });
             }
             if Some(name) == profile {
@@ -356,8 +355,13 @@ mod stored_tests {
             assert_eq!(source_of(&config, &[]).unwrap(), stored(None), "{dev}");
         }
         let config = format!("{ROLE}[profile dev]\n");
-        let env = [("XACCT_CRED_KEYS_BACKEND", "file")];
-        assert_eq!(source_of(&config, &env).unwrap(), stored(Some("file")));
+        for (name, value, named) in [
+            ("XACCT_CRED_KEYS_BACKEND", "file", "file"),
+            ("XACCT_CRED_KEYS_FILE", "/a/keys", "file /a/keys"),
+        ] {
+            let got = source_of(&config, &[(name, value)]).unwrap();
+            assert_eq!(got, stored(Some(named)));
+        }
         for dev in [
             "[profile dev]\ncredential_process = /usr/bin/xacct-cred keys export other\n",
             "[profile dev]\ncredential_process = /usr/bin/xacct-cred --profile p\n",
@@ -385,13 +389,9 @@ mod stored_tests {
             };
             Plan::build(&config, &args, &Environment::default())
         };
-        assert_eq!(build("").unwrap().mfa_session_seconds, 43200);
-        assert_eq!(
-            build("mfa_session_duration = 3600\n")
-                .unwrap()
-                .mfa_session_seconds,
-            3600
-        );
+        let seconds = |extra: &str| build(extra).unwrap().mfa_session_seconds;
+        assert_eq!(seconds(""), 43200);
+        assert_eq!(seconds("mfa_session_duration = 3600\n"), 3600);
         let e = build("mfa_session_duration = 60\n").unwrap_err();
         assert!(e.what().contains("from 900 to 129600"), "{e}");
     }
