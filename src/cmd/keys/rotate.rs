@@ -71,19 +71,21 @@ async fn rotate(profile: &str, store: &KeyStore, old: &StoredKey, env: &Environm
     };
     let new_tail = key_id_tail(&new.access_key_id);
     eprintln!("xacct-cred: created the key {new_tail} for {user}");
-    // Undoes the new key: the old one back in the store, the new one deleted in IAM.
+    // Undoes the new key: the old one back in the store, then the new one deleted in IAM — only
+    // then: while the store may still hold the new key, deleting it could leave no working key.
     let undo = async |why: Error| -> Error {
         let restored = store_and_check(store, profile, old).is_ok();
-        let deleted = delete(&iam, old, &new.access_key_id).await.is_ok();
+        let deleted = restored && delete(&iam, old, &new.access_key_id).await.is_ok();
         let place = match restored {
             true => format!("the store {where_} holds the old key {old_tail} again"),
             false => format!(
-                "the store {where_} may hold the new key {new_tail}, which is not verified; the old key {old_tail} still works"
+                "the old key {old_tail} could not be put back in the store {where_}, which may hold the new key {new_tail} (xacct-cred keys export {profile} shows which); both keys stay active in IAM"
             ),
         };
-        let iam_side = match deleted {
-            true => format!("the new key {new_tail} was deleted in IAM"),
-            false => format!(
+        let iam_side = match (restored, deleted) {
+            (false, _) => "delete the one the store does not hold once it is working again".into(),
+            (true, true) => format!("the new key {new_tail} was deleted in IAM"),
+            (true, false) => format!(
                 "the new key {new_tail} is still active in IAM: delete it with aws iam delete-access-key --access-key-id {}",
                 new.access_key_id
             ),
