@@ -27,6 +27,9 @@ pub enum Kind {
     StsUnavailable,
     /// The cache directory or its lock could not be used.
     Cache,
+    /// The cache directory cannot take a new file (disk or inodes full, quota, a read-only
+    /// file system): not a safety refusal, so the call goes on without the cache.
+    CacheUnwritable,
     /// An MFA code was needed and could not be had.
     Mfa,
     /// `exec`: the command does not exist (the shells' 127).
@@ -43,7 +46,7 @@ impl Kind {
             Kind::Source | Kind::SourceUnavailable => 3,
             Kind::Sts => 4,
             Kind::StsUnavailable => 5,
-            Kind::Cache => 6,
+            Kind::Cache | Kind::CacheUnwritable => 6,
             Kind::Mfa => 7,
             Kind::CommandNotFound => 127,
             Kind::CommandNotRunnable => 126,
@@ -87,6 +90,25 @@ impl Error {
 
     pub fn cache(what: impl Into<String>) -> Self {
         Self::new(Kind::Cache, what)
+    }
+
+    /// A cache error from `e`: [`Kind::CacheUnwritable`] when the file system cannot take a new
+    /// file (no space or inodes, quota, read-only), else [`Kind::Cache`].
+    pub fn cache_io(e: &std::io::Error, what: impl Into<String>) -> Self {
+        let full = matches!(
+            e.kind(),
+            std::io::ErrorKind::StorageFull
+                | std::io::ErrorKind::QuotaExceeded
+                | std::io::ErrorKind::ReadOnlyFilesystem
+        );
+        Self::new(
+            if full {
+                Kind::CacheUnwritable
+            } else {
+                Kind::Cache
+            },
+            what,
+        )
     }
 
     /// Adds (or replaces) the advice sentence.

@@ -318,6 +318,51 @@ fn as_root_a_cache_under_another_users_directory_is_refused() {
     assert_eq!(sts.count("AssumeRole"), 0);
 }
 
+/// A cache on a read-only file system (a container's read-only root, a full disk): not a
+/// safety refusal, so the call goes on as with `--no-cache`, with a warning.
+#[test]
+#[ignore = "needs root for a mount namespace (unshare -m); scripts/test-all.sh runs it as root"]
+fn a_read_only_cache_directory_is_gone_around_with_a_warning() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let parent = s.home.path().join("ro");
+    fs::create_dir(&parent).unwrap();
+    let cache = parent.join("cache");
+    for (what, prepare) in [
+        (
+            "missing",
+            format!(
+                "mount -t tmpfs -o ro,size=64k,mode=0755 tmpfs {}",
+                parent.display()
+            ),
+        ),
+        (
+            "present",
+            format!(
+                "mount -t tmpfs -o size=64k,mode=0755 tmpfs {p} && mkdir -m 700 {c} && mount -o remount,ro {p}",
+                p = parent.display(),
+                c = cache.display()
+            ),
+        ),
+    ] {
+        let script = format!("set -e; {prepare}; exec \"$0\" \"$@\"");
+        let mut cmd = s.command_for(
+            "unshare",
+            &["-m", "sh", "-c", &script, BIN, "--profile", "prod"],
+        );
+        cmd.env("XACCT_CRED_CACHE_DIR", &cache);
+        let out = Outcome::from(cmd.output().unwrap());
+        out.ok()
+            .stderr_has(&["warning", "Read-only file system", "without the cache"]);
+        assert!(
+            out.json()["AccessKeyId"].is_string(),
+            "{what}: {}",
+            out.stdout
+        );
+    }
+    assert_eq!(sts.count("AssumeRole"), 2);
+}
+
 #[test]
 fn an_entry_inside_the_refresh_window_is_renewed_and_the_window_is_configurable() {
     // Ten minutes left is inside the default 16-minute window (and above the 5-minute margin:

@@ -49,9 +49,13 @@ impl CacheDir {
         })?;
         match fs::symlink_metadata(&path) {
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => platform::private_dir_builder()
-                .create(&path)
-                .map_err(|e| unusable(&path, &format!("it could not be created ({e})")))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                platform::private_dir_builder().create(&path).map_err(|e| {
+                    let why = unusable(&path, &format!("it could not be created ({e})"));
+                    let hint = why.hint_text().unwrap_or_default().to_string();
+                    Error::cache_io(&e, why.what()).hint(hint)
+                })?
+            }
             Err(e) => return Err(unusable(&path, &e.to_string())),
         }
         let meta = fs::symlink_metadata(&path).map_err(|e| unusable(&path, &e.to_string()))?;

@@ -138,10 +138,10 @@ impl CacheDir {
 
 fn open(path: &Path) -> Result<File> {
     platform::open_lock(path).map_err(|e| {
-        Error::cache(format!(
-            "could not open the lock file {}: {e}",
-            path.display()
-        ))
+        Error::cache_io(
+            &e,
+            format!("could not open the lock file {}: {e}", path.display()),
+        )
         .hint("Check the cache directory's permissions, or pass --no-cache.")
     })
 }

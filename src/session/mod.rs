@@ -10,7 +10,7 @@ use crate::cache::{self, Attempt, CacheDir, CacheEntry, CacheMode, CacheSettings
 use crate::credentials::SessionCredentials;
 use crate::diag::debug;
 use crate::env::Environment;
-use crate::error::Result;
+use crate::error::{Kind, Result};
 use crate::loop_guard;
 use crate::plan::Plan;
 use crate::renew::{Renew, ViaSts};
@@ -147,7 +147,12 @@ pub fn obtain(
         return renewer.renew(plan, &key);
     }
     let rules = Rules::for_plan(plan, settings, caller);
-    let dir = CacheDir::open(settings.store.locate()?)?;
+    let dir = match CacheDir::open(settings.store.locate()?) {
+        Err(e) if e.kind() == Kind::CacheUnwritable => {
+            return without_cache(plan, &key, renewer, e);
+        }
+        dir => dir?,
+    };
     // The hot path: one file read, an expiry check, done.
     let cached = match settings.mode {
         CacheMode::Refresh => None,
@@ -186,7 +191,26 @@ pub fn obtain(
         clock,
         renewer,
     };
-    renewal.renew_locked(cached)
+    match renewal.renew_locked(cached) {
+        Err(e) if e.kind() == Kind::CacheUnwritable => without_cache(plan, &key, renewer, e),
+        done => done,
+    }
+}
+
+/// A cache that cannot take a file (full, read-only) is not a reason to fail the call: the
+/// session is fetched as with `--no-cache`, with a warning.
+fn without_cache(
+    plan: &Plan,
+    key: &str,
+    renewer: &dyn Renew,
+    why: crate::error::Error,
+) -> Result<SessionCredentials> {
+    eprintln!(
+        "xacct-cred: warning: {}; going on without the cache for {}.",
+        why.what(),
+        plan.role.role_arn.arn
+    );
+    renewer.renew(plan, key)
 }
 
 /// The entry for `key` if it was written for this plan's role, session name and source; any
