@@ -79,9 +79,10 @@ fn end(w: &Watched) {
     let Some(started) = thread_children(w.thread) else {
         return;
     };
+    // A child this thread started is ours whatever session it moved to (`exec setsid helper`).
     let started: Vec<u32> = started
         .into_iter()
-        .filter(|p| !w.before.contains(p) && ours.is_some() && session_of(*p) == ours)
+        .filter(|p| !w.before.contains(p) && ours.is_some())
         .collect();
     for pid in stopped_with_descendants(started, ours) {
         signal(pid, Sig::Kill);
@@ -89,15 +90,20 @@ fn end(w: &Watched) {
 }
 
 /// Stops the processes `tree` starts with and, below each stopped one, its children that are
-/// in `session` (at most 1024 in all). A stopped parent can neither start a child nor reap one,
-/// so every number listed stays its process's (at worst a zombie) until the kill: no number is
-/// reused meanwhile.
+/// in `session` or in a session one of those first processes leads (at most 1024 in all). A
+/// stopped parent can neither start a child nor reap one, so every number listed stays its
+/// process's (at worst a zombie) until the kill: no number is reused meanwhile.
 fn stopped_with_descendants(mut tree: Vec<u32>, session: Option<u32>) -> Vec<u32> {
+    let roots = tree.clone();
+    let ours = |pid: u32| {
+        let s = session_of(pid);
+        s == session || s.is_some_and(|s| roots.contains(&s))
+    };
     let mut i = 0;
     while i < tree.len() && tree.len() < 1024 {
         signal(tree[i], Sig::Stop);
         for pid in children_of(tree[i]) {
-            if !tree.contains(&pid) && session_of(pid) == session {
+            if !tree.contains(&pid) && ours(pid) {
                 tree.push(pid);
             }
         }

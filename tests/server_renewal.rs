@@ -172,12 +172,24 @@ fn alive(pid: &str) -> bool {
 /// stops.
 #[test]
 fn a_server_ends_the_source_helpers_it_gives_up_on_and_leaves_none_behind() {
+    ends_the_helpers_it_gives_up_on("");
+}
+
+/// The same for a helper that moved to a session of its own (`credential_process = exec setsid
+/// …`): a child the server started is its own whatever session it is in.
+#[test]
+fn a_server_ends_a_helper_that_moved_to_its_own_session() {
+    ends_the_helpers_it_gives_up_on("exec setsid ");
+}
+
+/// `wrapper` goes before the helper in its profile's `credential_process`.
+fn ends_the_helpers_it_gives_up_on(wrapper: &str) {
     let sts = fake::sts();
     let s = Scenario::with_role(&sts, "");
     let helper = s.home.path().join("helper.sh");
     let pids = s.home.path().join("helper.pids");
     s.config(&format!(
-        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = helper\nregion = eu-west-1\n\n[profile helper]\ncredential_process = /bin/sh {}\n",
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = helper\nregion = eu-west-1\n\n[profile helper]\ncredential_process = {wrapper}/bin/sh {}\n",
         helper.display()
     ));
     std::fs::write(
