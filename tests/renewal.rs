@@ -620,3 +620,41 @@ fn a_hung_background_renewal_ends_when_the_session_reaches_the_margin() {
     assert_eq!(sts.count("AssumeRole"), 1);
     s.kill_processes();
 }
+
+/// A background renewal whose source failed does not start the source again: a hung or
+/// failing helper (a browser login, say) is run once per renewal, not once per retry. (STS
+/// failures are retried: the test above.)
+#[test]
+fn a_background_renewal_runs_a_failing_source_helper_once() {
+    let sts = fake::sts_with(|req, n| assume_role_ok(req, n, IN_WINDOW));
+    let s = Scenario::with_role(&sts, "");
+    let helper = s.home.path().join("helper.sh");
+    let runs = s.home.path().join("runs");
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = helper\nregion = eu-west-1\n\n[profile helper]\ncredential_process = /bin/sh {}\n",
+        helper.display()
+    ));
+    fs::write(
+        &helper,
+        "echo '{\"Version\":1,\"AccessKeyId\":\"AKIAHELPER0000000001\",\"SecretAccessKey\":\"helper-secret\"}'\n",
+    )
+    .unwrap();
+    s.run(&["--profile", "prod"]).ok();
+    fs::write(
+        &helper,
+        format!(
+            "echo run >> {}; echo 'no login' >&2; exit 1\n",
+            runs.display()
+        ),
+    )
+    .unwrap();
+    // Inside the window: served at once, renewed in the background, which fails at the source.
+    s.run(&["--profile", "prod"]).ok();
+    assert!(
+        s.wait_until_no_processes(Duration::from_secs(60)),
+        "the renewal ends by itself"
+    );
+    let runs = fs::read_to_string(&runs).unwrap_or_default();
+    assert_eq!(runs.lines().count(), 1, "the helper was run {runs:?}");
+    assert_eq!(sts.count("AssumeRole"), 1);
+}

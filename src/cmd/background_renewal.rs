@@ -19,7 +19,7 @@ use crate::background::{DEADLINE, Stage, cannot_start, step};
 use crate::cache::{self, Attempt, CacheDir, CacheEntry, Failure, State};
 use crate::cli::{BackgroundArgs, BackgroundStage};
 use crate::env::Environment;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::plan::Plan;
 use crate::renew::{Detached, Renew};
 use std::sync::Arc;
@@ -153,7 +153,9 @@ fn renew(args: &BackgroundArgs, env: &Environment, margin_at: &AtomicI64) -> Res
                 dir.note_failed_renewal(key, &failure);
                 let pause = jittered(delay);
                 let then = OffsetDateTime::now_utc() + pause;
-                if !e.kind().is_transient()
+                // A source that failed is not asked again by this renewal: a hung helper (a
+                // browser login, say) would be started, and given up on, once per retry.
+                if e.kind() != Kind::StsUnavailable
                     || Instant::now() + pause >= deadline
                     || entry.state(then, window, margin) != State::RenewingInBackground
                 {
