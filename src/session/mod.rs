@@ -269,7 +269,7 @@ fn start_background_renewal(
     match renewer.start_background(plan, key, &lock) {
         Ok(()) => debug(|| "inside the window: served, and renewing in the background".into()),
         Err(e) => {
-            debug(|| format!("could not start the background renewal: {}", e.what()));
+            debug(|| e.what().to_string());
             let failure = Failure::new(&e, Attempt::Caller, clock.now());
             dir.note_failed_renewal(key, &failure);
         }
