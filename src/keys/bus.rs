@@ -51,6 +51,19 @@ mod unix {
                 transport(address)
             ));
         };
+        // The client keeps the last of a key given twice (and may read others): an address
+        // that gives a socket twice, or in two ways, is refused rather than guessed at.
+        let sockets = params
+            .split(',')
+            .filter(|kv| {
+                ["path=", "abstract=", "dir=", "tmpdir=", "runtime="]
+                    .iter()
+                    .any(|k| kv.starts_with(k))
+            })
+            .count();
+        if sockets > 1 {
+            return Err("the session bus address names its socket more than once, so which one the client connects to cannot be told".into());
+        }
         let value = |key: &str| {
             params
                 .split(',')
@@ -167,5 +180,8 @@ mod tests {
         let ours = format!("unix:path={}", path.display());
         assert_eq!(bus(&ours), None, "our own socket, served by us");
         assert!(bus(&format!("{ours};tcp:host=127.0.0.1,port=1")).is_some());
+        // zbus connects to the last `path=`: ours first, another user's second is refused.
+        let why = bus(&format!("{ours},path=/run/user/65534/bus")).unwrap();
+        assert!(why.contains("more than once"), "{why}");
     }
 }
