@@ -16,6 +16,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// How long a write waits for another process writing the file (a read, seal and rename).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub struct FileStore {
     path: PathBuf,
     given: Option<String>,
@@ -105,8 +108,27 @@ impl FileStore {
             .map_err(|e| e.to_string())?;
         private_dir(dir).map_err(fail)?;
         trusted_dir(dir, &self.path)?;
+        // The passphrase is asked before the lock is taken: a prompt must not hold up every
+        // other process that writes the file (an MFA session being stored, another `keys add`).
+        self.passphrase(!self.path.exists())?;
         let lock = lock_file(&lock_path(&self.path)).map_err(fail)?;
-        lock.lock().map_err(fail)?;
+        let started = std::time::Instant::now();
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(format!(
+                        "another xacct-cred has been writing {} for {} s; try again",
+                        self.path.display(),
+                        LOCK_WAIT.as_secs()
+                    ));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(fail(e)),
+            }
+        }
         // Under the lock, the file as it is now (another process may have changed it).
         let mut items = self.read_all(true)?;
         let out = f(&mut items);
