@@ -144,21 +144,42 @@ fn a_second_serve_on_the_same_path_neither_takes_over_nor_removes_the_live_token
     assert!(!path.exists(), "the first removes its own file on exit");
 }
 
+/// A serve that was killed leaves its token file and the address record beside it: the next
+/// one replaces the file and listens where its clients call. A token file with no record (its
+/// clients' address unknown) is left alone and nothing is published.
 #[test]
-fn a_stale_token_file_of_ones_own_is_replaced() {
+fn a_killed_serves_token_file_is_replaced_at_the_same_address() {
     let sts = fake::sts();
     let s = Scenario::with_role(&sts, "");
     let path = s.home.path().join("token");
-    std::fs::write(&path, "a".repeat(64)).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let (child, _) = start_serve(&s, &path).expect("a crashed serve's file is replaced");
+    let (mut killed, vars) = start_serve(&s, &path).expect("the first serve starts");
+    let url = vars["prod"]["AWS_CONTAINER_CREDENTIALS_FULL_URI"].clone();
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let stale = std::fs::read_to_string(&path).expect("a killed serve leaves its file");
+    let (child, vars) = start_serve(&s, &path).expect("a killed serve's file is replaced");
+    assert_eq!(vars["prod"]["AWS_CONTAINER_CREDENTIALS_FULL_URI"], url);
     let token = std::fs::read_to_string(&path).unwrap();
-    assert_ne!(token, "a".repeat(64));
+    assert_ne!(token, stale);
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o600
     );
     stop(child);
+
+    let other = s.home.path().join("other-token");
+    std::fs::write(&other, "a".repeat(64)).unwrap();
+    std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (code, stderr) = match start_serve(&s, &other) {
+        Ok((child, _)) => {
+            stop(child);
+            panic!("a token was published where the clients' address is unknown");
+        }
+        Err(refused) => refused,
+    };
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not the address"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "a".repeat(64));
 }
 
 /// As root, in a shared directory, `prepare` (run as root, then handed to nobody) leaves
@@ -280,8 +301,16 @@ fn a_restart_keeps_the_address_and_publishes_nothing_when_it_is_taken() {
     let (first, vars) = start_serve(&s, &path).expect("the first serve starts");
     let url = url_of(&vars);
     stop(first);
-    // A restart: the same address, so the first run's clients get in with the new token.
-    let (second, vars) = start_serve(&s, &path).expect("a restart starts");
+    // A restart, with the path spelled through a link to its directory and another cache
+    // directory: the same address, so the first run's clients get in with the new token.
+    let link = s.home.path().join("link");
+    std::os::unix::fs::symlink(s.home.path(), &link).unwrap();
+    let mut s = s;
+    s.set(
+        "XACCT_CRED_CACHE_DIR",
+        path_str(&s.home.path().join("other-cache")),
+    );
+    let (second, vars) = start_serve(&s, &link.join("token")).expect("a restart starts");
     assert_eq!(url_of(&vars), url, "a restart moved the endpoint");
     let token = std::fs::read_to_string(&path).unwrap();
     assert_eq!(endpoint_get(&url, Some(&token)).0, 200);

@@ -121,7 +121,7 @@ pub enum Command {
     },
     /// Serve the roles' credentials on a local endpoint that the AWS SDKs and CLIs renew from.
     #[command(
-        after_help = "Examples:\n  xacct-cred serve -p prod-role      # prints export lines, then serves (e.g. in tmux)\n  cd \"$XDG_RUNTIME_DIR\"    # a directory only you can write to\n  xacct-cred serve -p prod --format dotenv --token-file \"$PWD/xacct-token\" > endpoint.env &\n  docker run --network host --env-file endpoint.env -v \"$PWD/xacct-token:$PWD/xacct-token:ro\" IMG\n\nPrints AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN (or, with\n--token-file, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) per profile, then serves on 127.0.0.1\nuntil SIGTERM, SIGINT, SIGHUP or SIGQUIT. Every request is answered from the cache, renewed\nas credential_process renews; a request without the token gets 401."
+        after_help = "Examples:\n  xacct-cred serve -p prod-role      # prints export lines, then serves (e.g. in tmux)\n  cd \"${XDG_RUNTIME_DIR:?}\"   # a directory only you can write to\n  xacct-cred serve -p prod --format dotenv --token-file \"$PWD/xacct-token\" > endpoint.env &\n  docker run --network host --env-file endpoint.env -v \"$PWD/xacct-token:$PWD/xacct-token:ro\" IMG\n\nPrints AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN (or, with\n--token-file, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) per profile, then serves on 127.0.0.1\nuntil SIGTERM, SIGINT, SIGHUP or SIGQUIT. Every request is answered from the cache, renewed\nas credential_process renews; a request without the token gets 401."
     )]
     Serve(ServeArgs),
     /// Print (or open) the AWS console URL for the role.

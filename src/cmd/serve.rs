@@ -63,10 +63,11 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
     // The path is claimed first (a second serve on it is refused before it binds); its clients
     // keep the address they were given, so a later serve listens there again.
     let (claim, token_port) = match &args.token_file {
-        Some(path) => (
-            Some(TokenFile::claim(path)?),
-            Some(TokenPort::recall(&args.store, path)?),
-        ),
+        Some(path) => {
+            let claim = TokenFile::claim(path)?;
+            let port = TokenPort::recall(path, claim.had_old())?;
+            (Some(claim), Some(port))
+        }
         None => (None, None),
     };
     let port = match &token_port {
@@ -80,9 +81,8 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         })?;
     let token_file = match (claim, &token_port) {
         (Some(claim), Some(t)) => {
-            let file = claim.publish(endpoint.token())?;
             t.remember(endpoint.address())?;
-            Some(file)
+            Some(claim.publish(endpoint.token())?)
         }
         _ => None,
     };

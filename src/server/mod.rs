@@ -250,16 +250,21 @@ fn refused(head: &request::Head, shared: &Shared) {
     });
 }
 
-/// `text` with every byte that is not visible ASCII percent-encoded, for a log line (a control
-/// character or a right-to-left override would change what the terminal shows).
+/// For a log line: at most the first 96 bytes of `text` (a client chooses it and may make it
+/// 8 KiB), each byte that is not visible ASCII percent-encoded (a control character or a
+/// right-to-left override would change what the terminal shows).
 fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
+    const SHOWN: usize = 96;
+    let mut out = String::with_capacity(SHOWN * 3 + 3);
+    for b in text.bytes().take(SHOWN) {
         if b.is_ascii_graphic() {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
+    }
+    if text.len() > SHOWN {
+        out.push('…');
     }
     out
 }
@@ -279,6 +284,12 @@ fn container_json(creds: &SessionCredentials, role_arn: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_logged_path_is_short_and_shows_no_control_character() {
+        assert_eq!(printable("/a\u{1b}[2J"), "/a%1B[2J");
+        assert_eq!(printable(&"/x".repeat(4000)).len(), 96 + "…".len());
+    }
 
     #[test]
     fn only_loopback_addresses_are_accepted() {

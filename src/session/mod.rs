@@ -208,11 +208,11 @@ fn without_cache(
     renewer: &dyn Renew,
     why: crate::error::Error,
 ) -> Result<SessionCredentials> {
-    eprintln!(
-        "xacct-cred: warning: {}; going on without the cache for {}.",
+    crate::diag::say(&format!(
+        "warning: {}; going on without the cache for {}.",
         why.what(),
         plan.role.role_arn.arn
-    );
+    ));
     renewer.renew(plan, key)
 }
 
@@ -285,9 +285,9 @@ fn debug_last_failure(dir: &CacheDir, key: &str, now: OffsetDateTime) {
 }
 
 pub(super) fn warn_serving_cached(plan: &Plan, entry: &CacheEntry, now: OffsetDateTime, why: &str) {
-    eprintln!(
-        "xacct-cred: warning: could not renew the session for {} ({why}); using the cached one, which expires in {} min.",
+    crate::diag::say(&format!(
+        "warning: could not renew the session for {} ({why}); using the cached one, which expires in {} min.",
         plan.role.role_arn.arn,
         entry.time_left(now).whole_minutes()
-    );
+    ));
 }

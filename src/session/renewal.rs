@@ -60,11 +60,11 @@ impl Renewal<'_> {
                 if let Some(entry) = valid {
                     let state = entry.state(now, rules.window, rules.margin);
                     if state == State::MustRenew {
-                        eprintln!(
-                            "xacct-cred: warning: another xacct-cred is renewing the session for {}; using the cached one, which expires in {} min.",
+                        crate::diag::say(&format!(
+                            "warning: another xacct-cred is renewing the session for {}; using the cached one, which expires in {} min.",
                             plan.role.role_arn.arn,
                             entry.time_left(now).whole_minutes()
-                        );
+                        ));
                     }
                     debug(|| "another process holds the lock: serving the valid session".into());
                     return Ok(entry.credentials.clone());
@@ -172,15 +172,15 @@ impl Renewal<'_> {
                 if let Some(note) =
                     cache::short_session_note(configured_window, plan.role.duration())
                 {
-                    eprintln!("{note}");
+                    crate::diag::say(note.trim_start_matches("xacct-cred: "));
                 }
                 match dir.write_over(key, &entry, read) {
                     Ok(true) => {}
                     Ok(false) => debug(|| "the entry was removed meanwhile: not cached".into()),
-                    Err(e) => eprintln!(
-                        "xacct-cred: warning: the new session was not cached: {}",
+                    Err(e) => crate::diag::say(&format!(
+                        "warning: the new session was not cached: {}",
                         e.what()
-                    ),
+                    )),
                 }
                 Ok(entry.credentials)
             }

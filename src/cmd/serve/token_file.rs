@@ -72,6 +72,11 @@ impl TokenFile {
 }
 
 impl Claim {
+    /// Whether a stopped serve's token file is there (to be replaced).
+    pub fn had_old(&self) -> bool {
+        self.old.is_some()
+    }
+
     pub fn publish(self, token: &Token) -> Result<TokenFile> {
         let Claim { path, old } = self;
         let fail = failed(&path);
@@ -124,7 +129,7 @@ impl Drop for TokenFile {
 }
 
 /// Opens what is at `path` for reading without following a link or blocking on a FIFO.
-fn open_old(path: &Path) -> std::io::Result<File> {
+pub(super) fn open_old(path: &Path) -> std::io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -167,14 +172,14 @@ fn check_old(path: &Path, old: &File) -> Result<()> {
 
 /// What makes a file not this user's own: another owner.
 #[cfg(unix)]
-fn not_ours(meta: &std::fs::Metadata) -> Option<String> {
+pub(super) fn not_ours(meta: &std::fs::Metadata) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let euid = rustix::process::geteuid().as_raw();
     (meta.uid() != euid).then(|| format!("is owned by uid {}, not by you (uid {euid})", meta.uid()))
 }
 
 #[cfg(not(unix))]
-fn not_ours(_: &std::fs::Metadata) -> Option<String> {
+pub(super) fn not_ours(_: &std::fs::Metadata) -> Option<String> {
     None
 }
 
