@@ -104,9 +104,6 @@ pub fn decide(
     };
     match entry.state(now, rules.window, rules.margin) {
         State::Fresh => Decision::Serve,
-        // Never asks again: tries STS now, whatever failed a moment ago (a failed try still
-        // ends with the valid session, and a warning).
-        State::RenewingInBackground if rules.caller == Caller::Once => Decision::Renew,
         State::RenewingInBackground if rules.background => match backing_off() {
             true => Decision::ServeWhileBackingOff { warn: false },
             false => Decision::ServeAndRenewInBackground,
