@@ -27,23 +27,22 @@ mod unix {
 
     pub fn not_ours(env: &Environment) -> Option<String> {
         let euid = rustix::process::geteuid().as_raw();
+        // Exactly the string the client reads: no trimming, no splitting (zbus takes a path up
+        // to the next comma, blanks and semicolons included).
         let address = match env.get("DBUS_SESSION_BUS_ADDRESS") {
-            Some(a) if !a.trim().is_empty() => a.trim().to_string(),
+            Some(a) => a.to_string(),
             _ => match env.get("XDG_RUNTIME_DIR") {
-                Some(dir) if !dir.is_empty() => format!("unix:path={dir}/bus"),
+                Some(dir) => format!("unix:path={dir}/bus"),
                 // No address: the Secret Service cannot be reached, and it says so itself.
                 _ => return None,
             },
         };
-        // The client tries the addresses in order; each must be ours.
-        for one in address.split(';').filter(|a| !a.is_empty()) {
-            if let Err(why) = check(one, euid) {
-                return Some(why);
-            }
-        }
-        None
+        check(&address, euid).err()
     }
 
+    /// Only `unix:path=P` or `unix:abstract=N`, with nothing but a `guid=` beside it: any other
+    /// form (several addresses, several sockets, other keys, blanks) could be read by the client
+    /// otherwise than here, and is refused rather than guessed at.
     fn check(address: &str, euid: u32) -> Result<(), String> {
         let Some(params) = address.strip_prefix("unix:") else {
             return Err(format!(
@@ -51,39 +50,33 @@ mod unix {
                 transport(address)
             ));
         };
-        // The client keeps the last of a key given twice (and may read others): an address
-        // that gives a socket twice, or in two ways, is refused rather than guessed at.
-        let sockets = params
-            .split(',')
-            .filter(|kv| {
-                ["path=", "abstract=", "dir=", "tmpdir=", "runtime="]
-                    .iter()
-                    .any(|k| kv.starts_with(k))
-            })
-            .count();
-        if sockets > 1 {
-            return Err("the session bus address names its socket more than once, so which one the client connects to cannot be told".into());
-        }
-        let value = |key: &str| {
-            params
-                .split(',')
-                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+        let odd = || {
+            Err("the session bus address is not of the plain form unix:path=PATH or unix:abstract=NAME (with at most a guid), so which socket the client connects to cannot be told".to_string())
         };
-        if let Some(path) = value("path") {
-            return path_owner(path, euid);
+        if address.contains(|c: char| c == ';' || c.is_whitespace()) {
+            return odd();
         }
-        if let Some(name) = value("abstract") {
-            return abstract_owner(name, euid);
+        let mut socket = None;
+        for kv in params.split(',') {
+            match kv.split_once('=') {
+                Some(("guid", _)) => {}
+                Some((key @ ("path" | "abstract"), value)) if socket.is_none() => {
+                    socket = Some((key, value))
+                }
+                _ => return odd(),
+            }
         }
-        Err("the session bus is a Unix socket given neither by path nor abstract name, so whose it is cannot be told".into())
+        match socket {
+            Some(("path", path)) => path_owner(path, euid),
+            Some((_, name)) => abstract_owner(name, euid),
+            None => odd(),
+        }
     }
 
     fn path_owner(path: &str, euid: u32) -> Result<(), String> {
-        let meta = match std::fs::symlink_metadata(path) {
-            Ok(m) => m,
-            // Nothing there: connecting fails and says so.
-            Err(_) => return Ok(()),
-        };
+        // Nothing there is refused too: another user could put a socket there after this look.
+        let meta = std::fs::symlink_metadata(path)
+            .map_err(|e| format!("there is no session bus at {path} ({e})"))?;
         if meta.uid() != euid {
             return Err(format!(
                 "the session bus socket {path} belongs to uid {}, not to this user (uid {euid}); an inherited DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR (su, sudo -E) points at another user's keyring",
@@ -172,16 +165,26 @@ mod tests {
         let why = bus("tcp:host=127.0.0.1,port=1").unwrap();
         assert!(why.contains("(tcp) is not a Unix socket"), "{why}");
         assert!(bus("unix:tmpdir=/tmp").is_some());
-        // Nothing there: the Secret Service probe says so itself.
-        assert_eq!(bus("unix:path=/nonexistent/bus"), None);
+        // Nothing there: refused (a socket could appear there after the look).
+        assert!(bus("unix:path=/nonexistent/bus").is_some());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bus");
         let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
         let ours = format!("unix:path={}", path.display());
         assert_eq!(bus(&ours), None, "our own socket, served by us");
         assert!(bus(&format!("{ours};tcp:host=127.0.0.1,port=1")).is_some());
-        // zbus connects to the last `path=`: ours first, another user's second is refused.
-        let why = bus(&format!("{ours},path=/run/user/65534/bus")).unwrap();
-        assert!(why.contains("more than once"), "{why}");
+        // zbus connects to the last `path=`, and reads a path to the next comma, blanks and
+        // semicolons included: none of these forms is taken for ours.
+        for odd in [
+            format!("{ours},path=/run/user/65534/bus"),
+            format!("{ours} "),
+            format!("{ours};"),
+            format!("{ours},abstract=x"),
+            format!("{ours},noncefile=/x"),
+        ] {
+            let why = bus(&odd).unwrap_or_default();
+            assert!(why.contains("plain form"), "{odd}: {why}");
+        }
+        assert_eq!(bus(&format!("{ours},guid=0123abcd")), None);
     }
 }
