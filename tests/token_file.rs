@@ -336,3 +336,36 @@ fn a_restart_keeps_the_address_and_publishes_nothing_when_it_is_taken() {
     );
     drop(squatter);
 }
+
+/// A token file's directory wiped between runs (a systemd RuntimeDirectory, a tmpfs) takes the
+/// record beside the file with it: the copy in the cache directory still keeps the address.
+#[test]
+fn a_wiped_token_directory_still_keeps_the_address() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let run = s.home.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let path = run.join("token");
+    let (first, vars) = start_serve(&s, &path).expect("the first serve starts");
+    let url = vars["prod"]["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    stop(first);
+    std::fs::remove_dir_all(&run).unwrap();
+    std::fs::create_dir(&run).unwrap();
+    let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
+    let squatter = std::net::TcpListener::bind(format!("127.0.0.1:{port}")).unwrap();
+    match start_serve(&s, &path) {
+        Ok((child, _)) => {
+            stop(child);
+            panic!("a token was published on a new port after the directory was wiped");
+        }
+        Err((code, stderr)) => {
+            assert_eq!(code, 2, "{stderr}");
+            assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+        }
+    }
+    assert!(!path.exists());
+    drop(squatter);
+}

@@ -152,6 +152,39 @@ impl CacheDir {
         }
     }
 
+    /// A small record of ours in the directory (`name` is ours, never a key), read as the
+    /// entries are: no link followed, this user's regular file, at most a few KiB.
+    pub fn read_record(&self, name: &str) -> Result<Option<String>> {
+        let path = self.path.join(name);
+        let mut file = match platform::open_entry(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(unsafe_entry(&path, &format!("it cannot be opened ({e})"))),
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| unsafe_entry(&path, &e.to_string()))?;
+        platform::check_entry(&path, &meta)?;
+        let mut text = String::new();
+        match meta.is_file() && meta.len() <= 4096 && file.read_to_string(&mut text).is_ok() {
+            true => Ok(Some(text)),
+            false => Ok(None),
+        }
+    }
+
+    /// Replaces a small record of ours atomically (see [`CacheDir::read_record`]).
+    pub fn write_record(&self, name: &str, text: &str) -> Result<()> {
+        let target = self.path.join(name);
+        let tmp = self.path.join(format!("{name}.{}.tmp", std::process::id()));
+        private_file::write_private(&target, &tmp, 0o600, |f| f.write_all(text.as_bytes())).map_err(
+            |e| {
+                let _ = fs::remove_file(&tmp);
+                Error::cache(format!("could not write {}: {e}", target.display()))
+                    .hint("Check the disk and the cache directory's permissions.")
+            },
+        )
+    }
+
     /// Every entry file, parsed (`None` for garbage), sorted by name. Only files named as keys
     /// are (40 hex digits): another program's JSON in a misdirected cache directory is neither
     /// listed nor cleared.

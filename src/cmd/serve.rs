@@ -65,7 +65,7 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
     let (claim, token_port) = match &args.token_file {
         Some(path) => {
             let claim = TokenFile::claim(path)?;
-            let port = TokenPort::recall(path, claim.had_old())?;
+            let port = TokenPort::recall(path, claim.had_old(), &args.store)?;
             (Some(claim), Some(port))
         }
         None => (None, None),

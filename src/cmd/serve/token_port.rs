@@ -4,13 +4,17 @@
 //! user who took the freed port would receive the new, live token.
 //!
 //! The address is kept beside the token file (`.NAME.xacct-cred-addr`, 0600, never removed), so
-//! every spelling of the path and every cache directory finds the same record. It is read like
-//! an old token file (no link followed, no FIFO waited on, this user's regular file, small) and
-//! replaced atomically.
+//! every spelling of the path and every cache directory finds the same record, and a copy in the
+//! cache directory under the token file's resolved path, for a directory that is wiped between
+//! runs (a systemd `RuntimeDirectory`, a tmpfs). Either one binds the next run; two that differ
+//! stop it. The record beside the file is read like an old token file (no link followed, no FIFO
+//! waited on, this user's regular file, small); both are replaced atomically.
 
 use super::token_file::{not_ours, open_old};
+use crate::cache::{CacheDir, StoreSettings};
 use crate::disk::private_file;
 use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -19,23 +23,56 @@ use std::path::{Path, PathBuf};
 pub(super) struct TokenPort {
     token_file: PathBuf,
     record: PathBuf,
+    /// The cache directory and the copy's name there, when the directory can be used.
+    copy: Option<(CacheDir, String)>,
     earlier: Option<SocketAddr>,
 }
 
 impl TokenPort {
     /// Reads the record. `stale_token` says a token file an earlier serve left is there: with
     /// no record beside it, its clients' address is unknown, and nothing may be published.
-    pub fn recall(token_file: &Path, stale_token: bool) -> Result<TokenPort> {
+    pub fn recall(
+        token_file: &Path,
+        stale_token: bool,
+        store: &StoreSettings,
+    ) -> Result<TokenPort> {
         let name = token_file
             .file_name()
             .map_or("token".into(), |n| n.to_string_lossy());
-        let record = private_file::parent_of(token_file).join(format!(".{name}.xacct-cred-addr"));
+        let dir = private_file::parent_of(token_file);
+        let record = dir.join(format!(".{name}.xacct-cred-addr"));
+        // The copy's name: the token file's directory resolved (links, `..`), and its name.
+        let resolved = std::fs::canonicalize(dir)
+            .or_else(|_| std::path::absolute(dir))
+            .unwrap_or_else(|_| dir.to_path_buf())
+            .join(&*name);
+        let digest = Sha256::digest(resolved.as_os_str().as_encoded_bytes());
+        let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+        let copy = store
+            .locate()
+            .and_then(CacheDir::open)
+            .ok()
+            .map(|d| (d, format!("endpoint-{hex}.addr")));
         let mut port = TokenPort {
             token_file: token_file.to_path_buf(),
             record,
+            copy,
             earlier: None,
         };
-        port.earlier = port.read()?;
+        let beside = port.read()?;
+        let copied = port.copy.as_ref().and_then(|(d, n)| {
+            let text = d.read_record(n).ok()??;
+            text.lines().next()?.trim().parse::<SocketAddr>().ok()
+        });
+        port.earlier = match (beside, copied) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(port.refusal(
+                    format!("the address recorded beside it ({a}) and the one in the cache directory ({b}) differ, so where its clients call is unknown"),
+                    &port.forget_hint(),
+                ));
+            }
+            (a, b) => a.or(b),
+        };
         if port.earlier.is_none() && stale_token {
             return Err(port.refusal(
                 "a token file an earlier serve left is there, but not the address it gave its clients, who would send the next token there".into(),
@@ -121,12 +158,25 @@ impl TokenPort {
                 self.record.display()
             ))
             .hint("Choose a --token-file path in a directory you own and can write.")
-        })
+        })?;
+        // The copy survives a token-file directory that is wiped between runs; a cache that
+        // cannot take it (read-only) leaves only the record beside the file.
+        if let Some((dir, name)) = &self.copy {
+            let text = format!("{addr}\n{}\n", self.token_file.display());
+            if let Err(e) = dir.write_record(name, &text) {
+                crate::diag::debug(|| format!("no copy of the address record: {}", e.what()));
+            }
+        }
+        Ok(())
     }
 
     fn forget_hint(&self) -> String {
+        let copy = match &self.copy {
+            Some((dir, name)) => format!(" and {}", dir.path().join(name).display()),
+            None => String::new(),
+        };
         format!(
-            "Stop what holds that port if it is yours, or use a new --token-file path and give the clients the new variables. If no client of the earlier serve is left, remove {} to forget its address.",
+            "Stop what holds that port if it is yours, or use a new --token-file path and give the clients the new variables. If no client of the earlier serve is left, remove {}{copy} to forget its address.",
             self.record.display()
         )
     }
