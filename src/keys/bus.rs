@@ -74,6 +74,35 @@ mod unix {
     }
 
     fn path_owner(path: &str, euid: u32) -> Result<(), String> {
+        // The client connects by this same path later: nothing on the way may be changed by
+        // another user meanwhile — no link anywhere, every directory this user's or root's and
+        // not writable by others unless sticky.
+        let mut here = std::path::PathBuf::from("/");
+        let parts = std::path::Path::new(path);
+        if !parts.is_absolute() {
+            return Err(format!("the session bus path {path} is not absolute"));
+        }
+        for part in parts
+            .parent()
+            .into_iter()
+            .flat_map(|p| p.components())
+            .skip(1)
+        {
+            here.push(part);
+            let m = std::fs::symlink_metadata(&here)
+                .map_err(|e| format!("there is no session bus at {path} ({e})"))?;
+            let others_write = m.mode() & 0o002 != 0 && m.mode() & 0o1000 == 0;
+            if m.file_type().is_symlink()
+                || !m.is_dir()
+                || (m.uid() != euid && m.uid() != 0)
+                || others_write
+            {
+                return Err(format!(
+                    "the way to the session bus socket {path} goes through {}, which another user could change (a link, not yours or root's, or writable by others); an inherited DBUS_SESSION_BUS_ADDRESS (su, sudo -E) may point at another user's keyring",
+                    here.display()
+                ));
+            }
+        }
         // Nothing there is refused too: another user could put a socket there after this look.
         let meta = std::fs::symlink_metadata(path)
             .map_err(|e| format!("there is no session bus at {path} ({e})"))?;
@@ -111,8 +140,9 @@ mod unix {
         shown: &str,
         euid: u32,
     ) -> Result<(), String> {
-        // Not answering: the Secret Service probe says so in its own words.
-        let Ok(stream) = stream else { return Ok(()) };
+        // Not answering is refused: another user could start answering after this look.
+        let stream =
+            stream.map_err(|e| format!("the session bus {shown} does not answer ({e})"))?;
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
             use std::os::fd::AsRawFd;
@@ -186,5 +216,11 @@ mod tests {
             assert!(why.contains("plain form"), "{odd}: {why}");
         }
         assert_eq!(bus(&format!("{ours},guid=0123abcd")), None);
+        // The same socket through a link on the way: the link could be flipped between this
+        // look and the client's connect.
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+        let why = bus(&format!("unix:path={}/bus", link.display())).unwrap_or_default();
+        assert!(why.contains("could change"), "{why}");
     }
 }
