@@ -352,6 +352,21 @@ fn a_wiped_token_directory_still_keeps_the_address() {
         .unwrap()
         .to_string();
     stop(first);
+    // A copy missing (an older version kept only the record beside the file): the next run,
+    // bound by the record beside the file, writes it.
+    let copies = |s: &Scenario| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(s.cache_dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".addr"))
+            .collect()
+    };
+    for copy in copies(&s) {
+        std::fs::remove_file(copy).unwrap();
+    }
+    let (second, _) = start_serve(&s, &path).expect("a restart starts");
+    stop(second);
+    assert_eq!(copies(&s).len(), 1, "the copy was not written again");
     std::fs::remove_dir_all(&run).unwrap();
     std::fs::create_dir(&run).unwrap();
     let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();

@@ -91,14 +91,16 @@ mod unix {
             here.push(part);
             let m = std::fs::symlink_metadata(&here)
                 .map_err(|e| format!("there is no session bus at {path} ({e})"))?;
-            let others_write = m.mode() & 0o002 != 0 && m.mode() & 0o1000 == 0;
+            // The group bits too: a group another user is in, or an ACL (its mask shows there),
+            // lets them rename entries here.
+            let others_write = m.mode() & 0o022 != 0 && m.mode() & 0o1000 == 0;
             if m.file_type().is_symlink()
                 || !m.is_dir()
                 || (m.uid() != euid && m.uid() != 0)
                 || others_write
             {
                 return Err(format!(
-                    "the way to the session bus socket {path} goes through {}, which another user could change (a link, not yours or root's, or writable by others); an inherited DBUS_SESSION_BUS_ADDRESS (su, sudo -E) may point at another user's keyring",
+                    "the way to the session bus socket {path} goes through {}, which another user could change (a link, not yours or root's, or writable by its group or others); an inherited DBUS_SESSION_BUS_ADDRESS (su, sudo -E) may point at another user's keyring",
                     here.display()
                 ));
             }
@@ -106,6 +108,9 @@ mod unix {
         // Nothing there is refused too: another user could put a socket there after this look.
         let meta = std::fs::symlink_metadata(path)
             .map_err(|e| format!("there is no session bus at {path} ({e})"))?;
+        if !std::os::unix::fs::FileTypeExt::is_socket(&meta.file_type()) {
+            return Err(format!("the session bus path {path} is not a socket"));
+        }
         if meta.uid() != euid {
             return Err(format!(
                 "the session bus socket {path} belongs to uid {}, not to this user (uid {euid}); an inherited DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR (su, sudo -E) points at another user's keyring",
@@ -221,6 +226,11 @@ mod tests {
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(dir.path(), &link).unwrap();
         let why = bus(&format!("unix:path={}/bus", link.display())).unwrap_or_default();
+        assert!(why.contains("could change"), "{why}");
+        // A directory on the way that its group may write to: a member could rename entries.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o770)).unwrap();
+        let why = bus(&ours).unwrap_or_default();
         assert!(why.contains("could change"), "{why}");
     }
 }

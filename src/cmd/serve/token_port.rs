@@ -142,9 +142,28 @@ impl TokenPort {
 
     /// Records `addr` (before the token is published: a token file never exists without it).
     pub fn remember(&self, addr: SocketAddr) -> Result<()> {
-        if self.earlier == Some(addr) {
-            return Ok(());
+        // Each record on its own: one may be missing (a wiped directory, an older version that
+        // kept only the one beside the file, a copy that could not be written last time).
+        if self.read().ok().flatten() != Some(addr) {
+            self.write_beside(addr)?;
         }
+        if let Some((dir, name)) = &self.copy {
+            let held = dir.read_record(name).ok().flatten();
+            let held = held.and_then(|t| t.lines().next()?.trim().parse::<SocketAddr>().ok());
+            if held != Some(addr) {
+                let text = format!("{addr}\n{}\n", self.token_file.display());
+                if let Err(e) = dir.write_record(name, &text) {
+                    crate::diag::say(&format!(
+                        "warning: no copy of the token file's address in the cache directory ({}); should its directory be wiped, the next serve will not know where its clients call",
+                        e.what()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write_beside(&self, addr: SocketAddr) -> Result<()> {
         let dir = private_file::parent_of(&self.record);
         let write = || -> std::io::Result<()> {
             let (file, tmp) = private_file::create_random(dir, ".xacct-cred-addr", 0o600)?;
@@ -158,16 +177,7 @@ impl TokenPort {
                 self.record.display()
             ))
             .hint("Choose a --token-file path in a directory you own and can write.")
-        })?;
-        // The copy survives a token-file directory that is wiped between runs; a cache that
-        // cannot take it (read-only) leaves only the record beside the file.
-        if let Some((dir, name)) = &self.copy {
-            let text = format!("{addr}\n{}\n", self.token_file.display());
-            if let Err(e) = dir.write_record(name, &text) {
-                crate::diag::debug(|| format!("no copy of the address record: {}", e.what()));
-            }
-        }
-        Ok(())
+        })
     }
 
     fn forget_hint(&self) -> String {
