@@ -384,3 +384,38 @@ fn a_wiped_token_directory_still_keeps_the_address() {
     assert!(!path.exists());
     drop(squatter);
 }
+
+/// A directory on the token file's path swapped for a link to a fresh one between runs (by a
+/// member of a shared ancestor's group, say): the copy kept under the path as spelled still
+/// binds the next run to its clients' address.
+#[test]
+fn a_directory_swapped_for_a_link_on_the_way_still_keeps_the_address() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let team = s.home.path().join("team");
+    std::fs::create_dir_all(team.join("run")).unwrap();
+    let path = team.join("run/token");
+    let (first, vars) = start_serve(&s, &path).expect("the first serve starts");
+    let url = vars["prod"]["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    stop(first);
+    std::fs::rename(team.join("run"), team.join("run.old")).unwrap();
+    std::fs::create_dir(team.join("x")).unwrap();
+    std::os::unix::fs::symlink("x", team.join("run")).unwrap();
+    let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
+    let squatter = std::net::TcpListener::bind(format!("127.0.0.1:{port}")).unwrap();
+    match start_serve(&s, &path) {
+        Ok((child, _)) => {
+            stop(child);
+            panic!("a token was published on a new port after a directory was swapped");
+        }
+        Err((code, stderr)) => {
+            assert_eq!(code, 2, "{stderr}");
+            assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+        }
+    }
+    assert!(!team.join("x/token").exists());
+    drop(squatter);
+}

@@ -23,8 +23,9 @@ use std::path::{Path, PathBuf};
 pub(super) struct TokenPort {
     token_file: PathBuf,
     record: PathBuf,
-    /// The cache directory and the copy's name there, when the directory can be used.
-    copy: Option<(CacheDir, String)>,
+    /// The cache directory and the copies' names there (under the path as spelled and as
+    /// resolved), when the directory can be used.
+    copy: Option<(CacheDir, Vec<String>)>,
     earlier: Option<SocketAddr>,
 }
 
@@ -41,18 +42,25 @@ impl TokenPort {
             .map_or("token".into(), |n| n.to_string_lossy());
         let dir = private_file::parent_of(token_file);
         let record = dir.join(format!(".{name}.xacct-cred-addr"));
-        // The copy's name: the token file's directory resolved (links, `..`), and its name.
-        let resolved = std::fs::canonicalize(dir)
-            .or_else(|_| std::path::absolute(dir))
-            .unwrap_or_else(|_| dir.to_path_buf())
-            .join(&*name);
-        let digest = Sha256::digest(resolved.as_os_str().as_encoded_bytes());
-        let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+        // The copies' names: the token file's path as spelled (absolute) and as resolved (links,
+        // `..`). Either finds the address: a link another user swaps in on the way changes the
+        // one, a new spelling the other.
+        let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let resolved = std::fs::canonicalize(dir).unwrap_or_else(|_| absolute.clone());
+        let mut names: Vec<String> = [absolute, resolved]
+            .iter()
+            .map(|d| {
+                let digest = Sha256::digest(d.join(&*name).as_os_str().as_encoded_bytes());
+                let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+                format!("endpoint-{hex}.addr")
+            })
+            .collect();
+        names.dedup();
         let copy = store
             .locate()
             .and_then(CacheDir::open)
             .ok()
-            .map(|d| (d, format!("endpoint-{hex}.addr")));
+            .map(|d| (d, names));
         let mut port = TokenPort {
             token_file: token_file.to_path_buf(),
             record,
@@ -60,19 +68,20 @@ impl TokenPort {
             earlier: None,
         };
         let beside = port.read()?;
-        let copied = port.copy.as_ref().and_then(|(d, n)| {
-            let text = d.read_record(n).ok()??;
-            text.lines().next()?.trim().parse::<SocketAddr>().ok()
-        });
-        port.earlier = match (beside, copied) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(port.refusal(
-                    format!("the address recorded beside it ({a}) and the one in the cache directory ({b}) differ, so where its clients call is unknown"),
-                    &port.forget_hint(),
-                ));
-            }
-            (a, b) => a.or(b),
+        let copied: Vec<SocketAddr> = match &port.copy {
+            Some((d, names)) => names.iter().filter_map(|n| read_copy(d, n)).collect(),
+            None => Vec::new(),
         };
+        let mut found = beside.into_iter().chain(copied);
+        port.earlier = found.next();
+        if let (Some(a), Some(b)) = (port.earlier, found.find(|b| Some(*b) != port.earlier)) {
+            return Err(port.refusal(
+                format!(
+                    "its address records differ ({a}, {b}), so where its clients call is unknown"
+                ),
+                &port.forget_hint(),
+            ));
+        }
         if port.earlier.is_none() && stale_token {
             return Err(port.refusal(
                 "a token file an earlier serve left is there, but not the address it gave its clients, who would send the next token there".into(),
@@ -147,10 +156,8 @@ impl TokenPort {
         if self.read().ok().flatten() != Some(addr) {
             self.write_beside(addr)?;
         }
-        if let Some((dir, name)) = &self.copy {
-            let held = dir.read_record(name).ok().flatten();
-            let held = held.and_then(|t| t.lines().next()?.trim().parse::<SocketAddr>().ok());
-            if held != Some(addr) {
+        for (dir, name) in self.copies() {
+            if read_copy(dir, name) != Some(addr) {
                 let text = format!("{addr}\n{}\n", self.token_file.display());
                 if let Err(e) = dir.write_record(name, &text) {
                     crate::diag::say(&format!(
@@ -181,17 +188,29 @@ impl TokenPort {
     }
 
     fn forget_hint(&self) -> String {
-        let copy = match &self.copy {
-            Some((dir, name)) => format!(" and {}", dir.path().join(name).display()),
-            None => String::new(),
-        };
+        let copy: String = self
+            .copies()
+            .map(|(dir, name)| format!(" and {}", dir.path().join(name).display()))
+            .collect();
         format!(
             "Stop what holds that port if it is yours, or use a new --token-file path and give the clients the new variables. If no client of the earlier serve is left, remove {}{copy} to forget its address.",
             self.record.display()
         )
     }
 
+    fn copies(&self) -> impl Iterator<Item = (&CacheDir, &String)> {
+        self.copy
+            .iter()
+            .flat_map(|(dir, names)| names.iter().map(move |n| (dir, n)))
+    }
+
     fn refusal(&self, why: String, hint: &str) -> Error {
         Error::config(format!("--token-file {}: {why}", self.token_file.display())).hint(hint)
     }
+}
+
+/// The address a copy in the cache directory holds, if it is there and reads.
+fn read_copy(dir: &CacheDir, name: &str) -> Option<SocketAddr> {
+    let text = dir.read_record(name).ok()??;
+    text.lines().next()?.trim().parse().ok()
 }
