@@ -21,18 +21,26 @@ const NOBODY: u32 = 65534;
 /// them, or Err(its exit status and stderr) if it ended first; killed (and the test failed) if
 /// it did neither within 15 s.
 fn start_serve(s: &Scenario, path: &Path) -> Result<(Child, serde_json::Value), (i32, String)> {
+    start(s.command(&serve_args(path)))
+}
+
+fn serve_args(path: &Path) -> [&str; 7] {
+    [
+        "serve",
+        "--format",
+        "json",
+        "-p",
+        "prod",
+        "--token-file",
+        path_str(path),
+    ]
+}
+
+/// [`start_serve`] for any command line.
+fn start(mut command: std::process::Command) -> Result<(Child, serde_json::Value), (i32, String)> {
     let logs = tempfile::tempdir().unwrap();
     let log = logs.path().join("stderr");
-    let mut child = s
-        .command(&[
-            "serve",
-            "--format",
-            "json",
-            "-p",
-            "prod",
-            "--token-file",
-            path_str(path),
-        ])
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -418,4 +426,148 @@ fn a_directory_swapped_for_a_link_on_the_way_still_keeps_the_address() {
     }
     assert!(!team.join("x/token").exists());
     drop(squatter);
+}
+
+/// What another user could move: a directory on the way to the token file, or to the cache
+/// directory that keeps a copy of its address, that its group may write to. Moving it (with
+/// the address records) between runs would have the next serve publish its token on a new
+/// port, while the old clients call the old one, which a group member then holds. Refused for
+/// every user, before anything is written.
+#[test]
+fn a_token_file_or_cache_directory_a_group_member_could_move_is_refused() {
+    let sts = fake::sts();
+    let mut s = Scenario::with_role(&sts, "");
+    let team = s.home.path().join("team");
+    std::fs::create_dir_all(team.join("u/run")).unwrap();
+    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o2770)).unwrap();
+    let safe = s.home.path().join("run");
+    std::fs::create_dir(&safe).unwrap();
+    let shared_cache = team.join("u/cache");
+    for (token, cache, why) in [
+        (team.join("u/run/token"), s.cache_dir(), "its group"),
+        (safe.join("token"), shared_cache.clone(), "cache directory"),
+    ] {
+        s.set("XACCT_CRED_CACHE_DIR", path_str(&cache));
+        match start_serve(&s, &token) {
+            Ok((child, _)) => {
+                stop(child);
+                panic!(
+                    "serve published a token at {} with the cache at {}",
+                    token.display(),
+                    cache.display()
+                );
+            }
+            Err((code, stderr)) => {
+                // As root the cache directory is refused before (exit 6, a cache error), by
+                // the walk root makes wherever it uses the cache.
+                let root = unsafe { libc::geteuid() } == 0;
+                let (expected, doing) = match why {
+                    "cache directory" if root => (6, "cache directory"),
+                    _ => (2, "--token-file"),
+                };
+                assert_eq!(code, expected, "{stderr}");
+                for part in [doing, why, &format!("{} is writable", team.display())] {
+                    assert!(stderr.contains(part), "{part}: {stderr}");
+                }
+            }
+        }
+        assert!(!token.exists(), "{}", token.display());
+        assert!(
+            std::fs::read_dir(token.parent().unwrap())
+                .unwrap()
+                .next()
+                .is_none(),
+            "nothing written beside {}",
+            token.display()
+        );
+    }
+    assert!(!shared_cache.exists(), "no cache directory made there");
+    // The same paths, once the group may not write there, are served.
+    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o2750)).unwrap();
+    let (child, _) = start_serve(&s, &team.join("u/run/token")).expect("a private path serves");
+    stop(child);
+}
+
+/// The same as another user (not root, whose walk was already strict): `nobody` keeps its token
+/// file under its own directory inside a group-shared one (2770). Before, serve published there,
+/// and a group member who renamed the directory away between runs received the next token.
+#[test]
+#[ignore = "needs root and the nobody user; scripts/test-all.sh runs it as root"]
+fn as_another_user_a_token_file_under_a_group_shared_directory_is_refused() {
+    use std::os::unix::process::CommandExt;
+    assert_eq!(
+        unsafe { libc::geteuid() },
+        0,
+        "run as root (scripts/test-all.sh does)"
+    );
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    // The binary where nobody may run it (the build directory may be under a private home).
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = bin_dir.path().join("xacct-cred");
+    std::fs::copy(BIN, &bin).unwrap();
+    let team = s.home.path().join("team");
+    std::fs::create_dir_all(team.join("u/run")).unwrap();
+    for entry in walk(s.home.path()) {
+        std::os::unix::fs::lchown(&entry, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    std::fs::set_permissions(team.join("u"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let token = team.join("u/run/token");
+    let as_nobody = || {
+        let mut c = s.command_for(path_str(&bin), &serve_args(&token));
+        c.uid(NOBODY).gid(NOBODY);
+        c
+    };
+    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o2770)).unwrap();
+    match start(as_nobody()) {
+        Ok((child, _)) => {
+            stop(child);
+            panic!("serve, as nobody, published its token under a group-shared directory");
+        }
+        Err((code, stderr)) => {
+            assert_eq!(code, 2, "{stderr}");
+            assert!(stderr.contains("its group"), "{stderr}");
+            assert!(!stderr.contains("as root,"), "{stderr}");
+        }
+    }
+    assert!(!token.exists());
+    // A token file on a private path, but the cache directory (which keeps a copy of its
+    // address) under the group-shared one.
+    let private = s.home.path().join("run");
+    std::fs::create_dir(&private).unwrap();
+    std::os::unix::fs::chown(&private, Some(NOBODY), Some(NOBODY)).unwrap();
+    let mut c = s.command_for(path_str(&bin), &serve_args(&private.join("token")));
+    c.uid(NOBODY)
+        .gid(NOBODY)
+        .env("XACCT_CRED_CACHE_DIR", team.join("u/cache"));
+    match start(c) {
+        Ok((child, _)) => {
+            stop(child);
+            panic!("serve, as nobody, kept its address in a cache a group member could move");
+        }
+        Err((code, stderr)) => {
+            assert_eq!(code, 2, "{stderr}");
+            assert!(stderr.contains("in the cache directory"), "{stderr}");
+            assert!(stderr.contains("its group"), "{stderr}");
+        }
+    }
+    assert!(!private.join("token").exists());
+    // Not group-writable: nobody's serve runs (so the refusal above was the path's, not the
+    // test's set-up).
+    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o2750)).unwrap();
+    let (child, _) = start(as_nobody()).expect("nobody's serve on a private path");
+    assert_eq!(std::fs::symlink_metadata(&token).unwrap().uid(), NOBODY);
+    stop(child);
+}
+
+/// Every path under `dir`, `dir` included.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut all = vec![dir.to_path_buf()];
+    if std::fs::symlink_metadata(dir).unwrap().is_dir() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            all.extend(walk(&entry.unwrap().path()));
+        }
+    }
+    all
 }

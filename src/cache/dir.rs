@@ -38,7 +38,7 @@ impl CacheDir {
     /// HOME, a cache under /tmp) would let them swap in a link between the checks and the
     /// writes, and have root write, delete or block where they choose.
     pub fn open(path: PathBuf) -> Result<CacheDir> {
-        crate::disk::root_walk::refuse_others_paths_as_root(
+        crate::disk::path_walk::refuse_others_paths_as_root(
             &path,
             "xacct-cred does not use the cache directory",
             "Another user could redirect what root writes there. Run as the user whose HOME it is (sudo -u USER, or sudo without -E), set XACCT_CRED_CACHE_DIR to a directory of root's (e.g. /root/.cache/xacct-cred), or pass --no-cache.",

@@ -2,7 +2,7 @@
 //! profile, `keys add --write-profile`'s source profile): a path stable across upgrades,
 //! quoted for both botocore's shlex and the SDKs' `sh -c`. Reads no config file.
 
-use crate::disk::root_walk::refuse_paths_others_control_as_root;
+use crate::disk::path_walk::refuse_paths_others_control_as_root;
 use crate::env::Environment;
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};

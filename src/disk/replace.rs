@@ -57,7 +57,7 @@ fn write_file(path: &Path, original: &str, with_backup: bool, text: &str) -> Res
     })?;
     let fail = |e: std::io::Error| io_failure(&target, e);
     let dir = parent_of(&target);
-    super::root_walk::refuse_paths_others_control_as_root(path)?;
+    super::path_walk::refuse_paths_others_control_as_root(path)?;
     private_dirs(dir).map_err(fail)?;
     let existing = std::fs::metadata(&target).ok();
     let mode = existing.as_ref().map_or(NEW_FILE_MODE, mode_of);

@@ -104,7 +104,7 @@ impl FileStore {
         let dir = parent(&self.path);
         // As root, the walk comes before any directory is made: a link another user planted on
         // the way would otherwise have root create directories where it points.
-        crate::disk::root_walk::refuse_paths_others_control_as_root(&self.path)
+        crate::disk::path_walk::refuse_paths_others_control_as_root(&self.path)
             .map_err(|e| e.to_string())?;
         private_dir(dir).map_err(fail)?;
         trusted_dir(dir, &self.path)?;
@@ -184,7 +184,7 @@ fn trusted_dir(dir: &Path, file: &Path) -> Result<(), String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        crate::disk::root_walk::refuse_paths_others_control_as_root(file)
+        crate::disk::path_walk::refuse_paths_others_control_as_root(file)
             .map_err(|e| e.to_string())?;
         let m =
             std::fs::metadata(dir).map_err(|e| format!("could not read {}: {e}", dir.display()))?;

@@ -35,7 +35,7 @@ pub fn run(profile: &str, flag: Option<Backend>, env: &Environment) -> Result<()
         (&credentials_path, FileKind::Credentials),
         (&config_path, FileKind::Config),
     ] {
-        crate::disk::root_walk::refuse_paths_others_control_as_root(path)?;
+        crate::disk::path_walk::refuse_paths_others_control_as_root(path)?;
         let text = user_text::read(path)?;
         files.push(Seen {
             path: path.clone(),

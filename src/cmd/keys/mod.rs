@@ -224,7 +224,7 @@ fn export(profile: &str, flag: Option<Backend>, env: &Environment) -> Result<()>
 
 fn write_export_line(profile: &str, env: &Environment) -> Result<()> {
     let (config_path, _) = file_paths_to_edit(env)?;
-    crate::disk::root_walk::refuse_paths_others_control_as_root(&config_path)?;
+    crate::disk::path_walk::refuse_paths_others_control_as_root(&config_path)?;
     let original = crate::disk::user_text::read(&config_path)?;
     let (binary, _) = self_path(env)?;
     let binary = quoted(&binary);

@@ -50,10 +50,13 @@ fn failed(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 
 impl TokenFile {
     pub fn claim(path: &Path) -> Result<Claim> {
-        crate::disk::root_walk::refuse_others_paths_as_root(
+        // For every user: the clients keep the address that goes with this path, so another
+        // user who could move a directory on the way (and the address record with it) or take
+        // the path first could have the next token published where they listen.
+        crate::disk::path_walk::refuse_others_paths(
             path,
             "serve does not write --token-file",
-            "Another user could take the path first, or redirect what root writes. Choose a path in a directory only root can write (e.g. under /run). Nothing was written.",
+            "Another user could take the path first, move a directory on the way (and the address its clients keep with it), or redirect what is written. Choose a path in a directory only you can write, on a path only you or root can change (e.g. under $XDG_RUNTIME_DIR; /run as root). Nothing was written.",
         )?;
         let old = match open_old(path) {
             Ok(old) => Some(old),

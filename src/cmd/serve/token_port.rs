@@ -56,11 +56,7 @@ impl TokenPort {
             })
             .collect();
         names.dedup();
-        let copy = store
-            .locate()
-            .and_then(CacheDir::open)
-            .ok()
-            .map(|d| (d, names));
+        let copy = cache_for_copies(token_file, store)?.map(|d| (d, names));
         let mut port = TokenPort {
             token_file: token_file.to_path_buf(),
             record,
@@ -207,6 +203,33 @@ impl TokenPort {
     fn refusal(&self, why: String, hint: &str) -> Error {
         Error::config(format!("--token-file {}: {why}", self.token_file.display())).hint(hint)
     }
+}
+
+/// The cache directory that keeps the copies. Refused when another user could move it away
+/// (with the copy, and an empty one would be made in its place: the next serve could not tell
+/// that from never having served); `None`, with a warning, when it cannot be used at all (a
+/// read-only disk, no home directory): the record beside the token file still binds.
+fn cache_for_copies(token_file: &Path, store: &StoreSettings) -> Result<Option<CacheDir>> {
+    let unusable = |e: Error| {
+        crate::diag::say(&format!(
+            "warning: no copy of --token-file's address can be kept in the cache directory ({}); should the token file's directory be wiped, the next serve will not know where its clients call",
+            e.what()
+        ));
+        None
+    };
+    let dir = match store.locate() {
+        Ok(dir) => dir,
+        Err(e) => return Ok(unusable(e)),
+    };
+    crate::disk::path_walk::refuse_others_paths(
+        &dir,
+        &format!(
+            "serve --token-file {} does not keep its address in the cache directory",
+            token_file.display()
+        ),
+        "Another user could move the cache directory away, and with it the copy of the address the token file's clients keep: the next serve would publish its token to a port they may hold. Set XACCT_CRED_CACHE_DIR (or --cache-dir) to a directory only you can write, on a path only you or root can change. Nothing was written.",
+    )?;
+    Ok(CacheDir::open(dir).map_or_else(unusable, Some))
 }
 
 /// The address a copy in the cache directory holds, if it is there and reads.

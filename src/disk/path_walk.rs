@@ -1,7 +1,10 @@
-//! The path check root makes before writing a file (setup, keys, the file store, the token
-//! file), or reading one another user could fill (setup's credentials file): every component, and every link met on the way, must be root's, so no other user can
-//! redirect what root writes. It reads metadata only; it never creates, writes or follows a
-//! path in any other way.
+//! The path check made before writing a file another user must not be able to redirect: every
+//! component, and every link met on the way, must be the writer's own or root's, so no other
+//! user can move anything on the way. Root makes it before writing anything (setup, keys, the
+//! file store, the cache, the token file, or reading a file another user could fill: setup's
+//! credentials file); every user makes it for `serve --token-file`, whose clients keep the
+//! address they were given. It reads metadata only; it never creates, writes or follows a path
+//! in any other way.
 
 use crate::error::Result;
 use std::path::Path;
@@ -23,30 +26,66 @@ pub fn refuse_paths_others_control_as_root(path: &Path) -> Result<()> {
 }
 
 /// The same check for any file root is about to write: `doing` says what is refused ("serve
-/// does not write --token-file"), `hint` what to do instead.
-#[cfg(unix)]
+/// does not write --token-file"), `hint` what to do instead. Other users pass unchecked.
 pub fn refuse_others_paths_as_root(path: &Path, doing: &str, hint: &str) -> Result<()> {
+    match euid() {
+        0 => refuse_others_paths(path, doing, hint),
+        _ => Ok(()),
+    }
+}
+
+/// The check for every user: each component, and each link met, is this user's or root's; a
+/// directory on the way that its group or others may write to is sticky (as /tmp), and not the
+/// one that holds the file. Root trusts only root.
+pub fn refuse_others_paths(path: &Path, doing: &str, hint: &str) -> Result<()> {
     use crate::error::Error;
+    let me = euid();
+    let who = if me == 0 { "as root, " } else { "" };
+    walk(path, me).map_err(|refusal| {
+        let (at, why) = match refusal {
+            Refusal::At(at, why) => (at.display().to_string(), why),
+            Refusal::Unresolved(e) => {
+                return Error::config(format!("could not resolve {}: {e}", path.display()))
+                    .hint("Nothing was changed.");
+            }
+        };
+        Error::config(format!("{who}{doing} {}: {at} {why}", path.display())).hint(hint)
+    })
+}
+
+#[cfg(unix)]
+fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+#[cfg(not(unix))]
+fn euid() -> u32 {
+    0
+}
+
+/// Why a walk stopped: a component (and what is wrong with it), or a path that cannot be made
+/// absolute.
+#[cfg_attr(not(unix), allow(dead_code))]
+enum Refusal {
+    At(std::path::PathBuf, String),
+    Unresolved(std::io::Error),
+}
+
+/// Walks `path` as `owner` would have it: components and links `owner`'s or root's.
+#[cfg(unix)]
+fn walk(path: &Path, owner: u32) -> std::result::Result<(), Refusal> {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     use std::path::{Component, PathBuf};
-    if !rustix::process::geteuid().is_root() {
-        return Ok(());
-    }
-    let refuse = |at: &Path, why: String| {
-        Err(Error::config(format!(
-            "as root, {doing} {}: {} {why}",
-            path.display(),
-            at.display()
-        ))
-        .hint(hint))
-    };
+    let refuse = |at: &Path, why: String| Err(Refusal::At(at.to_path_buf(), why));
+    let trusted = |m: &std::fs::Metadata| m.uid() == 0 || m.uid() == owner;
     let others_write = |m: &std::fs::Metadata| m.permissions().mode() & 0o022 != 0;
     let sticky = |m: &std::fs::Metadata| m.permissions().mode() & 0o1000 != 0;
-    let absolute = std::path::absolute(path).map_err(|e| {
-        Error::config(format!("could not resolve {}: {e}", path.display()))
-            .hint("Nothing was changed.")
-    })?;
+    let who_writes = |m: &std::fs::Metadata| match m.permissions().mode() & 0o002 {
+        0 => format!("is writable by other users (its group, gid {})", m.gid()),
+        _ => "is writable by other users".to_string(),
+    };
+    let absolute = std::path::absolute(path).map_err(Refusal::Unresolved)?;
     // Components still to walk, last first.
     let mut pending: Vec<std::ffi::OsString> = absolute
         .components()
@@ -60,7 +99,7 @@ pub fn refuse_others_paths_as_root(path: &Path, doing: &str, hint: &str) -> Resu
         let Ok(here) = here else {
             return refuse(&current, "cannot be read".into());
         };
-        if here.uid() != 0 {
+        if !trusted(&here) {
             return refuse(&current, format!("is owned by uid {}", here.uid()));
         }
         let last = pending.is_empty();
@@ -77,15 +116,16 @@ pub fn refuse_others_paths_as_root(path: &Path, doing: &str, hint: &str) -> Resu
             _ => {}
         }
         if others_write(&here) && (last || !sticky(&here)) {
-            return refuse(&current, "is writable by other users".into());
+            return refuse(&current, who_writes(&here));
         }
         let next = current.join(&part);
         match std::fs::symlink_metadata(&next) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // Created by root from here on, in a directory only root may write to — unless
-                // a `..` further on climbs out of what root creates into what it did not check.
+                // Created by the writer from here on, in a directory only it may write to —
+                // unless a `..` further on climbs out of what it creates into what it did not
+                // check.
                 if others_write(&here) {
-                    return refuse(&current, "is writable by other users".into());
+                    return refuse(&current, who_writes(&here));
                 }
                 if pending.iter().any(|p| p == "..") {
                     return refuse(&next, "does not exist and a `..` follows it".into());
@@ -93,14 +133,15 @@ pub fn refuse_others_paths_as_root(path: &Path, doing: &str, hint: &str) -> Resu
                 return Ok(());
             }
             Err(e) => return refuse(&next, format!("cannot be read: {e}")),
-            Ok(m) if m.uid() != 0 => {
+            Ok(m) if !trusted(&m) => {
                 return refuse(&next, format!("is owned by uid {}", m.uid()));
             }
             Ok(m) if m.file_type().is_symlink() => {
                 hops += 1;
-                let target = std::fs::read_link(&next).map_err(|e| {
-                    Error::config(format!("could not read the link {}: {e}", next.display()))
-                })?;
+                let target = match std::fs::read_link(&next) {
+                    Ok(t) => t,
+                    Err(e) => return refuse(&next, format!("is a link that cannot be read: {e}")),
+                };
                 if hops > 40 || target.as_os_str().as_bytes().is_empty() {
                     return refuse(&next, "is a link that does not resolve".into());
                 }
@@ -124,7 +165,8 @@ pub fn refuse_others_paths_as_root(path: &Path, doing: &str, hint: &str) -> Resu
     }
     Ok(())
 }
+
 #[cfg(not(unix))]
-pub fn refuse_others_paths_as_root(_: &Path, _: &str, _: &str) -> Result<()> {
+fn walk(_: &Path, _: u32) -> std::result::Result<(), Refusal> {
     Ok(())
 }
