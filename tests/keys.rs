@@ -7,7 +7,9 @@ mod support;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
+use std::time::Duration;
 use support::secret_service::SecretService;
+use support::terminal::Terminal;
 use support::*;
 
 /// `args` with `input` on stdin.
@@ -365,56 +367,17 @@ fn import_refuses_temporary_keys_and_changes_nothing() {
 /// would: the terminal echoes what arrives while echo is still on).
 #[test]
 fn add_asks_on_the_terminal_and_the_secret_is_not_echoed() {
-    use std::io::Read;
-    use std::sync::{Arc, Mutex};
-    use std::time::{Duration, Instant};
     let mut s = Scenario::new();
     s.set(
         "XACCT_CRED_KEYS_FILE",
         path_str(&s.home.path().join("keys")),
     );
     s.set("XACCT_CRED_FILE_PASSPHRASE", "p");
-    let inner = format!("{BIN} keys add dev --backend file");
-    let mut child = s
-        .command_for("script", &["-qec", &inner, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let mut out = child.stdout.take().unwrap();
-    let reader = {
-        let seen = seen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 256];
-            while let Ok(n) = out.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                seen.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        })
-    };
-    let wait_for = |what: &str| {
-        let until = Instant::now() + Duration::from_secs(10);
-        while !String::from_utf8_lossy(&seen.lock().unwrap()).contains(what) {
-            assert!(Instant::now() < until, "no {what:?} on the terminal");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    let mut stdin = child.stdin.take().unwrap();
-    wait_for("Access key id for dev: ");
-    stdin
-        .write_all(format!("{DEV_KEY_ID}\n").as_bytes())
-        .unwrap();
-    wait_for("Secret access key (not shown): ");
-    stdin
-        .write_all(format!("{DEV_SECRET}\n").as_bytes())
-        .unwrap();
-    drop(stdin);
-    assert!(child.wait().unwrap().success());
-    reader.join().unwrap();
-    let terminal = String::from_utf8_lossy(&seen.lock().unwrap()).to_string();
+    let mut terminal = Terminal::run(&s, "keys add dev --backend file");
+    terminal.answer("Access key id for dev: ", DEV_KEY_ID);
+    terminal.answer("Secret access key (not shown): ", DEV_SECRET);
+    let (ok, terminal) = terminal.finish();
+    assert!(ok, "{terminal:?}");
     assert!(
         terminal.contains(DEV_KEY_ID),
         "the key id is echoed: {terminal:?}"
@@ -524,61 +487,14 @@ fn import_takes_the_key_the_aws_cli_uses_and_refuses_two_keys_for_one_profile() 
 /// The terminal's output of `keys import dev` (file store, passphrase asked twice), with
 /// `meanwhile` run on the credentials file while the passphrase prompt waits.
 fn import_while(s: &Scenario, meanwhile: impl FnOnce(&Path)) -> (bool, String) {
-    use std::io::Read;
-    use std::sync::{Arc, Mutex};
-    use std::time::{Duration, Instant};
-    let inner = format!("{BIN} keys import dev --backend file");
-    let mut child = s
-        .command_for("script", &["-qec", &inner, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let mut out = child.stdout.take().unwrap();
-    let reader = {
-        let seen = seen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 256];
-            while let Ok(n) = out.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                seen.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        })
-    };
-    let shown = |what: &str| {
-        let until = Instant::now() + Duration::from_secs(20);
-        while !String::from_utf8_lossy(&seen.lock().unwrap()).contains(what) {
-            if Instant::now() > until {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        true
-    };
-    let mut stdin = child.stdin.take().unwrap();
-    let mut meanwhile = Some(meanwhile);
-    for (prompt, step) in [
-        ("Passphrase for the key file", 0),
-        ("The same passphrase again", 1),
-    ] {
-        if !shown(prompt) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("no {prompt:?} on the terminal");
-        }
-        if let Some(change) = meanwhile.take().filter(|_| step == 0) {
-            change(&s.home.path().join(".aws/credentials"));
-        }
-        stdin.write_all(b"pass phrase\n").unwrap();
+    let mut terminal = Terminal::run(s, "keys import dev --backend file");
+    if !terminal.shows("Passphrase for the key file", Duration::from_secs(20)) {
+        panic!("no passphrase prompt: {:?}", terminal.screen());
     }
-    drop(stdin);
-    let ok = child.wait().unwrap().success();
-    reader.join().unwrap();
-    let terminal = String::from_utf8_lossy(&seen.lock().unwrap()).to_string();
-    (ok, terminal)
+    meanwhile(&s.home.path().join(".aws/credentials"));
+    terminal.answer("Passphrase for the key file", "pass phrase");
+    terminal.answer("The same passphrase again", "pass phrase");
+    terminal.finish()
 }
 
 /// `keys import` wrote back the text it read before the passphrase prompt: what another tool

@@ -7,6 +7,7 @@ use std::fs;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::fake::{self, Reply, assume_role_ok, caller_identity, sts_error};
+use support::terminal::Terminal;
 use support::*;
 
 // ---- doctor ----
@@ -581,31 +582,15 @@ fn setup_validates_before_writing_and_runs_the_doctor() {
 
 #[test]
 fn setup_asks_on_the_terminal_for_what_the_flags_did_not_say() {
-    use std::io::Write;
     let sts = fake::sts();
     let s = Scenario::with_role(&sts, "");
     s.config("");
-    let inner = format!("{BIN} setup --no-doctor");
-    let mut child = s
-        .command_for("script", &["-qec", &inner, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Answers to: profile name, role ARN, source profile.
-    let mut stdin = child.stdin.take().unwrap();
-    for answer in ["asked\n", &format!("{ROLE_ARN}\n"), "dev\n"] {
-        std::thread::sleep(Duration::from_millis(300));
-        stdin.write_all(answer.as_bytes()).unwrap();
-    }
-    drop(stdin);
-    let terminal = child.wait_with_output().unwrap();
-    let terminal = String::from_utf8_lossy(&terminal.stdout);
-    assert!(
-        terminal.contains("Name of the profile the AWS CLI will use")
-            && terminal.contains("Role ARN to assume"),
-        "{terminal}"
-    );
+    let mut terminal = Terminal::run(&s, "setup --no-doctor");
+    terminal.answer("Name of the profile the AWS CLI will use", "asked");
+    terminal.answer("Role ARN to assume", ROLE_ARN);
+    terminal.answer("Profile with the credentials that assume it", "dev");
+    let (ok, terminal) = terminal.finish();
+    assert!(ok, "{terminal}");
     let written = fs::read_to_string(s.home.path().join(".aws/config")).unwrap();
     assert!(
         written.contains(&format!(

@@ -5,6 +5,7 @@
 
 pub mod fake;
 pub mod secret_service;
+pub mod terminal;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
