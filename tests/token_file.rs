@@ -95,6 +95,35 @@ fn stop(mut child: Child) {
     }
 }
 
+/// The endpoint URL a serve printed for `prod`.
+fn url_of(vars: &serde_json::Value) -> String {
+    vars["prod"]["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Another process on the port of `url` (for as long as the listener lives), and its address.
+fn squat(url: &str) -> (std::net::TcpListener, String) {
+    let address = url.split('/').nth(2).unwrap().to_string();
+    (std::net::TcpListener::bind(&address).unwrap(), address)
+}
+
+/// Runs serve on `path`, which must refuse (exit 2) and publish nothing: its stderr. `what`
+/// says what publishing would have done, for the failure.
+fn refused(s: &Scenario, path: &Path, what: &str) -> String {
+    match start_serve(s, path) {
+        Ok((child, _)) => {
+            stop(child);
+            panic!("{what}");
+        }
+        Err((code, stderr)) => {
+            assert_eq!(code, 2, "{stderr}");
+            stderr
+        }
+    }
+}
+
 /// A directory anyone may add files to, as /tmp: where another user can prepare the path.
 fn shared_dir(s: &Scenario) -> std::path::PathBuf {
     let dir = s.home.path().join("shared");
@@ -109,10 +138,7 @@ fn a_second_serve_on_the_same_path_neither_takes_over_nor_removes_the_live_token
     let s = Scenario::with_role(&sts, "");
     let path = s.home.path().join("token");
     let (first, vars) = start_serve(&s, &path).expect("the first serve starts");
-    let url = vars["prod"]["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let url = url_of(&vars);
     let token = std::fs::read_to_string(&path).unwrap();
     assert_eq!(endpoint_get(&url, Some(&token)).0, 200);
 
@@ -178,14 +204,11 @@ fn a_killed_serves_token_file_is_replaced_at_the_same_address() {
     let other = s.home.path().join("other-token");
     std::fs::write(&other, "a".repeat(64)).unwrap();
     std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let (code, stderr) = match start_serve(&s, &other) {
-        Ok((child, _)) => {
-            stop(child);
-            panic!("a token was published where the clients' address is unknown");
-        }
-        Err(refused) => refused,
-    };
-    assert_eq!(code, 2, "{stderr}");
+    let stderr = refused(
+        &s,
+        &other,
+        "a token was published where the clients' address is unknown",
+    );
     assert!(stderr.contains("not the address"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "a".repeat(64));
 }
@@ -300,12 +323,6 @@ fn a_restart_keeps_the_address_and_publishes_nothing_when_it_is_taken() {
     let sts = fake::sts();
     let s = Scenario::with_role(&sts, "");
     let path = s.home.path().join("token");
-    let url_of = |vars: &serde_json::Value| {
-        vars["prod"]["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
     let (first, vars) = start_serve(&s, &path).expect("the first serve starts");
     let url = url_of(&vars);
     stop(first);
@@ -324,18 +341,14 @@ fn a_restart_keeps_the_address_and_publishes_nothing_when_it_is_taken() {
     assert_eq!(endpoint_get(&url, Some(&token)).0, 200);
     stop(second);
     // Someone takes the freed port: the next serve refuses and publishes nothing there.
-    let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
-    let squatter = std::net::TcpListener::bind(format!("127.0.0.1:{port}")).unwrap();
-    let (code, stderr) = match start_serve(&s, &path) {
-        Ok((child, _)) => {
-            stop(child);
-            panic!("serve published a token while another process held its clients' port");
-        }
-        Err(refused) => refused,
-    };
-    assert_eq!(code, 2, "{stderr}");
+    let (squatter, address) = squat(&url);
+    let stderr = refused(
+        &s,
+        &path,
+        "serve published a token while another process held its clients' port",
+    );
     assert!(
-        stderr.contains(&format!("127.0.0.1:{port}")) && stderr.contains("new --token-file"),
+        stderr.contains(&address) && stderr.contains("new --token-file"),
         "{stderr}"
     );
     assert!(
@@ -355,10 +368,7 @@ fn a_wiped_token_directory_still_keeps_the_address() {
     std::fs::create_dir(&run).unwrap();
     let path = run.join("token");
     let (first, vars) = start_serve(&s, &path).expect("the first serve starts");
-    let url = vars["prod"]["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let url = url_of(&vars);
     stop(first);
     // A copy missing (an older version kept only the record beside the file): the next run,
     // bound by the record beside the file, writes it.
@@ -377,18 +387,13 @@ fn a_wiped_token_directory_still_keeps_the_address() {
     assert_eq!(copies(&s).len(), 1, "the copy was not written again");
     std::fs::remove_dir_all(&run).unwrap();
     std::fs::create_dir(&run).unwrap();
-    let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
-    let squatter = std::net::TcpListener::bind(format!("127.0.0.1:{port}")).unwrap();
-    match start_serve(&s, &path) {
-        Ok((child, _)) => {
-            stop(child);
-            panic!("a token was published on a new port after the directory was wiped");
-        }
-        Err((code, stderr)) => {
-            assert_eq!(code, 2, "{stderr}");
-            assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
-        }
-    }
+    let (squatter, address) = squat(&url);
+    let stderr = refused(
+        &s,
+        &path,
+        "a token was published on a new port after the directory was wiped",
+    );
+    assert!(stderr.contains(&address), "{stderr}");
     assert!(!path.exists());
     drop(squatter);
 }
@@ -404,26 +409,18 @@ fn a_directory_swapped_for_a_link_on_the_way_still_keeps_the_address() {
     std::fs::create_dir_all(team.join("run")).unwrap();
     let path = team.join("run/token");
     let (first, vars) = start_serve(&s, &path).expect("the first serve starts");
-    let url = vars["prod"]["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let url = url_of(&vars);
     stop(first);
     std::fs::rename(team.join("run"), team.join("run.old")).unwrap();
     std::fs::create_dir(team.join("x")).unwrap();
     std::os::unix::fs::symlink("x", team.join("run")).unwrap();
-    let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
-    let squatter = std::net::TcpListener::bind(format!("127.0.0.1:{port}")).unwrap();
-    match start_serve(&s, &path) {
-        Ok((child, _)) => {
-            stop(child);
-            panic!("a token was published on a new port after a directory was swapped");
-        }
-        Err((code, stderr)) => {
-            assert_eq!(code, 2, "{stderr}");
-            assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
-        }
-    }
+    let (squatter, address) = squat(&url);
+    let stderr = refused(
+        &s,
+        &path,
+        "a token was published on a new port after a directory was swapped",
+    );
+    assert!(stderr.contains(&address), "{stderr}");
     assert!(!team.join("x/token").exists());
     drop(squatter);
 }

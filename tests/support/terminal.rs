@@ -2,7 +2,7 @@
 //! shell meets it: its screen collected as it arrives, and each line typed only once its prompt
 //! shows (the terminal echoes what arrives while echo is still on).
 
-use super::{Scenario, BIN};
+use super::{BIN, Scenario};
 use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, Stdio};
 use std::sync::{Arc, Mutex};
