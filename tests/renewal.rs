@@ -587,16 +587,7 @@ fn a_hung_background_renewal_ends_when_the_session_reaches_the_margin() {
     // margin (after ~5 s), for callers below the margin renew in the call and must find it free.
     let sts = fake::sts_with(|req, n| assume_role_ok(req, n, Duration::from_secs(25)));
     let mut s = Scenario::with_role(&sts, "");
-    let helper = s.home.path().join("helper.sh");
-    s.config(&format!(
-        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = helper\nregion = eu-west-1\n\n[profile helper]\ncredential_process = /bin/sh {}\n",
-        helper.display()
-    ));
-    fs::write(
-        &helper,
-        "echo '{\"Version\":1,\"AccessKeyId\":\"AKIAHELPER0000000001\",\"SecretAccessKey\":\"helper-secret\"}'\n",
-    )
-    .unwrap();
+    let helper = s.with_helper_source("");
     s.set("XACCT_CRED_REFRESH_WINDOW", "60");
     let started = Instant::now();
     s.run(&["--profile", "prod"]).ok();
@@ -628,17 +619,8 @@ fn a_hung_background_renewal_ends_when_the_session_reaches_the_margin() {
 fn a_background_renewal_runs_a_failing_source_helper_once() {
     let sts = fake::sts_with(|req, n| assume_role_ok(req, n, IN_WINDOW));
     let s = Scenario::with_role(&sts, "");
-    let helper = s.home.path().join("helper.sh");
+    let helper = s.with_helper_source("");
     let runs = s.home.path().join("runs");
-    s.config(&format!(
-        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = helper\nregion = eu-west-1\n\n[profile helper]\ncredential_process = /bin/sh {}\n",
-        helper.display()
-    ));
-    fs::write(
-        &helper,
-        "echo '{\"Version\":1,\"AccessKeyId\":\"AKIAHELPER0000000001\",\"SecretAccessKey\":\"helper-secret\"}'\n",
-    )
-    .unwrap();
     s.run(&["--profile", "prod"]).ok();
     fs::write(
         &helper,

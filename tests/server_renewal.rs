@@ -186,17 +186,8 @@ fn a_server_ends_a_helper_that_moved_to_its_own_session() {
 fn ends_the_helpers_it_gives_up_on(wrapper: &str) {
     let sts = fake::sts();
     let s = Scenario::with_role(&sts, "");
-    let helper = s.home.path().join("helper.sh");
+    let helper = s.with_helper_source(wrapper);
     let pids = s.home.path().join("helper.pids");
-    s.config(&format!(
-        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = helper\nregion = eu-west-1\n\n[profile helper]\ncredential_process = {wrapper}/bin/sh {}\n",
-        helper.display()
-    ));
-    std::fs::write(
-        &helper,
-        "echo '{\"Version\":1,\"AccessKeyId\":\"AKIAHELPER0000000001\",\"SecretAccessKey\":\"helper-secret\"}'\n",
-    )
-    .unwrap();
     let serving = Serving::start(&s, Path::new(BIN));
     // From now on the helper hangs (and starts a child of its own), and the session is gone.
     std::fs::write(

@@ -51,6 +51,23 @@ impl Scenario {
         s
     }
 
+    /// `prod`'s source becomes the profile `helper`, whose `credential_process` runs `/bin/sh
+    /// SCRIPT` (after `wrapper`, e.g. `exec setsid `); the script prints working keys until a
+    /// test rewrites it (a hang, a failure). Returns the script's path.
+    pub fn with_helper_source(&self, wrapper: &str) -> PathBuf {
+        let helper = self.home.path().join("helper.sh");
+        self.config(&format!(
+            "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = helper\nregion = eu-west-1\n\n[profile helper]\ncredential_process = {wrapper}/bin/sh {}\n",
+            helper.display()
+        ));
+        std::fs::write(
+            &helper,
+            "echo '{\"Version\":1,\"AccessKeyId\":\"AKIAHELPER0000000001\",\"SecretAccessKey\":\"helper-secret\"}'\n",
+        )
+        .unwrap();
+        helper
+    }
+
     pub fn config(&self, text: &str) {
         std::fs::write(self.home.path().join(".aws/config"), text).unwrap();
     }
