@@ -36,3 +36,18 @@ pub fn debug_at_most_each_second(last: &AtomicU64, line: impl FnOnce() -> String
 pub fn say(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "xacct-cred: {text}");
 }
+
+/// [`say`] with `format!` arguments: every message a command prints beside its result, so that
+/// none can panic on a stderr that is gone (a `| head` that ended, say) and leave a change
+/// half made.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::diag::say(&format!($($arg)*))
+    };
+}
+
+/// An empty line on stderr, ignoring a stderr that is gone, as [`say`].
+pub fn blank() {
+    let _ = writeln!(std::io::stderr().lock());
+}

@@ -1,6 +1,7 @@
 //! Parse → run → report. And the one write to the process environment, which only the binary
 //! can make soundly.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 /// The process environment, written only where xacct-cred knows no other thread reads it.
@@ -70,7 +71,8 @@ fn main() -> ExitCode {
     match xacct_cred::run(&cli, &ProcessEnv) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("xacct-cred: {e}");
+            // Not eprintln!: a stderr that is gone must not turn the error into a panic.
+            let _ = writeln!(std::io::stderr().lock(), "xacct-cred: {e}");
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -580,6 +580,65 @@ fn setup_validates_before_writing_and_runs_the_doctor() {
     );
 }
 
+/// A stderr whose reader is gone (`xacct-cred setup … 2>&1 | head -1` after head ended): the
+/// messages printed beside the work cannot turn into a panic that leaves it half done.
+#[cfg(unix)]
+#[test]
+fn a_stderr_whose_reader_is_gone_does_not_stop_a_command_midway() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    s.config("");
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both ends were just made by pipe(2) and belong to nothing else.
+    let (read_end, write_end) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(read_end);
+    let status = s
+        .command(&[
+            "setup",
+            "--no-doctor",
+            "--name",
+            "gone",
+            "--role-arn",
+            ROLE_ARN,
+            "--source-profile",
+            "dev",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(write_end))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let written = fs::read_to_string(s.home.path().join(".aws/config")).unwrap();
+    assert!(written.contains("[profile gone-role]"), "{written}");
+    // And an error, too, ends with its exit status, not a panic's.
+    let status = s
+        .command(&[
+            "setup",
+            "--no-doctor",
+            "--name",
+            "x",
+            "--role-arn",
+            "nope",
+            "--source-profile",
+            "dev",
+        ])
+        .stdout(Stdio::null())
+        .stderr({
+            let mut fds = [0; 2];
+            assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+            // SAFETY: as above.
+            let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+            drop(r);
+            Stdio::from(w)
+        })
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "{status:?}");
+}
+
 #[test]
 fn setup_asks_on_the_terminal_for_what_the_flags_did_not_say() {
     let sts = fake::sts();

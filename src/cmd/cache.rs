@@ -22,8 +22,8 @@ pub fn run(action: &CacheAction, store: &StoreSettings, env: &Environment) -> Re
 fn clear_or_list(action: &CacheAction, store: &StoreSettings, env: &Environment) -> Result<()> {
     let path = store.locate()?;
     let Some(dir) = CacheDir::open_existing(path.clone())? else {
-        eprintln!(
-            "xacct-cred: the cache directory {} does not exist yet; nothing is cached.",
+        crate::say!(
+            "the cache directory {} does not exist yet; nothing is cached.",
             path.display()
         );
         return Ok(());
@@ -101,8 +101,8 @@ fn clear(dir: &CacheDir, profile: Option<&str>, env: &Environment) -> Result<()>
             removed += 1;
         }
     }
-    eprintln!(
-        "xacct-cred: removed {removed} cached session(s) from {}.",
+    crate::say!(
+        "removed {removed} cached session(s) from {}.",
         dir.path().display()
     );
     Ok(())
@@ -151,8 +151,8 @@ fn drop_mfa_sessions(profile: Option<&str>, env: &Environment) -> Result<()> {
         None => match store.profiles() {
             Ok(names) => names,
             Err(e) => {
-                eprintln!(
-                    "xacct-cred: warning: could not look for MFA sessions in the key store: {}",
+                crate::say!(
+                    "warning: could not look for MFA sessions in the key store: {}",
                     e.what()
                 );
                 return Ok(());
@@ -164,12 +164,12 @@ fn drop_mfa_sessions(profile: Option<&str>, env: &Environment) -> Result<()> {
         match store.remove_mfa_session(name) {
             Ok(removed) => dropped += usize::from(removed),
             Err(e) if profile.is_some() => return Err(kept(e)),
-            Err(e) => eprintln!("xacct-cred: warning: {}", kept(e).what()),
+            Err(e) => crate::say!("warning: {}", kept(e).what()),
         }
     }
     if dropped > 0 {
-        eprintln!(
-            "xacct-cred: dropped {dropped} MFA session(s) from the key store {}.",
+        crate::say!(
+            "dropped {dropped} MFA session(s) from the key store {}.",
             store.backend().name()
         );
     }

@@ -196,10 +196,7 @@ fn open(target: &std::ffi::OsStr) -> bool {
 }
 
 fn print_unopened(url: &str) {
-    eprintln!(
-        "xacct-cred: could not open a browser ({}); here is the URL:",
-        OPENER[0]
-    );
+    crate::say!("could not open a browser ({}); here is the URL:", OPENER[0]);
     let _ = std::io::stdout()
         .lock()
         .write_all(format!("{url}\n").as_bytes());

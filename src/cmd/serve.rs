@@ -176,8 +176,8 @@ pub fn exec(args: &ExecArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         let left = outliving::holding(TOKEN, &endpoint_token);
         if !left.is_empty() {
             let pids: Vec<String> = left.iter().map(u32::to_string).collect();
-            eprintln!(
-                "xacct-cred: {} started by {} still run with this endpoint's variables (pid {}); the endpoint stops now, so they get no credentials from it, and another local user who takes its port could answer them with credentials of their own. End them, or wait for them in the command (e.g. `wait` in a script).",
+            crate::say!(
+                "{} started by {} still run with this endpoint's variables (pid {}); the endpoint stops now, so they get no credentials from it, and another local user who takes its port could answer them with credentials of their own. End them, or wait for them in the command (e.g. `wait` in a script).",
                 if left.len() == 1 { "a process" } else { "processes" },
                 args.command[0],
                 pids.join(", ")

@@ -101,8 +101,8 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
     })?;
 
     if changed.is_empty() {
-        eprintln!(
-            "xacct-cred: [{}] and [{}] in {} are already set up; nothing changed.",
+        crate::say!(
+            "[{}] and [{}] in {} are already set up; nothing changed.",
             header(&name),
             header(&role_profile),
             config_path.display()
@@ -124,26 +124,26 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
             )
         };
         if let Some(backup) = &written.backup {
-            eprintln!("xacct-cred: backed up {target} to {}", backup.display());
+            crate::say!("backed up {target} to {}", backup.display());
         }
         if secret {
-            eprintln!(
-                "xacct-cred: made no backup of {target}: it holds a secret key or session token line, and a backup would be one more copy of it (xacct-cred keys import PROFILE moves a key into the key store)"
+            crate::say!(
+                "made no backup of {target}: it holds a secret key or session token line, and a backup would be one more copy of it (xacct-cred keys import PROFILE moves a key into the key store)"
             );
         }
         for c in &changed {
-            eprintln!("xacct-cred: {c} in {target}");
+            crate::say!("{c} in {target}");
         }
-        eprintln!(
-            "xacct-cred: credential_process runs {} ({why_binary})",
+        crate::say!(
+            "credential_process runs {} ({why_binary})",
             binary.display()
         );
-        eprintln!("xacct-cred: use it with: aws sts get-caller-identity --profile {name}");
+        crate::say!("use it with: aws sts get-caller-identity --profile {name}");
     }
     if args.no_doctor {
         return Ok(());
     }
-    eprintln!();
+    crate::diag::blank();
     crate::diagnosis::run(
         &crate::cli::DoctorArgs {
             role: RoleInputs {

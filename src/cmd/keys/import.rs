@@ -145,14 +145,14 @@ pub fn run(profile: &str, flag: Option<Backend>, env: &Environment) -> Result<()
             (now, again.text)
         };
         let written = replace_without_backup(&f.path, &before, &after).map_err(not_taken)?;
-        eprintln!(
-            "xacct-cred: took the key {tail} of profile {profile} out of {}",
+        crate::say!(
+            "took the key {tail} of profile {profile} out of {}",
             written.target.display()
         );
     }
     scrub_backups(&[&credentials_path, &config_path], &id, &secret);
-    eprintln!(
-        "xacct-cred: the key {tail} of profile {profile} is now in {} ({}; {}).",
+    crate::say!(
+        "the key {tail} of profile {profile} is now in {} ({}; {}).",
         store.backend().name(),
         store.choice.why,
         store.backend().persistence()
@@ -198,8 +198,8 @@ fn scrub_backups(files: &[&Path], id: &str, secret: &str) {
                 true => "the secret is on a line xacct-cred does not edit".to_string(),
                 false => match replace_without_backup(&backup, &text, &scrubbed) {
                     Ok(_) => {
-                        eprintln!(
-                            "xacct-cred: took the key {} out of the earlier backup {}",
+                        crate::say!(
+                            "took the key {} out of the earlier backup {}",
                             key_id_tail(id),
                             backup.display()
                         );
@@ -208,8 +208,8 @@ fn scrub_backups(files: &[&Path], id: &str, secret: &str) {
                     Err(e) => e.what().to_string(),
                 },
             };
-            eprintln!(
-                "xacct-cred: warning: the earlier backup {} still holds the secret of the key {} ({left}); delete it, or the secret's line in it.",
+            crate::say!(
+                "warning: the earlier backup {} still holds the secret of the key {} ({left}); delete it, or the secret's line in it.",
                 backup.display(),
                 key_id_tail(id)
             );

@@ -72,8 +72,8 @@ fn add(
     let key = checked_key(&id, secret)?;
     let store = KeyStore::open(flag, env)?;
     store_and_check(&store, profile, &key)?;
-    eprintln!(
-        "xacct-cred: stored the key {} of profile {profile} in {} ({}; {}).",
+    crate::say!(
+        "stored the key {} of profile {profile} in {} ({}; {}).",
         key_id_tail(&key.access_key_id),
         store.backend().name(),
         store.choice.why,
@@ -170,8 +170,8 @@ fn list(flag: Option<Backend>, env: &Environment) -> Result<()> {
         ));
     }
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
-    eprintln!(
-        "xacct-cred: key store {} ({}), {}.",
+    crate::say!(
+        "key store {} ({}), {}.",
         store.backend().name(),
         store.choice.why,
         store.location
@@ -196,8 +196,8 @@ fn remove(profile: &str, flag: Option<Backend>, env: &Environment) -> Result<()>
         ))
         .hint("xacct-cred keys list shows what it holds (and --backend picks another store)."));
     }
-    eprintln!(
-        "xacct-cred: removed the key of profile {profile} from {}.",
+    crate::say!(
+        "removed the key of profile {profile} from {}.",
         store.backend().name()
     );
     Ok(())
@@ -241,8 +241,8 @@ fn write_export_line(profile: &str, env: &Environment) -> Result<()> {
     } else {
         crate::disk::replace::write_with_backup(&config_path, &original, &text)?
     };
-    eprintln!(
-        "xacct-cred: [{header}] in {} now has credential_process = {line}",
+    crate::say!(
+        "[{header}] in {} now has credential_process = {line}",
         written.target.display()
     );
     Ok(())

@@ -70,7 +70,7 @@ async fn rotate(profile: &str, store: &KeyStore, old: &StoredKey, env: &Environm
             .expect("0 ns"),
     };
     let new_tail = key_id_tail(&new.access_key_id);
-    eprintln!("xacct-cred: created the key {new_tail} for {user}");
+    crate::say!("created the key {new_tail} for {user}");
     // Undoes the new key: the old one back in the store, then the new one deleted in IAM — only
     // then: while the store may still hold the new key, deleting it could leave no working key.
     let undo = async |why: Error| -> Error {
@@ -96,7 +96,7 @@ async fn rotate(profile: &str, store: &KeyStore, old: &StoredKey, env: &Environm
     if let Err(e) = store_and_check(store, profile, &new) {
         return Err(undo(e).await);
     }
-    eprintln!("xacct-cred: stored {new_tail} in {where_}");
+    crate::say!("stored {new_tail} in {where_}");
     let started = Instant::now();
     let works = loop {
         match caller(&sts, &signing(&new)).await {
@@ -109,7 +109,7 @@ async fn rotate(profile: &str, store: &KeyStore, old: &StoredKey, env: &Environm
         }
     };
     match works {
-        Ok(arn) if arn == user => eprintln!("xacct-cred: {new_tail} works ({arn})"),
+        Ok(arn) if arn == user => crate::say!("{new_tail} works ({arn})"),
         Ok(arn) => {
             let e = Error::new(
                 Kind::Sts,
@@ -133,7 +133,7 @@ async fn rotate(profile: &str, store: &KeyStore, old: &StoredKey, env: &Environm
         refused(format!("the store {where_} holds the new key {new_tail}, which works, but the old key {old_tail} was not deleted"), f)
             .hint(format!("Delete it: aws iam delete-access-key --access-key-id {}", old.access_key_id))
     })?;
-    eprintln!("xacct-cred: deleted the old key {old_tail}; profile {profile} now uses {new_tail}.");
+    crate::say!("deleted the old key {old_tail}; profile {profile} now uses {new_tail}.");
     Ok(())
 }
 
