@@ -568,3 +568,22 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     all
 }
+
+/// `--token-file token`, typed relative: the variable names the file serve wrote, by its
+/// absolute path, so a client in another directory does not read whatever another user put
+/// under that name there.
+#[test]
+fn a_relative_token_file_is_given_to_the_clients_by_its_absolute_path() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let run = s.home.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let mut command = s.command(&serve_args(Path::new("token")));
+    command.current_dir(&run);
+    let (child, vars) = start(command).expect("serve starts");
+    let named = vars["prod"]["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"].clone();
+    let token = std::fs::read_to_string(run.join("token")).unwrap();
+    assert_eq!(endpoint_get(&url_of(&vars), Some(&token)).0, 200);
+    stop(child);
+    assert_eq!(named, path_str(&run.join("token")));
+}

@@ -62,7 +62,17 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
     let profiles = start_profiles(plans, &settings, env, inherited)?;
     // The path is claimed first (a second serve on it is refused before it binds); its clients
     // keep the address they were given, so a later serve listens there again.
-    let (claim, token_port) = match &args.token_file {
+    // Absolute from here on: the clients, whatever their working directory, read the file
+    // this serve wrote (a relative path would have them read whatever another user put under
+    // that name where they run).
+    let token_path = match &args.token_file {
+        Some(path) => Some(std::path::absolute(path).map_err(|e| {
+            Error::config(format!("--token-file {}: {e}", path.display()))
+                .hint("Give an absolute path.")
+        })?),
+        None => None,
+    };
+    let (claim, token_port) = match &token_path {
         Some(path) => {
             let claim = TokenFile::claim(path)?;
             let port = TokenPort::recall(path, claim.had_old(), &args.store)?;
@@ -86,7 +96,7 @@ pub fn run(args: &ServeArgs, env: &Environment, inherited: &dyn InheritedEnv) ->
         }
         _ => None,
     };
-    let text = render(&endpoint, &regions, args.format, args.token_file.as_deref())?;
+    let text = render(&endpoint, &regions, args.format, token_path.as_deref())?;
     let runtime = runtime()?;
     let result = runtime.block_on(async {
         let stop = shutdown_signals()?;

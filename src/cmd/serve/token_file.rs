@@ -56,7 +56,7 @@ impl TokenFile {
         crate::disk::path_walk::refuse_others_paths(
             path,
             "serve does not write --token-file",
-            "Another user could take the path first, move a directory on the way (and the address its clients keep with it), or redirect what is written. Choose a path in a directory only you can write, on a path only you or root can change (e.g. under $XDG_RUNTIME_DIR; /run as root). Nothing was written.",
+            "Another user could take the path first, move a directory on the way (and the address its clients keep with it), or redirect what is written. Choose a path in a directory only you can write, on a path only you or root can change (e.g. under $XDG_RUNTIME_DIR; /run as root), or, if no one else should write to the directory named, `chmod go-w` it. Nothing was written.",
         )?;
         let old = match open_old(path) {
             Ok(old) => Some(old),

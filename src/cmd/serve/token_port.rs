@@ -227,7 +227,7 @@ fn cache_for_copies(token_file: &Path, store: &StoreSettings) -> Result<Option<C
             "serve --token-file {} does not keep its address in the cache directory",
             token_file.display()
         ),
-        "Another user could move the cache directory away, and with it the copy of the address the token file's clients keep: the next serve would publish its token to a port they may hold. Set XACCT_CRED_CACHE_DIR (or --cache-dir) to a directory only you can write, on a path only you or root can change. Nothing was written.",
+        "Another user could move the cache directory away, and with it the copy of the address the token file's clients keep: the next serve would publish its token to a port they may hold. Set XACCT_CRED_CACHE_DIR (or --cache-dir) to a directory only you can write, on a path only you or root can change, or, if no one else should write to the directory named, `chmod go-w` it. Nothing was written.",
     )?;
     Ok(CacheDir::open(dir).map_or_else(unusable, Some))
 }
