@@ -791,3 +791,88 @@ cmp -s {keep} {disk}/config && echo same
         "temp files left: {listing}"
     );
 }
+
+/// Root with another user's files (`sudo -E` keeps their HOME, or AWS_SHARED_CREDENTIALS_FILE
+/// points into their tree): `doctor` and the credential_process path read settings of theirs,
+/// and ran their `credential_process` source as root. Every command that reads the files
+/// refuses first, and nothing of theirs runs. Needs root (chown).
+#[test]
+#[ignore = "needs root and the nobody user; scripts/test-all.sh runs it as root"]
+fn as_root_files_another_user_controls_are_not_read() {
+    assert!(
+        unsafe { libc::geteuid() } == 0,
+        "run as root (scripts/test-all.sh does)"
+    );
+    let sts = support::fake::sts();
+    let theirs = tempfile::tempdir().unwrap();
+    let ran = theirs.path().join("ran");
+    let helper = theirs.path().join("helper.sh");
+    fs::write(
+        &helper,
+        format!(
+            "id -u > {}\necho '{{\"Version\":1,\"AccessKeyId\":\"AKIATHEIRS0000000001\",\"SecretAccessKey\":\"theirs\"}}'\n",
+            ran.display()
+        ),
+    )
+    .unwrap();
+    let profiles = format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = helper\nregion = eu-west-1\n\n[profile helper]\ncredential_process = /bin/sh {}\n",
+        helper.display()
+    );
+    // Their HOME, with the cache directory root's own (as the cache refusal's hint suggests).
+    let mut s = Scenario::with_role(&sts, "");
+    let their_home = theirs.path().join("home");
+    fs::create_dir_all(their_home.join(".aws")).unwrap();
+    fs::write(their_home.join(".aws/config"), &profiles).unwrap();
+    // Their credentials file, with root's own HOME and config.
+    let creds = theirs.path().join("credentials");
+    fs::write(&creds, &profiles.replace("[profile ", "[")).unwrap();
+    for entry in [theirs.path(), &their_home, &their_home.join(".aws")] {
+        std::os::unix::fs::chown(entry, Some(65534), Some(65534)).unwrap();
+    }
+    std::os::unix::fs::chown(their_home.join(".aws/config"), Some(65534), Some(65534)).unwrap();
+    std::os::unix::fs::chown(&creds, Some(65534), Some(65534)).unwrap();
+    let their_config = their_home.join(".aws/config");
+    let cases = [
+        ("AWS_CONFIG_FILE", &their_config),
+        ("AWS_SHARED_CREDENTIALS_FILE", &creds),
+    ];
+    for (variable, path) in cases {
+        s.set(variable, path_str(path));
+        if variable == "AWS_SHARED_CREDENTIALS_FILE" {
+            s.unset("AWS_CONFIG_FILE");
+            s.config(&format!(
+                "[profile prod]\nrole_arn = {ROLE_ARN}\nsource_profile = helper\nregion = eu-west-1\n"
+            ));
+        }
+        for args in [
+            &["doctor", "--profile", "prod"][..],
+            &["--profile", "prod"][..],
+            &["--profile", "prod", "--no-cache"][..],
+        ] {
+            let out = s.run(args);
+            // doctor reports on stdout, step by step.
+            let (code, said) = match args[0] {
+                "doctor" => (2, &out.stdout),
+                _ => (2, &out.stderr),
+            };
+            assert_eq!(out.code, Some(code), "{args:?}: {out:?}");
+            for part in ["as root, xacct-cred does not read", "owned by uid 65534"] {
+                assert!(said.contains(part), "{args:?}: {part}: {out:?}");
+            }
+            assert!(
+                !ran.exists(),
+                "{variable}: {args:?} ran their credential_process as uid {}",
+                fs::read_to_string(&ran).unwrap_or_default().trim()
+            );
+        }
+    }
+    // Root's own files (the control): the same profiles run.
+    s.unset("AWS_SHARED_CREDENTIALS_FILE");
+    s.config(&profiles);
+    let root_helper = s.home.path().join("helper.sh");
+    fs::copy(&helper, &root_helper).unwrap();
+    s.config(&profiles.replace(path_str(&helper), path_str(&root_helper)));
+    s.run(&["--profile", "prod"]).ok();
+    assert!(ran.exists(), "root's own helper runs");
+}

@@ -37,6 +37,7 @@ impl SharedConfig {
     pub fn load(env: &Environment, selected: Option<&str>) -> Result<SharedConfig> {
         let selected = selected.unwrap_or("default");
         let (config_file, credentials_file) = file_paths(env);
+        refuse_others_files_as_root(&config_file, &credentials_file)?;
         let profiles = parse_strings(&read_or_empty(&config_file), &read_or_empty(&credentials_file), selected)
             .map_err(|e| {
                 Error::config(format!(
@@ -150,11 +151,27 @@ impl SharedConfig {
 /// source credential's static keys, read again when they are used).
 pub fn read_profiles(env: &Environment) -> Result<ProfileSet> {
     let (config_file, credentials_file) = file_paths(env);
+    refuse_others_files_as_root(&config_file, &credentials_file)?;
     parse_strings(
         &read_or_empty(&config_file),
         &read_or_empty(&credentials_file),
         "default",
     )
+}
+
+/// As root, the files must lie where no other user can change them (`sudo -E` keeps a user's
+/// HOME, `AWS_CONFIG_FILE` or `AWS_SHARED_CREDENTIALS_FILE`): their settings choose the program
+/// root runs as a source (`credential_process`) and where it sends its requests. Checked before
+/// either is read (a FIFO of theirs would hold the read for good).
+fn refuse_others_files_as_root(config: &Path, credentials: &Path) -> Result<()> {
+    for path in [config, credentials] {
+        crate::disk::path_walk::refuse_others_paths_as_root(
+            path,
+            "xacct-cred does not read",
+            "Another user could have root run a program of theirs (a credential_process) or use settings of theirs. Run as the user whose files these are (sudo -u USER xacct-cred …; sudo without -E keeps root's own HOME), or, in a container with another user's ~/.aws mounted, run as that user (docker run --user UID).",
+        )?;
+    }
+    Ok(())
 }
 
 /// A file's text as aws-runtime reads the default files: missing, unreadable or not UTF-8 is
