@@ -826,7 +826,7 @@ fn as_root_files_another_user_controls_are_not_read() {
     fs::write(their_home.join(".aws/config"), &profiles).unwrap();
     // Their credentials file, with root's own HOME and config.
     let creds = theirs.path().join("credentials");
-    fs::write(&creds, &profiles.replace("[profile ", "[")).unwrap();
+    fs::write(&creds, profiles.replace("[profile ", "[")).unwrap();
     for entry in [theirs.path(), &their_home, &their_home.join(".aws")] {
         std::os::unix::fs::chown(entry, Some(65534), Some(65534)).unwrap();
     }
