@@ -573,3 +573,60 @@ fn as_root_the_key_file_walk_comes_before_any_directory_is_made() {
     let made: Vec<_> = std::fs::read_dir(&rootonly).unwrap().collect();
     assert!(made.is_empty(), "created as root: {made:?}");
 }
+
+/// The key file under a directory that a group may write to, for a user who is not root
+/// (`nobody`, run by root): a group member could rename the user's own directory away while a
+/// `keys import` or `rotate` ran, have the store sealed into theirs, and delete it with the only
+/// copy of the key. Refused before anything is written; the same path without the group's write
+/// bit is used.
+#[cfg(unix)]
+#[test]
+#[ignore = "needs root and the nobody user; scripts/test-all.sh runs it as root"]
+fn as_another_user_a_key_file_under_a_group_shared_directory_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    assert!(
+        rustix::process::geteuid().is_root(),
+        "NOT RUNNABLE: this test needs root (it runs the binary as nobody)"
+    );
+    const NOBODY: u32 = 65534;
+    let mut s = Scenario::new();
+    let (_bin_dir, bin) = binary_anyone_may_run();
+    let team = s.home.path().join("team");
+    std::fs::create_dir_all(team.join("u")).unwrap();
+    let file = team.join("u/keys");
+    s.set("XACCT_CRED_KEYS_FILE", path_str(&file));
+    s.set("XACCT_CRED_FILE_PASSPHRASE", "p");
+    s.give_home_to(NOBODY);
+    std::fs::set_permissions(team.join("u"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let add = |s: &Scenario| {
+        let mut child = s
+            .command_for(
+                path_str(&bin),
+                &["keys", "add", "dev", "--stdin", "--backend", "file"],
+            )
+            .uid(NOBODY)
+            .gid(NOBODY)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{DEV_KEY_ID}\n{DEV_SECRET}\n").as_bytes())
+            .unwrap();
+        Outcome::from(child.wait_with_output().unwrap())
+    };
+    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o2770)).unwrap();
+    add(&s)
+        .failed(3)
+        .stderr_has(&["does not write the key file", "its group"])
+        .no_secrets_on_stderr();
+    assert!(!file.exists(), "the store was written");
+    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o2750)).unwrap();
+    add(&s).ok();
+    assert!(file.exists());
+}

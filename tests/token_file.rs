@@ -499,16 +499,10 @@ fn as_another_user_a_token_file_under_a_group_shared_directory_is_refused() {
     );
     let sts = fake::sts();
     let s = Scenario::with_role(&sts, "");
-    // The binary where nobody may run it (the build directory may be under a private home).
-    let bin_dir = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let bin = bin_dir.path().join("xacct-cred");
-    std::fs::copy(BIN, &bin).unwrap();
+    let (_bin_dir, bin) = binary_anyone_may_run();
     let team = s.home.path().join("team");
     std::fs::create_dir_all(team.join("u/run")).unwrap();
-    for entry in walk(s.home.path()) {
-        std::os::unix::fs::lchown(&entry, Some(NOBODY), Some(NOBODY)).unwrap();
-    }
+    s.give_home_to(NOBODY);
     std::fs::set_permissions(team.join("u"), std::fs::Permissions::from_mode(0o700)).unwrap();
     let token = team.join("u/run/token");
     let as_nobody = || {
@@ -556,17 +550,6 @@ fn as_another_user_a_token_file_under_a_group_shared_directory_is_refused() {
     let (child, _) = start(as_nobody()).expect("nobody's serve on a private path");
     assert_eq!(std::fs::symlink_metadata(&token).unwrap().uid(), NOBODY);
     stop(child);
-}
-
-/// Every path under `dir`, `dir` included.
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut all = vec![dir.to_path_buf()];
-    if std::fs::symlink_metadata(dir).unwrap().is_dir() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            all.extend(walk(&entry.unwrap().path()));
-        }
-    }
-    all
 }
 
 /// `--token-file token`, typed relative: the variable names the file serve wrote, by its

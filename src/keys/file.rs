@@ -102,10 +102,9 @@ impl FileStore {
     fn change<T>(&self, f: impl FnOnce(&mut BTreeMap<String, String>) -> T) -> Result<T, String> {
         let fail = |e: std::io::Error| format!("could not write {}: {e}", self.path.display());
         let dir = parent(&self.path);
-        // As root, the walk comes before any directory is made: a link another user planted on
-        // the way would otherwise have root create directories where it points.
-        crate::disk::path_walk::refuse_paths_others_control_as_root(&self.path)
-            .map_err(|e| e.to_string())?;
+        // The walk comes before any directory is made: a link another user planted on the way
+        // would otherwise have directories created where it points.
+        walk(&self.path)?;
         private_dir(dir).map_err(fail)?;
         trusted_dir(dir, &self.path)?;
         // The passphrase is asked before the lock is taken: a prompt must not hold up every
@@ -177,6 +176,19 @@ fn parent(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
+/// For every user, the key file's path must be one no other user can change: a member of a
+/// group that may write to a directory on the way could rename it away between the checks and
+/// the write, and have the store sealed into a directory of theirs (then delete it, and with
+/// it the only copy of a key just imported or rotated).
+fn walk(file: &Path) -> Result<(), String> {
+    crate::disk::path_walk::refuse_others_paths(
+        file,
+        "xacct-cred does not write the key file",
+        "Another user could move the key file away, and with it the only copy of a key. Put it in a directory only you can write, on a path only you (or root) can change (set XACCT_CRED_KEYS_FILE), or, if no one else should write to the directory named, chmod go-w it.",
+    )
+    .map_err(|e| e.to_string())
+}
+
 /// The directory of the key file must be the user's alone: owned by the effective user and
 /// writable by nobody else (as root, every component root's too), or another user could swap
 /// the file or its lock.
@@ -184,8 +196,7 @@ fn trusted_dir(dir: &Path, file: &Path) -> Result<(), String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        crate::disk::path_walk::refuse_paths_others_control_as_root(file)
-            .map_err(|e| e.to_string())?;
+        walk(file)?;
         let m =
             std::fs::metadata(dir).map_err(|e| format!("could not read {}: {e}", dir.display()))?;
         let euid = rustix::process::geteuid().as_raw();

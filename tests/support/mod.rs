@@ -51,6 +51,21 @@ impl Scenario {
         s
     }
 
+    /// Hands HOME and everything in it (links themselves, not followed) to `uid`: a second
+    /// local user's scenario, run as root with [`binary_anyone_may_run`].
+    #[cfg(unix)]
+    pub fn give_home_to(&self, uid: u32) {
+        fn walk(path: &Path, uid: u32) {
+            std::os::unix::fs::lchown(path, Some(uid), Some(uid)).unwrap();
+            if std::fs::symlink_metadata(path).unwrap().is_dir() {
+                for entry in std::fs::read_dir(path).unwrap() {
+                    walk(&entry.unwrap().path(), uid);
+                }
+            }
+        }
+        walk(self.home.path(), uid);
+    }
+
     /// `prod`'s source becomes the profile `helper`, whose `credential_process` runs `/bin/sh
     /// SCRIPT` (after `wrapper`, e.g. `exec setsid `); the script prints working keys until a
     /// test rewrites it (a hang, a failure). Returns the script's path.
@@ -355,4 +370,16 @@ fn decode(s: &str) -> String {
 
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// A copy of the binary that another user may run (the build directory may lie under a private
+/// home), and the directory holding it, which goes when dropped.
+#[cfg(unix)]
+pub fn binary_anyone_may_run() -> (tempfile::TempDir, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("xacct-cred");
+    std::fs::copy(BIN, &bin).unwrap();
+    (dir, bin)
 }
