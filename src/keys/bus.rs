@@ -117,20 +117,67 @@ mod unix {
                 meta.uid()
             ));
         }
-        peer_of(std::os::unix::net::UnixStream::connect(path), path, euid)
+        peer_of(connect_without_waiting(path.as_bytes()), path, euid)
+    }
+
+    /// Connects without waiting: a listener that never accepts, its queue filled (another user
+    /// squatting an abstract name, or a stale bus), is "does not answer", never a hang of every
+    /// call that looks for the store. Where it cannot be done so, a plain connect.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn connect_without_waiting(address: &[u8]) -> std::io::Result<std::os::unix::net::UnixStream> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: socket(2) with constant arguments; the descriptor it returns is owned by the
+        // stream made from it, and by nothing else.
+        let stream = unsafe {
+            let fd = libc::socket(
+                libc::AF_UNIX,
+                libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                0,
+            );
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            std::os::unix::net::UnixStream::from_raw_fd(fd)
+        };
+        // SAFETY: an all-zero sockaddr_un is a valid value of it.
+        let mut sa: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+        sa.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        if address.len() >= sa.sun_path.len() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the socket address is too long",
+            ));
+        }
+        for (to, from) in sa.sun_path.iter_mut().zip(address) {
+            *to = *from as libc::c_char;
+        }
+        let len = std::mem::offset_of!(libc::sockaddr_un, sun_path) + address.len();
+        // SAFETY: a valid socket, and an address of the length given.
+        let rc = unsafe {
+            libc::connect(
+                std::os::fd::AsRawFd::as_raw_fd(&stream),
+                (&sa as *const libc::sockaddr_un).cast(),
+                len as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(stream)
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn connect_without_waiting(address: &[u8]) -> std::io::Result<std::os::unix::net::UnixStream> {
+        use std::os::unix::ffi::OsStrExt;
+        std::os::unix::net::UnixStream::connect(std::ffi::OsStr::from_bytes(address))
     }
 
     fn abstract_owner(name: &str, euid: u32) -> Result<(), String> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
-            use std::os::linux::net::SocketAddrExt;
-            let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
-                .map_err(|e| format!("the session bus address is malformed ({e})"))?;
-            peer_of(
-                std::os::unix::net::UnixStream::connect_addr(&addr),
-                &format!("@{name}"),
-                euid,
-            )
+            // An abstract name is a NUL byte and the name, no NUL after it.
+            let address: Vec<u8> = std::iter::once(0).chain(name.bytes()).collect();
+            peer_of(connect_without_waiting(&address), &format!("@{name}"), euid)
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         {
@@ -232,5 +279,34 @@ mod tests {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o770)).unwrap();
         let why = bus(&ours).unwrap_or_default();
         assert!(why.contains("could change"), "{why}");
+    }
+
+    /// A listener that never accepts, its queue full (another user squatting an abstract name,
+    /// or a stale bus): refused at once; the look at it hung every call that looked for a store.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_bus_that_never_accepts_is_refused_without_waiting() {
+        use std::os::fd::AsRawFd;
+        use std::os::linux::net::SocketAddrExt;
+        let name = format!("xacct-cred-test-{}", std::process::id());
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let listener = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
+        // SAFETY: listen(2) again on a bound listening socket only changes its queue's length.
+        assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
+        let _pending = std::os::unix::net::UnixStream::connect_addr(&addr).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let address = format!("unix:abstract={name}");
+        std::thread::spawn(move || {
+            let _ = tx.send(not_ours(&Environment::from_pairs([(
+                "DBUS_SESSION_BUS_ADDRESS",
+                address.as_str(),
+            )])));
+        });
+        let why = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("the look at the bus waited on a listener that never accepts")
+            .unwrap_or_default();
+        assert!(why.contains("does not answer"), "{why}");
+        drop(listener);
     }
 }
