@@ -623,7 +623,7 @@ fn as_another_user_a_key_file_under_a_group_shared_directory_is_refused() {
     std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o2770)).unwrap();
     add(&s)
         .failed(3)
-        .stderr_has(&["does not write the key file", "its group"])
+        .stderr_has(&["does not use the key file", "its group"])
         .no_secrets_on_stderr();
     assert!(!file.exists(), "the store was written");
     std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o2750)).unwrap();

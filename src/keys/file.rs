@@ -183,7 +183,7 @@ fn parent(path: &Path) -> &Path {
 fn walk(file: &Path) -> Result<(), String> {
     crate::disk::path_walk::refuse_others_paths(
         file,
-        "xacct-cred does not write the key file",
+        "xacct-cred does not use the key file",
         "Another user could move the key file away, and with it the only copy of a key. Put it in a directory only you can write, on a path only you (or root) can change (set XACCT_CRED_KEYS_FILE), or, if no one else should write to the directory named, chmod go-w it.",
     )
     .map_err(|e| e.to_string())
