@@ -570,3 +570,34 @@ fn a_relative_token_file_is_given_to_the_clients_by_its_absolute_path() {
     stop(child);
     assert_eq!(named, path_str(&run.join("token")));
 }
+
+/// The copy of the address in the cache directory cannot be written (here a directory stands
+/// at its name; a full disk, which another user may cause, does the same): serve publishes
+/// nothing, for without the copy a wiped token directory would send the next token elsewhere.
+#[test]
+fn no_token_is_published_when_the_address_copy_cannot_be_written() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let run = s.home.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let path = run.join("token");
+    let (first, _) = start_serve(&s, &path).expect("the first serve starts");
+    stop(first);
+    let copies: Vec<_> = std::fs::read_dir(s.cache_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".addr"))
+        .collect();
+    assert!(!copies.is_empty(), "the first run kept a copy");
+    for copy in &copies {
+        std::fs::remove_file(copy).unwrap();
+        std::fs::create_dir(copy).unwrap();
+    }
+    let stderr = refused(
+        &s,
+        &path,
+        "a token was published with no copy of its address kept",
+    );
+    assert!(stderr.contains("no copy of its address"), "{stderr}");
+    assert!(!path.exists());
+}

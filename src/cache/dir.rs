@@ -176,6 +176,9 @@ impl CacheDir {
     pub fn write_record(&self, name: &str, text: &str) -> Result<()> {
         let target = self.path.join(name);
         let tmp = self.path.join(format!("{name}.{}.tmp", std::process::id()));
+        // One of this process id's is a killed writer's (a serve that was PID 1 in a container
+        // before): its leftover must not fail this write.
+        let _ = fs::remove_file(&tmp);
         private_file::write_private(&target, &tmp, 0o600, |f| f.write_all(text.as_bytes())).map_err(
             |e| {
                 let _ = fs::remove_file(&tmp);

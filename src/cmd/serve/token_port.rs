@@ -7,7 +7,7 @@
 //! every spelling of the path and every cache directory finds the same record, and a copy in the
 //! cache directory under the token file's resolved path, for a directory that is wiped between
 //! runs (a systemd `RuntimeDirectory`, a tmpfs). Either one binds the next run; two that differ
-//! stop it. The record beside the file is read like an old token file (no link followed, no FIFO
+//! stop it; a run that cannot write both publishes nothing. The record beside the file is read like an old token file (no link followed, no FIFO
 //! waited on, this user's regular file, small); both are replaced atomically.
 
 use super::token_file::{not_ours, open_old};
@@ -24,8 +24,9 @@ pub(super) struct TokenPort {
     token_file: PathBuf,
     record: PathBuf,
     /// The cache directory and the copies' names there (under the path as spelled and as
-    /// resolved), when the directory can be used.
-    copy: Option<(CacheDir, Vec<String>)>,
+    /// resolved).
+    cache: CacheDir,
+    copies: Vec<String>,
     earlier: Option<SocketAddr>,
 }
 
@@ -56,18 +57,20 @@ impl TokenPort {
             })
             .collect();
         names.dedup();
-        let copy = cache_for_copies(token_file, store)?.map(|d| (d, names));
+        let cache = cache_for_copies(token_file, store)?;
         let mut port = TokenPort {
             token_file: token_file.to_path_buf(),
             record,
-            copy,
+            cache,
+            copies: names,
             earlier: None,
         };
         let beside = port.read()?;
-        let copied: Vec<SocketAddr> = match &port.copy {
-            Some((d, names)) => names.iter().filter_map(|n| read_copy(d, n)).collect(),
-            None => Vec::new(),
-        };
+        let copied: Vec<SocketAddr> = port
+            .copies
+            .iter()
+            .filter_map(|n| read_copy(&port.cache, n))
+            .collect();
         let mut found = beside.into_iter().chain(copied);
         port.earlier = found.next();
         if let (Some(a), Some(b)) = (port.earlier, found.find(|b| Some(*b) != port.earlier)) {
@@ -155,15 +158,23 @@ impl TokenPort {
         for (dir, name) in self.copies() {
             if read_copy(dir, name) != Some(addr) {
                 let text = format!("{addr}\n{}\n", self.token_file.display());
-                if let Err(e) = dir.write_record(name, &text) {
-                    crate::diag::say(&format!(
-                        "warning: no copy of the token file's address in the cache directory ({}); should its directory be wiped, the next serve will not know where its clients call",
-                        e.what()
-                    ));
-                }
+                dir.write_record(name, &text)
+                    .map_err(|e| self.without_copy(e.what()))?;
             }
         }
         Ok(())
+    }
+
+    /// The refusal when the copy cannot be kept: without it, a token directory wiped between
+    /// runs would look like one never served from, and another user who could make the write
+    /// fail (fill the disk) would then receive the next token on the old port.
+    fn without_copy(&self, why: &str) -> Error {
+        self.refusal(
+            format!(
+                "no copy of its address can be kept in the cache directory ({why}); without it, should the token file's directory be wiped, the next serve would publish its token where its clients do not call"
+            ),
+            "Make room on the cache directory's disk or make it writable (or set XACCT_CRED_CACHE_DIR, or --cache-dir, to a directory only you can write), then start serve again. Nothing was published.",
+        )
     }
 
     fn write_beside(&self, addr: SocketAddr) -> Result<()> {
@@ -195,9 +206,7 @@ impl TokenPort {
     }
 
     fn copies(&self) -> impl Iterator<Item = (&CacheDir, &String)> {
-        self.copy
-            .iter()
-            .flat_map(|(dir, names)| names.iter().map(move |n| (dir, n)))
+        self.copies.iter().map(|n| (&self.cache, n))
     }
 
     fn refusal(&self, why: String, hint: &str) -> Error {
@@ -207,20 +216,19 @@ impl TokenPort {
 
 /// The cache directory that keeps the copies. Refused when another user could move it away
 /// (with the copy, and an empty one would be made in its place: the next serve could not tell
-/// that from never having served); `None`, with a warning, when it cannot be used at all (a
-/// read-only disk, no home directory): the record beside the token file still binds.
-fn cache_for_copies(token_file: &Path, store: &StoreSettings) -> Result<Option<CacheDir>> {
+/// that from never having served), and when it cannot be used at all (a read-only disk, no
+/// home directory): the copy is what keeps the address when the token file's directory is
+/// wiped, and another user who could make it fail (fill the disk) would otherwise choose when.
+fn cache_for_copies(token_file: &Path, store: &StoreSettings) -> Result<CacheDir> {
     let unusable = |e: Error| {
-        crate::diag::say(&format!(
-            "warning: no copy of --token-file's address can be kept in the cache directory ({}); should the token file's directory be wiped, the next serve will not know where its clients call",
+        Error::config(format!(
+            "--token-file {}: no copy of its address can be kept in the cache directory ({}); without it, should the token file's directory be wiped, the next serve would publish its token where its clients do not call",
+            token_file.display(),
             e.what()
-        ));
-        None
+        ))
+        .hint("Make the cache directory usable (or set XACCT_CRED_CACHE_DIR, or --cache-dir, to a directory only you can write), then start serve again. Nothing was published.")
     };
-    let dir = match store.locate() {
-        Ok(dir) => dir,
-        Err(e) => return Ok(unusable(e)),
-    };
+    let dir = store.locate().map_err(unusable)?;
     crate::disk::path_walk::refuse_others_paths(
         &dir,
         &format!(
@@ -229,7 +237,7 @@ fn cache_for_copies(token_file: &Path, store: &StoreSettings) -> Result<Option<C
         ),
         "Another user could move the cache directory away, and with it the copy of the address the token file's clients keep: the next serve would publish its token to a port they may hold. Set XACCT_CRED_CACHE_DIR (or --cache-dir) to a directory only you can write, on a path only you or root can change, or, if no one else should write to the directory named, `chmod go-w` it. Nothing was written.",
     )?;
-    Ok(CacheDir::open(dir).map_or_else(unusable, Some))
+    CacheDir::open(dir).map_err(unusable)
 }
 
 /// The address a copy in the cache directory holds, if it is there and reads.
