@@ -108,6 +108,10 @@ pub fn decide(
             true => Decision::ServeWhileBackingOff { warn: false },
             false => Decision::ServeAndRenewInBackground,
         },
+        // Below the margin, a caller that keeps its session tries STS in the call whatever the
+        // back-off says: what it would be handed lasts minutes at most (it falls back to it,
+        // with a warning, if the renewal fails).
+        State::MustRenew if rules.caller == Caller::Once => Decision::Renew,
         State::RenewingInBackground | State::MustRenew => match backing_off() {
             true => Decision::ServeWhileBackingOff { warn: true },
             false => Decision::Renew,

@@ -374,4 +374,19 @@ fn decide_is_the_whole_rule() {
         Decision::Renew
     );
     assert_eq!(decide(Some(&entry(5)), now, on, || true), Decision::Renew);
+    // A caller that keeps its session (--export, exec, console): in the window it waits out a
+    // back-off with the current session, below the margin it tries STS whatever the back-off.
+    let once = Rules {
+        caller: Caller::Once,
+        background: false,
+        ..on
+    };
+    assert_eq!(
+        decide(Some(&entry(600)), now, once, || true),
+        Decision::ServeWhileBackingOff { warn: true }
+    );
+    assert_eq!(
+        decide(Some(&entry(45)), now, once, || panic!()),
+        Decision::Renew
+    );
 }
