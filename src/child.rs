@@ -45,6 +45,8 @@ pub const SCRUBBED: &[&str] = &[
     // Secrets meant for xacct-cred alone: the key file's passphrase and a one-time MFA code.
     env::FILE_PASSPHRASE,
     env::TOKEN_CODE,
+    // The server's mark is for what its source helpers start, never for the command's own.
+    env::SERVER_MARK,
 ];
 
 /// Refuses to run inside another `exec` unless `--allow-nested`: a nested exec would silently

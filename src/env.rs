@@ -19,6 +19,9 @@ pub const CHAIN: &str = "XACCT_CRED_CHAIN";
 pub const KEYS_BACKEND: &str = "XACCT_CRED_KEYS_BACKEND";
 pub const KEYS_FILE: &str = "XACCT_CRED_KEYS_FILE";
 pub const FILE_PASSPHRASE: &str = "XACCT_CRED_FILE_PASSPHRASE";
+/// Set by a server (serve, exec --server) in its own environment, a value of its own: what its
+/// source helpers start carries it (see `leftovers`).
+pub const SERVER_MARK: &str = "XACCT_CRED_SERVER_MARK";
 
 /// A snapshot of the environment variables that are valid UTF-8.
 #[derive(Debug, Clone, Default)]

@@ -47,11 +47,13 @@ impl Watch {
     }
 
     /// Ends what this thread started since [`Watch::start`]: the helper it gave up on, and of
-    /// that helper's descendants those still in this session.
+    /// that helper's descendants those still in this session; and then, in a server where no
+    /// other thread waits for a source, what helpers left behind ([`end_marked`]).
     pub fn end_started(&self) {
         if let Some(w) = &self.watched {
             end(w);
         }
+        end_marked(Some(self.id));
     }
 }
 
@@ -72,6 +74,69 @@ pub fn end_all_watched() {
     for w in &all {
         end(w);
     }
+    end_marked(None);
+}
+
+/// A server's mark (see [`crate::env::SERVER_MARK`]): 16 random hex digits.
+pub fn new_mark() -> crate::error::Result<String> {
+    let mut bytes = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| crate::error::Error::config("the system's random source is unavailable"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// In a server (whose environment holds its mark): ends the processes of this session, other
+/// than this one, that carry the mark — what source helpers left behind: a child that held the
+/// helper's output after it exited (`( agent & )`), a grandchild re-parented to init by a
+/// double fork. Below no thread's children, they are otherwise nobody's. Ours: only a helper's
+/// descendant carries the mark (exec --server's command is started without it), and one that
+/// called `setsid` left the session on purpose. Abandoned: no source call is under way but
+/// `waiting`'s (the watch list is held meanwhile, so none starts), or the server stops (`None`).
+fn end_marked(waiting: Option<u64>) {
+    let Ok(mark) = std::env::var(crate::env::SERVER_MARK) else {
+        return;
+    };
+    let Ok(watching) = WATCHED.lock() else {
+        return;
+    };
+    if let Some(me) = waiting
+        && watching.iter().any(|(id, _)| *id != me)
+    {
+        return;
+    }
+    let entry = format!("{}={mark}", crate::env::SERVER_MARK);
+    let marked = marked_in_session(&entry);
+    for &pid in &marked {
+        signal(pid, Sig::Stop);
+    }
+    for pid in marked {
+        signal(pid, Sig::Kill);
+    }
+    drop(watching);
+}
+
+/// The processes of this session, other than this one, whose environment holds `entry`.
+#[cfg(target_os = "linux")]
+fn marked_in_session(entry: &str) -> Vec<u32> {
+    let me = std::process::id();
+    let Some(ours) = session_of(me) else {
+        return Vec::new();
+    };
+    let Ok(all) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    all.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != me && session_of(pid) == Some(ours))
+        .filter(|&pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == entry.as_bytes()))
+        })
+        .collect()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn marked_in_session(_: &str) -> Vec<u32> {
+    Vec::new()
 }
 
 fn end(w: &Watched) {

@@ -640,3 +640,44 @@ fn a_background_renewal_runs_a_failing_source_helper_once() {
     assert_eq!(runs.lines().count(), 1, "the helper was run {runs:?}");
     assert_eq!(sts.count("AssumeRole"), 1);
 }
+
+/// What a detached renewal's source helper left running — a child that kept the helper's
+/// output open (the renewal then gives up on it), or a double-forked grandchild of a helper
+/// that answered — was re-parented to init and ran on for good, one more per renewal. The
+/// renewal's session is its own: what is left in it when it ends is ended.
+#[test]
+fn a_detached_renewal_leaves_nothing_its_helper_started() {
+    for (what, start) in [
+        (
+            "a child holding the output",
+            "sleep 100 &\necho $! > {PID}\n",
+        ),
+        (
+            "a double fork",
+            "(sleep 100 > /dev/null 2>&1 < /dev/null & echo $! > {PID})\n",
+        ),
+    ] {
+        let sts = fake::sts_with(|req, n| assume_role_ok(req, n, IN_WINDOW));
+        let s = Scenario::with_role(&sts, "");
+        let helper = s.with_helper_source("");
+        let keys = fs::read_to_string(&helper).unwrap();
+        let pid_file = s.home.path().join("left.pid");
+        s.run(&["--profile", "prod"]).ok();
+        fs::write(
+            &helper,
+            format!(
+                "{}{keys}",
+                start.replace("{PID}", &pid_file.display().to_string())
+            ),
+        )
+        .unwrap();
+        // Inside the window: served at once, renewed in the background.
+        s.run(&["--profile", "prod"]).ok();
+        let ended = s.wait_until_no_processes(Duration::from_secs(60));
+        let pid = fs::read_to_string(&pid_file).unwrap_or_default();
+        let left = s.processes();
+        s.kill_processes();
+        assert!(!pid.trim().is_empty(), "{what}: the helper ran");
+        assert!(ended, "{what}: left running: {left:?}");
+    }
+}

@@ -227,3 +227,67 @@ fn ends_the_helpers_it_gives_up_on(wrapper: &str) {
     assert!(none_left, "a helper outlived serve: {all:?}");
     assert!(left.is_empty(), "left running: {left:?}");
 }
+
+/// What a source helper leaves behind once it has exited — a child that still held its output
+/// (`agent &`, which also makes the server give up on the helper), or a double-forked
+/// grandchild (the helper itself succeeds) — is below no thread's children: re-parented to
+/// init, it outlived serve for good. A server ends the first once it gives up (no other source
+/// call under way), and the second when it stops.
+#[test]
+fn a_server_ends_what_its_helpers_left_behind() {
+    let sts = fake::sts();
+    let s = Scenario::with_role(&sts, "");
+    let helper = s.with_helper_source("");
+    let keys = std::fs::read_to_string(&helper).unwrap();
+    let held = s.home.path().join("held.pid");
+    let forked = s.home.path().join("forked.pid");
+    let serving = Serving::start(&s, Path::new(BIN));
+    let pid_in = |file: &Path| {
+        std::fs::read_to_string(file)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    // A child that keeps the helper's output open: the server waits 15 s, then gives up.
+    std::fs::write(
+        &helper,
+        format!("sleep 100 &\necho $! > {}\n{keys}", held.display()),
+    )
+    .unwrap();
+    s.expire_entry();
+    let (status, _) = serving.get();
+    let held = pid_in(&held);
+    let held_ended = s.eventually(Duration::from_secs(3), || !alive(&held));
+    // A double fork: the helper answers at once, and its grandchild stays until serve stops.
+    std::fs::write(
+        &helper,
+        format!(
+            "(sleep 100 > /dev/null 2>&1 < /dev/null & echo $! > {})\n{keys}",
+            forked.display()
+        ),
+    )
+    .unwrap();
+    s.expire_entry();
+    let (second, _) = serving.get();
+    let forked = pid_in(&forked);
+    let forked_ran = alive(&forked);
+    serving.stop();
+    let forked_ended = s.eventually(Duration::from_secs(3), || !alive(&forked));
+    let left = s.processes();
+    s.kill_processes();
+    assert_ne!(status, 200, "the first helper never closed its output");
+    assert!(
+        !held.is_empty() && held_ended,
+        "the child holding the helper's output runs on: {held}"
+    );
+    assert_eq!(second, 200);
+    assert!(
+        !forked.is_empty() && forked_ran,
+        "the double fork ran: {forked}"
+    );
+    assert!(
+        forked_ended,
+        "the double-forked grandchild outlived serve: {forked}"
+    );
+    assert!(left.is_empty(), "left running: {left:?}");
+}

@@ -227,6 +227,9 @@ fn start_profiles_with(
     if let [(_, plan)] = plans.as_slice() {
         inherited.set(env::CHAIN, &loop_guard::chain_with(&cache::key(plan), env));
     }
+    // What this server's source helpers start carries this mark: what they leave behind can
+    // then be told apart from everything else in the session (see `leftovers`).
+    inherited.set(env::SERVER_MARK, &crate::leftovers::new_mark()?);
     // Renewals in this process (see `server::sessions`), the first included.
     let renewer = InServer {
         env: env.clone(),
