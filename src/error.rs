@@ -69,6 +69,8 @@ pub struct Error {
     kind: Kind,
     what: String,
     hint: Option<String>,
+    /// STS said it throttles: a retry soon only adds to it.
+    throttled: bool,
 }
 
 impl Error {
@@ -77,6 +79,7 @@ impl Error {
             kind,
             what: what.into(),
             hint: None,
+            throttled: false,
         }
     }
 
@@ -121,6 +124,18 @@ impl Error {
     pub fn append(mut self, more: &str) -> Self {
         self.what.push_str(more);
         self
+    }
+
+    /// Marks a throttling reply (see [`Error::is_throttled`]).
+    pub fn throttled(mut self) -> Self {
+        self.throttled = true;
+        self
+    }
+
+    /// Whether STS said it throttles: a renewal that retries within the minute only adds load
+    /// that every other host of the account shares.
+    pub fn is_throttled(&self) -> bool {
+        self.throttled
     }
 
     pub fn kind(&self) -> Kind {

@@ -681,3 +681,32 @@ fn a_detached_renewal_leaves_nothing_its_helper_started() {
         assert!(ended, "{what}: left running: {left:?}");
     }
 }
+
+/// A throttling STS is not retried by the detached renewal: each retry is three more calls on
+/// the account's shared quota, and one renewal made 33 in a minute. It records the failure, and
+/// callers are served the current session through the back-off.
+#[test]
+fn a_background_renewal_does_not_retry_a_throttling_sts() {
+    let sts = fake::sts_with(|req, n| match n {
+        0 => assume_role_ok(req, n, IN_WINDOW),
+        _ => sts_error(400, "Throttling", "Rate exceeded"),
+    });
+    let s = Scenario::with_role(&sts, "");
+    let warm = s.run(&["--profile", "prod"]);
+    warm.ok();
+    let served = s.run(&["--profile", "prod"]);
+    assert_eq!(served.ok().stdout, warm.stdout);
+    assert!(
+        s.wait_until_no_processes(Duration::from_secs(60)),
+        "it ends by itself"
+    );
+    assert_eq!(
+        sts.count("AssumeRole"),
+        1 + 3,
+        "the warm-up, then one sequence of the SDK's attempts"
+    );
+    // Within the back-off, a caller neither renews nor starts a renewal.
+    assert_eq!(s.run(&["--profile", "prod"]).ok().stdout, warm.stdout);
+    assert!(s.wait_until_no_processes(Duration::from_secs(5)));
+    assert_eq!(sts.count("AssumeRole"), 4);
+}

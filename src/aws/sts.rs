@@ -286,9 +286,9 @@ where
             .hint("Check role_session_name, external_id, mfa_serial and duration_seconds against the message above."),
         // The SDK retries only the throttling it could read; a code read from the raw reply was not retried.
         c if THROTTLING_ERRORS.contains(&c) && what.raw.is_some() => Error::new(Kind::StsUnavailable, format!("STS throttled AssumeRole on {} ({c}{said})", role.arn))
-            .hint("Too many AssumeRole calls from this account; keep the cache on (no --no-cache / --refresh in loops) and retry shortly."),
+            .hint("Too many AssumeRole calls from this account; keep the cache on (no --no-cache / --refresh in loops) and retry shortly.").throttled(),
         c if THROTTLING_ERRORS.contains(&c) => Error::new(Kind::StsUnavailable, format!("STS kept throttling AssumeRole on {} after {MAX_ATTEMPTS} attempts{said}", role.arn))
-            .hint("Too many AssumeRole calls from this account; keep the cache on (no --no-cache / --refresh in loops) and retry shortly."),
+            .hint("Too many AssumeRole calls from this account; keep the cache on (no --no-cache / --refresh in loops) and retry shortly.").throttled(),
         _ => {
             let status = what.status;
             let transient = status.is_some_and(|s| s >= 500 || s == 429 || s == 408)

@@ -164,7 +164,10 @@ fn renew(args: &BackgroundArgs, env: &Environment, margin_at: &AtomicI64) -> Res
                 let then = OffsetDateTime::now_utc() + pause;
                 // A source that failed is not asked again by this renewal: a hung helper (a
                 // browser login, say) would be started, and given up on, once per retry.
+                // Nor is a throttling STS: each retry is three more calls on the account's
+                // shared quota; the failure record holds callers off for the back-off instead.
                 if e.kind() != Kind::StsUnavailable
+                    || e.is_throttled()
                     || Instant::now() + pause >= deadline
                     || entry.state(then, window, margin) != State::RenewingInBackground
                 {
