@@ -39,13 +39,22 @@ fn section_name(line: &str, kind: FileKind) -> Option<Option<&str>> {
     })
 }
 
-/// Whether a text has a secret key or session token line in any section: a backup of it would
-/// be one more copy of the secret on disk.
+/// Whether a text has a secret key or session token line in any section — under the session
+/// token's older name (`aws_security_token`, which botocore still reads) or commented out
+/// (`# old: aws_secret_access_key = …`) too: a backup of it would be one more copy of the
+/// secret on disk.
 pub fn holds_secret_line(text: &str) -> bool {
-    text.lines().any(|l| {
-        let key = l.split('=').next().unwrap_or("").trim();
-        key.eq_ignore_ascii_case("aws_secret_access_key")
-            || key.eq_ignore_ascii_case("aws_session_token")
+    const NAMES: [&str; 3] = [
+        "aws_secret_access_key",
+        "aws_session_token",
+        "aws_security_token",
+    ];
+    text.lines().any(|line| {
+        let line = line.to_ascii_lowercase();
+        NAMES.iter().any(|name| {
+            line.match_indices(name)
+                .any(|(at, _)| line[at + name.len()..].trim_start().starts_with('='))
+        })
     })
 }
 
@@ -244,8 +253,13 @@ mod tests {
         );
         assert_eq!(t.removed.len(), 2);
         assert!(holds_secret_line(text));
+        // Commented out, or under the session token's older name, it is still a secret.
+        assert!(holds_secret_line(
+            "[a]\n# old: aws_secret_access_key = x\nregion = y\n"
+        ));
+        assert!(holds_secret_line("[a]\nAWS_Security_Token = t\n"));
         assert!(!holds_secret_line(
-            "[a]\n# aws_secret_access_key = x\nregion = y\n"
+            "[a]\n# keys are in the store: see aws_secret_access_key in the docs\nregion = y\n"
         ));
     }
 
