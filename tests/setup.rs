@@ -876,3 +876,42 @@ fn as_root_files_another_user_controls_are_not_read() {
     s.run(&["--profile", "prod"]).ok();
     assert!(ran.exists(), "root's own helper runs");
 }
+
+/// Root with a careless PATH (`su` without `-`, `sudo -E`): `console --open` ran the first
+/// `xdg-open` on it, another user's, as root, with the URL (or the sign-in page's path). It runs
+/// only an opener no other user could have put there or changed, and prints the URL otherwise.
+#[test]
+#[ignore = "needs root and the nobody user; scripts/test-all.sh runs it as root"]
+fn as_root_console_open_runs_no_opener_another_user_controls() {
+    assert!(
+        unsafe { libc::geteuid() } == 0,
+        "run as root (scripts/test-all.sh does)"
+    );
+    let sts = support::fake::sts();
+    let mut s = Scenario::with_role(&sts, "");
+    let theirs = s.home.path().join("theirs");
+    fs::create_dir(&theirs).unwrap();
+    let ran = s.home.path().join("ran");
+    let opener = theirs.join("xdg-open");
+    fs::write(&opener, format!("#!/bin/sh\nid -u > {}\n", ran.display())).unwrap();
+    fs::set_permissions(&opener, fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    std::os::unix::fs::chown(&opener, Some(65534), Some(65534)).unwrap();
+    s.set(
+        "PATH",
+        &format!("{}:{}", theirs.display(), std::env::var("PATH").unwrap()),
+    );
+    let out = s.run(&["console", "--profile", "prod", "--open"]);
+    out.ok();
+    assert!(!ran.exists(), "their opener ran as root");
+    assert!(
+        out.stdout
+            .contains("https://signin.aws.amazon.com/switchrole"),
+        "the URL is printed instead: {out:?}"
+    );
+    // Root's own opener, first on PATH, runs.
+    std::os::unix::fs::chown(&theirs, Some(0), Some(0)).unwrap();
+    std::os::unix::fs::chown(&opener, Some(0), Some(0)).unwrap();
+    s.run(&["console", "--profile", "prod", "--open"]).ok();
+    assert!(ran.exists(), "root's own opener runs");
+}

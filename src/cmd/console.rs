@@ -186,13 +186,32 @@ const OPENER: &[&str] = if cfg!(target_os = "macos") {
 
 /// Opens a URL without a secret, or the path of a page, in the desktop's browser.
 fn open(target: &std::ffi::OsStr) -> bool {
-    std::process::Command::new(OPENER[0])
+    let Some(opener) = opener() else {
+        return false;
+    };
+    std::process::Command::new(opener)
         .args(&OPENER[1..])
         .arg(target)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// The opener to run. As root, only the one PATH finds first, and only if no other user could
+/// have put it there or changed it (the walk setup makes for the program it writes): a careless
+/// PATH (`su` without `-`, `sudo -E`) would otherwise run another user's `xdg-open` as root,
+/// with the sign-in page's path.
+fn opener() -> Option<std::path::PathBuf> {
+    use crate::config::self_command::{root_may_run, running_as_root};
+    if !running_as_root() {
+        return Some(OPENER[0].into());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(OPENER[0]))
+        .find(|candidate| candidate.is_file())
+        .filter(|found| found.is_absolute() && root_may_run(found))
 }
 
 fn print_unopened(url: &str) {
