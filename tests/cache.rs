@@ -673,3 +673,20 @@ fn cache_clear_is_not_undone_by_a_renewal_in_flight() {
         "the detached renewal brought the cleared entry back"
     );
 }
+
+/// `XACCT_CRED_CACHE_DIR=` (set, empty) means the default directory, as every other empty
+/// setting does; clap refused the empty value, and every call failed.
+#[test]
+fn an_empty_cache_dir_variable_means_the_default() {
+    let sts = fake::sts();
+    let mut s = Scenario::with_role(&sts, "");
+    s.set("XACCT_CRED_CACHE_DIR", "");
+    s.unset("XDG_CACHE_HOME");
+    s.run(&["--profile", "prod"]).ok();
+    let default = s.home.path().join(".cache/xacct-cred");
+    let entries = std::fs::read_dir(&default)
+        .map(|d| d.count())
+        .unwrap_or_default();
+    assert!(entries > 0, "nothing cached in {}", default.display());
+    s.run(&["cache", "list"]).ok();
+}

@@ -249,7 +249,7 @@ pub(crate) struct StoreFlags {
     /// Cache directory (default ~/.cache/xacct-cred).
     ///
     /// The cache directory (default: ~/.cache/xacct-cred, ~/Library/Caches/xacct-cred on macOS).
-    #[arg(long, value_name = "DIR", env = env::CACHE_DIR, hide_env_values = true)]
+    #[arg(long, value_name = "DIR", env = env::CACHE_DIR, hide_env_values = true, value_parser = any_path)]
     cache_dir: Option<PathBuf>,
 
     /// Renew a cached session when fewer than this many seconds remain (default 960).
@@ -307,6 +307,12 @@ impl From<StoreFlags> for StoreSettings {
 }
 parsed_through!(StoreSettings, StoreFlags);
 
+/// A path as given, the empty one included (clap's own refuses it): `XACCT_CRED_CACHE_DIR=`
+/// means the default, as every other empty setting does.
+fn any_path(text: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(text))
+}
+
 /// An empty directory is unset.
 fn non_empty(dir: Option<PathBuf>) -> Option<PathBuf> {
     dir.filter(|d| !d.as_os_str().is_empty())
@@ -320,7 +326,7 @@ pub struct CacheDirArgs {
     ///
     /// The cache directory (default: ~/.cache/xacct-cred, ~/Library/Caches/xacct-cred on macOS).
     // Its own id: a global's value also reaches the top level, whose cache_dir it is not.
-    #[arg(id = "cache_location", long = "cache-dir", value_name = "DIR", env = env::CACHE_DIR, hide_env_values = true, global = true)]
+    #[arg(id = "cache_location", long = "cache-dir", value_name = "DIR", env = env::CACHE_DIR, hide_env_values = true, global = true, value_parser = any_path)]
     cache_dir: Option<PathBuf>,
 }
 
