@@ -915,3 +915,50 @@ fn as_root_console_open_runs_no_opener_another_user_controls() {
     s.run(&["console", "--profile", "prod", "--open"]).ok();
     assert!(ran.exists(), "root's own opener runs");
 }
+
+/// Root reads the AWS files where no other user can change them, but reading is not writing: an
+/// existing file of root's in a sticky directory others may write to (a Kubernetes secret
+/// volume is 1777, /nix/store 1775) cannot be removed or replaced there, and /dev/null as "no
+/// credentials file" holds nothing anyone wrote. A missing file in such a directory is refused
+/// (another user could create it before the read). Needs root.
+#[test]
+#[ignore = "needs root and the nobody user; scripts/test-all.sh runs it as root"]
+fn as_root_the_aws_files_may_be_read_from_a_sticky_directory_or_dev_null() {
+    assert!(
+        unsafe { libc::geteuid() } == 0,
+        "run as root (scripts/test-all.sh does)"
+    );
+    let sts = support::fake::sts();
+    let mut s = Scenario::with_role(&sts, "");
+    let volume = s.home.path().join("volume");
+    fs::create_dir(&volume).unwrap();
+    let credentials = volume.join("credentials");
+    fs::write(
+        &credentials,
+        format!("[dev]\naws_access_key_id = {DEV_KEY_ID}\naws_secret_access_key = {DEV_SECRET}\n"),
+    )
+    .unwrap();
+    for mode in [0o1777, 0o1775] {
+        fs::set_permissions(&volume, fs::Permissions::from_mode(mode)).unwrap();
+        s.set("AWS_SHARED_CREDENTIALS_FILE", path_str(&credentials));
+        s.run(&["--profile", "prod", "--no-cache"]).ok();
+        s.set(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            path_str(&volume.join("missing")),
+        );
+        s.run(&["--profile", "prod", "--no-cache"])
+            .failed(2)
+            .stderr_has(&[
+                "as root, xacct-cred does not read",
+                "writable by other users",
+            ]);
+    }
+    // The source from the environment, and no credentials file at all.
+    s.set("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    s.set("AWS_ACCESS_KEY_ID", DEV_KEY_ID);
+    s.set("AWS_SECRET_ACCESS_KEY", DEV_SECRET);
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ROLE_ARN}\ncredential_source = Environment\nregion = eu-west-1\n"
+    ));
+    s.run(&["--profile", "prod", "--no-cache"]).ok();
+}

@@ -600,4 +600,30 @@ fn no_token_is_published_when_the_address_copy_cannot_be_written() {
     );
     assert!(stderr.contains("no copy of its address"), "{stderr}");
     assert!(!path.exists());
+    // A first run that cannot write the copy leaves no record beside the file either: it
+    // would name an address no client was given, and another user who then took that port
+    // would keep the path from being served.
+    let fresh = run.join("fresh");
+    let copy_name = |p: &Path| {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(p.as_os_str().as_encoded_bytes());
+        let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+        format!("endpoint-{hex}.addr")
+    };
+    for spelling in [
+        fresh.clone(),
+        std::fs::canonicalize(&run).unwrap().join("fresh"),
+    ] {
+        let _ = std::fs::create_dir(s.cache_dir().join(copy_name(&spelling)));
+    }
+    let stderr = refused(
+        &s,
+        &fresh,
+        "a token was published with no copy of its address kept",
+    );
+    assert!(stderr.contains("no copy of its address"), "{stderr}");
+    assert!(
+        !run.join(".fresh.xacct-cred-addr").exists(),
+        "a record of an address never given"
+    );
 }

@@ -165,7 +165,7 @@ pub fn read_profiles(env: &Environment) -> Result<ProfileSet> {
 /// either is read (a FIFO of theirs would hold the read for good).
 fn refuse_others_files_as_root(config: &Path, credentials: &Path) -> Result<()> {
     for path in [config, credentials] {
-        crate::disk::path_walk::refuse_others_paths_as_root(
+        crate::disk::path_walk::refuse_others_reads_as_root(
             path,
             "xacct-cred does not read",
             "Another user could have root run a program of theirs (a credential_process) or use settings of theirs. Run as the user whose files these are (sudo -u USER xacct-cred …; sudo without -E keeps root's own HOME), or, in a container with another user's ~/.aws mounted, run as that user (docker run --user UID).",

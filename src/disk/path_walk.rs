@@ -35,13 +35,27 @@ pub fn refuse_others_paths_as_root(path: &Path, doing: &str, hint: &str) -> Resu
 }
 
 /// The check for every user: each component, and each link met, is this user's or root's; a
-/// directory on the way that its group (unless the user's private group) or others may write to
-/// is sticky (as /tmp), and not the one that holds the file. Root trusts only root.
+/// directory on the way that its group or others may write to is sticky (as /tmp), and not the
+/// one that holds the file. Root trusts only root.
 pub fn refuse_others_paths(path: &Path, doing: &str, hint: &str) -> Result<()> {
+    checked(path, false, doing, hint)
+}
+
+/// As root, the check for a file root only reads (the AWS config files): the same, except that
+/// an existing file may sit in a sticky directory others may write to (they can neither remove
+/// nor replace it there), and a device of root's (/dev/null) is no one's writing.
+pub fn refuse_others_reads_as_root(path: &Path, doing: &str, hint: &str) -> Result<()> {
+    match euid() {
+        0 => checked(path, true, doing, hint),
+        _ => Ok(()),
+    }
+}
+
+fn checked(path: &Path, reading: bool, doing: &str, hint: &str) -> Result<()> {
     use crate::error::Error;
     let me = euid();
     let who = if me == 0 { "as root, " } else { "" };
-    walk(path, me).map_err(|refusal| {
+    walk(path, me, reading).map_err(|refusal| {
         let (at, why) = match refusal {
             Refusal::At(at, why) => (at.display().to_string(), why),
             Refusal::Unresolved(e) => {
@@ -71,21 +85,19 @@ enum Refusal {
     Unresolved(std::io::Error),
 }
 
-/// Walks `path` as `owner` would have it: components and links `owner`'s or root's.
+/// Walks `path` as `owner` would have it: components and links `owner`'s or root's. `reading`:
+/// the file is only read, not written.
 #[cfg(unix)]
-fn walk(path: &Path, owner: u32) -> std::result::Result<(), Refusal> {
+fn walk(path: &Path, owner: u32, reading: bool) -> std::result::Result<(), Refusal> {
     use std::os::unix::ffi::OsStrExt;
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
     use std::path::{Component, PathBuf};
     let refuse = |at: &Path, why: String| Err(Refusal::At(at.to_path_buf(), why));
     let trusted = |m: &std::fs::Metadata| m.uid() == 0 || m.uid() == owner;
-    // A group of the owner's alone (a user private group) is the owner: a home or ~/.cache made
-    // 0775 under umask 002 is no one else's to change. Looked up only when such a bit is met.
-    let group_is_others = |m: &std::fs::Metadata| !private_group(m.gid(), owner);
-    let others_write = |m: &std::fs::Metadata| {
-        let mode = m.permissions().mode();
-        mode & 0o002 != 0 || (mode & 0o020 != 0 && group_is_others(m))
-    };
+    // The group bits too, whatever the group: who is in it cannot be told for sure (members
+    // by primary group, groups sharing a gid, directories that do not list), and an ACL's mask
+    // shows there.
+    let others_write = |m: &std::fs::Metadata| m.permissions().mode() & 0o022 != 0;
     let sticky = |m: &std::fs::Metadata| m.permissions().mode() & 0o1000 != 0;
     let who_writes = |m: &std::fs::Metadata| match m.permissions().mode() & 0o002 {
         0 => format!("is writable by other users (its group, gid {})", m.gid()),
@@ -121,7 +133,11 @@ fn walk(path: &Path, owner: u32) -> std::result::Result<(), Refusal> {
             }
             _ => {}
         }
-        if others_write(&here) && (last || !sticky(&here)) {
+        // The directory that holds the file: others may not write there, even if sticky, when
+        // the file is written (they could plant it, or a link, first). Read, an existing file of
+        // root's or this user's in a sticky directory stays put (a Kubernetes secret volume,
+        // /nix/store); a missing one is refused below.
+        if others_write(&here) && (last && !reading || !sticky(&here)) {
             return refuse(&current, who_writes(&here));
         }
         let next = current.join(&part);
@@ -158,16 +174,16 @@ fn walk(path: &Path, owner: u32) -> std::result::Result<(), Refusal> {
                         .map(|c| c.as_os_str().to_os_string()),
                 );
             }
+            // Read only: a device of root's (/dev/null as "no such file") holds nothing anyone
+            // could have written there for root to read.
+            Ok(m) if last && reading && m.uid() == 0 && m.file_type().is_char_device() => {
+                return Ok(());
+            }
             // The file itself: another group's or everyone's to rewrite is another user's.
             Ok(m) if last && m.permissions().mode() & 0o002 != 0 => {
                 return refuse(&next, "is writable by other users".into());
             }
-            Ok(m)
-                if last
-                    && m.permissions().mode() & 0o020 != 0
-                    && m.gid() != 0
-                    && group_is_others(&m) =>
-            {
+            Ok(m) if last && m.permissions().mode() & 0o020 != 0 && m.gid() != 0 => {
                 return refuse(&next, format!("is writable by its group (gid {})", m.gid()));
             }
             Ok(_) if last => return Ok(()),
@@ -177,51 +193,7 @@ fn walk(path: &Path, owner: u32) -> std::result::Result<(), Refusal> {
     Ok(())
 }
 
-/// Whether `gid` is `owner`'s user private group (Debian, Ubuntu, Fedora make one per user):
-/// the user's primary group, named as the user, with no other member listed. Never for root,
-/// whose walk trusts root's alone.
-#[cfg(unix)]
-fn private_group(gid: u32, owner: u32) -> bool {
-    use std::ffi::CStr;
-    if owner == 0 {
-        return false;
-    }
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    // SAFETY: getpwuid_r writes the entry into `pwd` and its strings into `buf`, both ours and
-    // alive while they are read; `found` is null or points at `pwd`.
-    let user = unsafe {
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut found = std::ptr::null_mut();
-        let rc = libc::getpwuid_r(owner, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found);
-        if rc != 0 || found.is_null() || pwd.pw_gid != gid || pwd.pw_name.is_null() {
-            return false;
-        }
-        CStr::from_ptr(pwd.pw_name).to_owned()
-    };
-    // SAFETY: as above, for getgrgid_r and `grp`; gr_mem is a null-terminated array of
-    // pointers into `buf`.
-    unsafe {
-        let mut grp: libc::group = std::mem::zeroed();
-        let mut found = std::ptr::null_mut();
-        let rc = libc::getgrgid_r(gid, &mut grp, buf.as_mut_ptr(), buf.len(), &mut found);
-        if rc != 0 || found.is_null() || grp.gr_name.is_null() {
-            return false;
-        }
-        if CStr::from_ptr(grp.gr_name) != user.as_c_str() {
-            return false;
-        }
-        let mut member = grp.gr_mem;
-        while !member.is_null() && !(*member).is_null() {
-            if CStr::from_ptr(*member) != user.as_c_str() {
-                return false;
-            }
-            member = member.add(1);
-        }
-    }
-    true
-}
-
 #[cfg(not(unix))]
-fn walk(_: &Path, _: u32) -> std::result::Result<(), Refusal> {
+fn walk(_: &Path, _: u32, _: bool) -> std::result::Result<(), Refusal> {
     Ok(())
 }

@@ -151,16 +151,18 @@ impl TokenPort {
     /// Records `addr` (before the token is published: a token file never exists without it).
     pub fn remember(&self, addr: SocketAddr) -> Result<()> {
         // Each record on its own: one may be missing (a wiped directory, an older version that
-        // kept only the one beside the file, a copy that could not be written last time).
-        if self.read().ok().flatten() != Some(addr) {
-            self.write_beside(addr)?;
-        }
+        // kept only the one beside the file, a copy that could not be written last time). The
+        // copy first: one that cannot be written (a full disk another user caused) stops this
+        // run before the record beside the file names an address no client was given.
         for (dir, name) in self.copies() {
             if read_copy(dir, name) != Some(addr) {
                 let text = format!("{addr}\n{}\n", self.token_file.display());
                 dir.write_record(name, &text)
                     .map_err(|e| self.without_copy(e.what()))?;
             }
+        }
+        if self.read().ok().flatten() != Some(addr) {
+            self.write_beside(addr)?;
         }
         Ok(())
     }
