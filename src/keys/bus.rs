@@ -152,18 +152,28 @@ mod unix {
             *to = *from as libc::c_char;
         }
         let len = std::mem::offset_of!(libc::sockaddr_un, sun_path) + address.len();
-        // SAFETY: a valid socket, and an address of the length given.
-        let rc = unsafe {
-            libc::connect(
-                std::os::fd::AsRawFd::as_raw_fd(&stream),
-                (&sa as *const libc::sockaddr_un).cast(),
-                len as libc::socklen_t,
-            )
-        };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error());
+        // A full queue may be a passing burst (others may connect to an abstract name too):
+        // asked again for a second before it counts as not answering.
+        let mut tries = 0;
+        loop {
+            // SAFETY: a valid socket, and an address of the length given.
+            let rc = unsafe {
+                libc::connect(
+                    std::os::fd::AsRawFd::as_raw_fd(&stream),
+                    (&sa as *const libc::sockaddr_un).cast(),
+                    len as libc::socklen_t,
+                )
+            };
+            if rc == 0 {
+                return Ok(stream);
+            }
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EAGAIN) || tries == 20 {
+                return Err(e);
+            }
+            tries += 1;
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        Ok(stream)
     }
 
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
