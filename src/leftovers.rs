@@ -105,38 +105,69 @@ fn end_marked(waiting: Option<u64>) {
         return;
     }
     let entry = format!("{}={mark}", crate::env::SERVER_MARK);
+    let ours = session_of(std::process::id());
     let marked = marked_in_session(&entry);
     for &pid in &marked {
         signal(pid, Sig::Stop);
     }
+    // Looked at again once stopped (a stopped process keeps its number): one that ended
+    // between the look and the stop, its number taken by another, is let go.
     for pid in marked {
-        signal(pid, Sig::Kill);
+        if session_of(pid) == ours && carries(pid, &entry) {
+            signal(pid, Sig::Kill);
+        } else {
+            signal(pid, Sig::Cont);
+        }
     }
     drop(watching);
 }
 
-/// The processes of this session, other than this one, whose environment holds `entry`.
-#[cfg(target_os = "linux")]
-fn marked_in_session(entry: &str) -> Vec<u32> {
+/// For the detached renewal, whose session exists for it alone (it called `setsid`): ends every
+/// other process of that session, whatever its process group (`timeout` and `setpgrp` make
+/// their own) or parent (init, after a double fork). Stopped first, all of them, then killed.
+pub fn end_own_session() {
     let me = std::process::id();
-    let Some(ours) = session_of(me) else {
-        return Vec::new();
-    };
+    if session_of(me) != Some(me) {
+        return;
+    }
+    let members = in_session(me, |_| true);
+    for &pid in &members {
+        signal(pid, Sig::Stop);
+    }
+    for pid in members {
+        signal(pid, Sig::Kill);
+    }
+}
+
+/// The processes of session `session`, other than this one, for which `keep` holds.
+#[cfg(target_os = "linux")]
+fn in_session(session: u32, keep: impl Fn(u32) -> bool) -> Vec<u32> {
+    let me = std::process::id();
     let Ok(all) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     all.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| pid != me && session_of(pid) == Some(ours))
-        .filter(|&pid| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == entry.as_bytes()))
-        })
+        .filter(|&pid| pid != me && session_of(pid) == Some(session) && keep(pid))
         .collect()
 }
 
 #[cfg(not(target_os = "linux"))]
-fn marked_in_session(_: &str) -> Vec<u32> {
+fn in_session(_: u32, _: impl Fn(u32) -> bool) -> Vec<u32> {
     Vec::new()
+}
+
+/// Whether `pid`'s environment holds `entry` (only this user's processes can be read).
+fn carries(pid: u32, entry: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == entry.as_bytes()))
+}
+
+/// The processes of this session, other than this one, whose environment holds `entry`.
+fn marked_in_session(entry: &str) -> Vec<u32> {
+    match session_of(std::process::id()) {
+        Some(ours) => in_session(ours, |pid| carries(pid, entry)),
+        None => Vec::new(),
+    }
 }
 
 fn end(w: &Watched) {
@@ -255,6 +286,7 @@ fn stat_field(pid: u32, n: usize) -> Option<u32> {
 
 enum Sig {
     Stop,
+    Cont,
     Kill,
 }
 
@@ -263,6 +295,7 @@ fn signal(pid: u32, sig: Sig) {
     use rustix::process::{Pid, Signal, kill_process};
     let sig = match sig {
         Sig::Stop => Signal::STOP,
+        Sig::Cont => Signal::CONT,
         Sig::Kill => Signal::KILL,
     };
     if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {

@@ -647,19 +647,20 @@ fn a_background_renewal_runs_a_failing_source_helper_once() {
 /// renewal's session is its own: what is left in it when it ends is ended.
 #[test]
 fn a_detached_renewal_leaves_nothing_its_helper_started() {
-    for (what, start) in [
+    let double_fork = "(sleep 100 > /dev/null 2>&1 < /dev/null & echo $! > {PID})\n";
+    for (what, wrapper, start) in [
         (
             "a child holding the output",
+            "",
             "sleep 100 &\necho $! > {PID}\n",
         ),
-        (
-            "a double fork",
-            "(sleep 100 > /dev/null 2>&1 < /dev/null & echo $! > {PID})\n",
-        ),
+        ("a double fork", "", double_fork),
+        // GNU timeout puts itself (and the helper) in a process group of its own.
+        ("a double fork under timeout", "timeout 60 ", double_fork),
     ] {
         let sts = fake::sts_with(|req, n| assume_role_ok(req, n, IN_WINDOW));
         let s = Scenario::with_role(&sts, "");
-        let helper = s.with_helper_source("");
+        let helper = s.with_helper_source(wrapper);
         let keys = fs::read_to_string(&helper).unwrap();
         let pid_file = s.home.path().join("left.pid");
         s.run(&["--profile", "prod"]).ok();

@@ -68,6 +68,7 @@ pub fn run(args: &BackgroundArgs, env: &Environment) -> Result<()> {
                 }
                 #[cfg(unix)]
                 if own_group {
+                    crate::leftovers::end_own_session();
                     let _ =
                         rustix::process::kill_current_process_group(rustix::process::Signal::KILL);
                 }
@@ -77,11 +78,13 @@ pub fn run(args: &BackgroundArgs, env: &Environment) -> Result<()> {
             let _ = renew(args, env, &margin_at);
             // A source helper may have left what it started running, with nobody to end it: a
             // child that still held its output (`( agent & )`), or a grandchild re-parented to
-            // init when its parent exited. This session exists for this renewal alone, so what
-            // is left in its process group is the renewal's and abandoned: ended, this process
-            // last. (A child that made a session of its own left on purpose.)
+            // init when its parent exited, in this process group or another (`timeout` makes
+            // its own). This session exists for this renewal alone, so what is left in it is
+            // the renewal's and abandoned: ended, this process last. (A child that made a
+            // session of its own left on purpose.)
             #[cfg(unix)]
             if own_group {
+                crate::leftovers::end_own_session();
                 let _ = rustix::process::kill_current_process_group(rustix::process::Signal::KILL);
             }
             Ok(())
