@@ -14,8 +14,12 @@ use support::*;
 
 /// `args` with `input` on stdin.
 fn run_with_stdin(s: &Scenario, args: &[&str], input: &str) -> Outcome {
-    let mut child = s
-        .command(args)
+    with_stdin(s.command(args), input)
+}
+
+/// `command` with `input` on stdin.
+fn with_stdin(mut command: std::process::Command, input: &str) -> Outcome {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -600,25 +604,12 @@ fn as_another_user_a_key_file_under_a_group_shared_directory_is_refused() {
     s.give_home_to(NOBODY);
     std::fs::set_permissions(team.join("u"), std::fs::Permissions::from_mode(0o700)).unwrap();
     let add = |s: &Scenario| {
-        let mut child = s
-            .command_for(
-                path_str(&bin),
-                &["keys", "add", "dev", "--stdin", "--backend", "file"],
-            )
-            .uid(NOBODY)
-            .gid(NOBODY)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{DEV_KEY_ID}\n{DEV_SECRET}\n").as_bytes())
-            .unwrap();
-        Outcome::from(child.wait_with_output().unwrap())
+        let mut command = s.command_for(
+            path_str(&bin),
+            &["keys", "add", "dev", "--stdin", "--backend", "file"],
+        );
+        command.uid(NOBODY).gid(NOBODY);
+        with_stdin(command, &format!("{DEV_KEY_ID}\n{DEV_SECRET}\n"))
     };
     std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o2770)).unwrap();
     add(&s)
