@@ -381,5 +381,17 @@ pub fn binary_anyone_may_run() -> (tempfile::TempDir, PathBuf) {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let bin = dir.path().join("xacct-cred");
     std::fs::copy(BIN, &bin).unwrap();
-    (dir, bin)
+    // A child another test thread forked while the copy was being written holds the written
+    // descriptor until it execs: running the copy then fails with ETXTBSY. Once one run
+    // succeeds, no descriptor open for writing is left anywhere.
+    for _ in 0..250 {
+        match Command::new(&bin).arg("--version").output() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            Err(e) => panic!("the copy of the binary does not run: {e}"),
+            Ok(_) => return (dir, bin),
+        }
+    }
+    panic!("the copy of the binary stayed busy for 5 s");
 }
