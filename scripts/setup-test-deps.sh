@@ -3,7 +3,7 @@
 #   Debian packages: the AWS CLI v2 (awscli), Node.js and npm, the venv module, fish/dash for
 #   the export round trips, curl, Go and the AWS SDK for Go v2 (built offline in GOPATH mode by
 #   tests/e2e/go_client.py); a real Secret Service for the key store tests (dbus-daemon,
-#   gnome-keyring, secret-tool from libsecret-tools) and keyctl (keyutils); a Python venv
+#   gnome-keyring, secret-tool from libsecret-tools), keyctl (keyutils) and setfacl (acl); a Python venv
 #   (tests/e2e/requirements.txt) with moto's server, the AWS CLI v1, boto3 and pytest; the JS
 #   SDK v3 (tests/e2e/js, npm ci).
 # Prints the path of the venv's python on its last line.
@@ -25,6 +25,7 @@ command -v dbus-daemon >/dev/null || need+=(dbus)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 command -v secret-tool >/dev/null || need+=(libsecret-tools)
 command -v keyctl >/dev/null || need+=(keyutils)
+command -v setfacl >/dev/null || need+=(acl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -953,6 +953,18 @@ fn as_root_the_aws_files_may_be_read_from_a_sticky_directory_or_dev_null() {
                 "writable by other users",
             ]);
     }
+    // A file of root's that another user may write through an ACL (its mask shows in the
+    // group bits, gid 0): refused.
+    fs::set_permissions(&volume, fs::Permissions::from_mode(0o755)).unwrap();
+    s.set("AWS_SHARED_CREDENTIALS_FILE", path_str(&credentials));
+    let granted = std::process::Command::new("setfacl")
+        .args(["-m", "u:nobody:rw", path_str(&credentials)])
+        .status()
+        .expect("setfacl (Debian's acl package; scripts/setup-test-deps.sh installs it)");
+    assert!(granted.success());
+    s.run(&["--profile", "prod", "--no-cache"])
+        .failed(2)
+        .stderr_has(&["or an ACL"]);
     // The source from the environment, and no credentials file at all.
     s.set("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
     s.set("AWS_ACCESS_KEY_ID", DEV_KEY_ID);

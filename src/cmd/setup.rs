@@ -10,7 +10,7 @@ use crate::config::ini::{ConfigText, header};
 use crate::config::lines::{holds_secret_line, set_key};
 use crate::config::self_command::{keys_export_command, quoted, self_path};
 use crate::config::{SharedConfig, file_paths_to_edit};
-use crate::disk::path_walk::{refuse_others_paths_as_root, refuse_paths_others_control_as_root};
+use crate::disk::path_walk::{refuse_others_reads_as_root, refuse_paths_others_control_as_root};
 use crate::disk::replace::{replace_without_backup, write_with_backup};
 use crate::disk::user_text;
 use crate::env::Environment;
@@ -68,7 +68,7 @@ pub fn run(args: &SetupArgs, env: &Environment) -> Result<()> {
     refuse_paths_others_control_as_root(&config_path)?;
     // Setup reads the credentials file, and its doctor step runs what it says (a
     // credential_process): as root, only a file no other user can fill.
-    refuse_others_paths_as_root(
+    refuse_others_reads_as_root(
         &credentials_path,
         "xacct-cred does not read",
         "Another user could choose what root reads, and a credential_process there would run as root. Run the command as the user whose files these are (e.g. sudo -u USER xacct-cred …), or point AWS_SHARED_CREDENTIALS_FILE at a file of root's. Nothing was changed.",

@@ -183,14 +183,51 @@ fn walk(path: &Path, owner: u32, reading: bool) -> std::result::Result<(), Refus
             Ok(m) if last && m.permissions().mode() & 0o002 != 0 => {
                 return refuse(&next, "is writable by other users".into());
             }
-            Ok(m) if last && m.permissions().mode() & 0o020 != 0 && m.gid() != 0 => {
-                return refuse(&next, format!("is writable by its group (gid {})", m.gid()));
+            Ok(m)
+                if last
+                    && m.permissions().mode() & 0o020 != 0
+                    && (m.gid() != 0 || has_acl(&next)) =>
+            {
+                return refuse(
+                    &next,
+                    format!("is writable by its group (gid {}) or an ACL", m.gid()),
+                );
+            }
+            // Read from a sticky directory others may write to: a second name would be a
+            // hard link someone else made to root's file (where protected_hardlinks is off).
+            Ok(m) if last && reading && others_write(&here) && m.nlink() != 1 => {
+                return refuse(&next, format!("has {} links", m.nlink()));
             }
             Ok(_) if last => return Ok(()),
             Ok(_) => current = next,
         }
     }
     Ok(())
+}
+
+/// Whether `path` carries an access ACL: its group bits are then the ACL's mask, and a named
+/// user or group may write where they show gid 0's write bit.
+#[cfg(target_os = "linux")]
+fn has_acl(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return true;
+    };
+    // SAFETY: two NUL-terminated strings, and a null buffer of size 0 (a size query).
+    let size = unsafe {
+        libc::lgetxattr(
+            c_path.as_ptr(),
+            c"system.posix_acl_access".as_ptr(),
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    size > 0
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn has_acl(_: &Path) -> bool {
+    false
 }
 
 #[cfg(not(unix))]

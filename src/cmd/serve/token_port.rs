@@ -154,17 +154,29 @@ impl TokenPort {
         // kept only the one beside the file, a copy that could not be written last time). The
         // copy first: one that cannot be written (a full disk another user caused) stops this
         // run before the record beside the file names an address no client was given.
-        for (dir, name) in self.copies() {
-            if read_copy(dir, name) != Some(addr) {
-                let text = format!("{addr}\n{}\n", self.token_file.display());
-                dir.write_record(name, &text)
-                    .map_err(|e| self.without_copy(e.what()))?;
+        let mut written = Vec::new();
+        let result = (|| {
+            for (dir, name) in self.copies() {
+                if read_copy(dir, name) != Some(addr) {
+                    let text = format!("{addr}\n{}\n", self.token_file.display());
+                    dir.write_record(name, &text)
+                        .map_err(|e| self.without_copy(e.what()))?;
+                    written.push(name);
+                }
+            }
+            if self.read().ok().flatten() != Some(addr) {
+                self.write_beside(addr)?;
+            }
+            Ok(())
+        })();
+        // A first run stopped here gave no client this address: what it wrote of it goes, or
+        // it would bind every later run to a port another user may then take.
+        if result.is_err() && self.earlier.is_none() {
+            for name in written {
+                let _ = std::fs::remove_file(self.cache.path().join(name));
             }
         }
-        if self.read().ok().flatten() != Some(addr) {
-            self.write_beside(addr)?;
-        }
-        Ok(())
+        result
     }
 
     /// The refusal when the copy cannot be kept: without it, a token directory wiped between
