@@ -106,37 +106,67 @@ fn end_marked(waiting: Option<u64>) {
     }
     let entry = format!("{}={mark}", crate::env::SERVER_MARK);
     let ours = session_of(std::process::id());
-    let marked = marked_in_session(&entry);
-    for &pid in &marked {
-        signal(pid, Sig::Stop);
+    let marked = stopped_until_none_new(|| marked_in_session(&entry));
+    kill_or_let_go(marked, |pid| {
+        session_of(pid) == ours && carries(pid, &entry)
+    });
+    drop(watching);
+}
+
+/// Stops what `find` lists, and looks again until it lists nothing new (at most 1024): a
+/// process forked after a look is in the next one, and a stopped process forks no more.
+fn stopped_until_none_new(find: impl Fn() -> Vec<u32>) -> Vec<u32> {
+    let mut stopped: Vec<u32> = Vec::new();
+    if !proc_is_ours() {
+        return stopped;
     }
-    // Looked at again once stopped (a stopped process keeps its number): one that ended
-    // between the look and the stop, its number taken by another, is let go.
-    for pid in marked {
-        if session_of(pid) == ours && carries(pid, &entry) {
-            signal(pid, Sig::Kill);
-        } else {
-            signal(pid, Sig::Cont);
+    loop {
+        let new: Vec<u32> = find()
+            .into_iter()
+            .filter(|pid| !stopped.contains(pid))
+            .collect();
+        if new.is_empty() || stopped.len() >= 1024 {
+            return stopped;
+        }
+        for &pid in &new {
+            signal(pid, Sig::Stop);
+        }
+        stopped.extend(new);
+    }
+}
+
+/// Kills each stopped process that `still` holds for, looked at again once stopped (a stopped
+/// process keeps its number): one that ended between the look and the stop, its number taken
+/// by another, is let go.
+fn kill_or_let_go(stopped: Vec<u32>, still: impl Fn(u32) -> bool) {
+    for pid in stopped {
+        match still(pid) {
+            true => signal(pid, Sig::Kill),
+            false => signal(pid, Sig::Cont),
         }
     }
-    drop(watching);
+}
+
+/// Whether /proc shows this process's own pid namespace (not so in a namespace made without
+/// mounting its /proc): otherwise its numbers are other processes', and nothing is ended.
+fn proc_is_ours() -> bool {
+    std::fs::read_link("/proc/self")
+        .ok()
+        .and_then(|l| l.to_str()?.parse::<u32>().ok())
+        == Some(std::process::id())
 }
 
 /// For the detached renewal, whose session exists for it alone (it called `setsid`): ends every
 /// other process of that session, whatever its process group (`timeout` and `setpgrp` make
-/// their own) or parent (init, after a double fork). Stopped first, all of them, then killed.
+/// their own) or parent (init, after a double fork). Stopped first, all of them (those forked
+/// meanwhile too), then killed.
 pub fn end_own_session() {
     let me = std::process::id();
-    if session_of(me) != Some(me) {
+    if !proc_is_ours() || session_of(me) != Some(me) {
         return;
     }
-    let members = in_session(me, |_| true);
-    for &pid in &members {
-        signal(pid, Sig::Stop);
-    }
-    for pid in members {
-        signal(pid, Sig::Kill);
-    }
+    let members = stopped_until_none_new(|| in_session(me, |_| true));
+    kill_or_let_go(members, |pid| session_of(pid) == Some(me));
 }
 
 /// The processes of session `session`, other than this one, for which `keep` holds.
