@@ -877,12 +877,13 @@ fn as_root_files_another_user_controls_are_not_read() {
     assert!(ran.exists(), "root's own helper runs");
 }
 
-/// Root with a careless PATH (`su` without `-`, `sudo -E`): `console --open` ran the first
-/// `xdg-open` on it, another user's, as root, with the URL (or the sign-in page's path). It runs
-/// only an opener no other user could have put there or changed, and prints the URL otherwise.
+/// Root with another user's environment (`su` without `-`, `sudo -E`): `console --open` ran the
+/// first `xdg-open` on a careless PATH as root — and root's own `xdg-open` runs what `BROWSER`
+/// or `www-browser` on that PATH names, with the URL or the sign-in page's path. As root no
+/// opener runs; the URL is printed. Needs root.
 #[test]
 #[ignore = "needs root and the nobody user; scripts/test-all.sh runs it as root"]
-fn as_root_console_open_runs_no_opener_another_user_controls() {
+fn as_root_console_open_runs_no_opener() {
     assert!(
         unsafe { libc::geteuid() } == 0,
         "run as root (scripts/test-all.sh does)"
@@ -892,28 +893,30 @@ fn as_root_console_open_runs_no_opener_another_user_controls() {
     let theirs = s.home.path().join("theirs");
     fs::create_dir(&theirs).unwrap();
     let ran = s.home.path().join("ran");
-    let opener = theirs.join("xdg-open");
-    fs::write(&opener, format!("#!/bin/sh\nid -u > {}\n", ran.display())).unwrap();
-    fs::set_permissions(&opener, fs::Permissions::from_mode(0o755)).unwrap();
-    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
-    std::os::unix::fs::chown(&opener, Some(65534), Some(65534)).unwrap();
+    let program = format!("#!/bin/sh\nid -u >> {}\n", ran.display());
+    for name in ["xdg-open", "open", "www-browser", "evil"] {
+        let path = theirs.join(name);
+        fs::write(&path, &program).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
     s.set(
         "PATH",
         &format!("{}:{}", theirs.display(), std::env::var("PATH").unwrap()),
-    );
-    let out = s.run(&["console", "--profile", "prod", "--open"]);
-    out.ok();
-    assert!(!ran.exists(), "their opener ran as root");
-    assert!(
-        out.stdout
-            .contains("https://signin.aws.amazon.com/switchrole"),
-        "the URL is printed instead: {out:?}"
-    );
-    // Root's own opener, first on PATH, runs.
-    std::os::unix::fs::chown(&theirs, Some(0), Some(0)).unwrap();
-    std::os::unix::fs::chown(&opener, Some(0), Some(0)).unwrap();
-    s.run(&["console", "--profile", "prod", "--open"]).ok();
-    assert!(ran.exists(), "root's own opener runs");
+    )
+    .set("BROWSER", path_str(&theirs.join("evil")));
+    // Theirs, then root's own (root-owned, first on PATH): neither runs.
+    for owner in [65534, 0] {
+        std::os::unix::fs::chown(&theirs, Some(owner), Some(owner)).unwrap();
+        let out = s.run(&["console", "--profile", "prod", "--open"]);
+        out.ok();
+        assert!(!ran.exists(), "an opener ran as root");
+        assert!(
+            out.stdout
+                .contains("https://signin.aws.amazon.com/switchrole")
+                && out.stderr.contains("as root, no browser is opened"),
+            "the URL is printed instead: {out:?}"
+        );
+    }
 }
 
 /// Root reads the AWS files where no other user can change them, but reading is not writing: an

@@ -941,7 +941,18 @@ fn console_federated_open_never_puts_the_sign_in_token_in_the_openers_argv() {
         "XACCT_CRED_FEDERATION_ENDPOINT",
         &format!("{}/federation", federation.url()),
     );
-    let out = s.run(&["console", "--profile", "prod", "--federated", "--open"]);
+    // Root opens nothing (tests/setup.rs): run as another user then.
+    let (_bin_dir, bin) = binary_anyone_may_run();
+    let mut command = s.command_for(
+        path_str(&bin),
+        &["console", "--profile", "prod", "--federated", "--open"],
+    );
+    if unsafe { libc::geteuid() } == 0 {
+        use std::os::unix::process::CommandExt;
+        s.give_home_to(65534);
+        command.uid(65534).gid(65534);
+    }
+    let out = Outcome::from(command.output().unwrap());
     out.ok();
     assert!(out.stdout.is_empty(), "opened, not printed: {}", out.stdout);
     let argv = std::fs::read_to_string(&log).unwrap();

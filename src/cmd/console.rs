@@ -198,24 +198,24 @@ fn open(target: &std::ffi::OsStr) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// The opener to run. As root, only the one PATH finds first, and only if no other user could
-/// have put it there or changed it (the walk setup makes for the program it writes): a careless
-/// PATH (`su` without `-`, `sudo -E`) would otherwise run another user's `xdg-open` as root,
-/// with the sign-in page's path.
+/// The opener to run; none as root. The desktop's opener picks what it runs from the caller's
+/// environment (`BROWSER`, `www-browser` on PATH, `DISPLAY`), which `su` without `-` and
+/// `sudo -E` hand root from another user: root's own `xdg-open` then ran that user's program
+/// as root, or showed the sign-in page on their display. Root is given the URL instead.
 fn opener() -> Option<std::path::PathBuf> {
-    use crate::config::self_command::{root_may_run, running_as_root};
-    if !running_as_root() {
-        return Some(OPENER[0].into());
+    match crate::config::self_command::running_as_root() {
+        true => None,
+        false => Some(OPENER[0].into()),
     }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(OPENER[0]))
-        .find(|candidate| candidate.is_file())
-        .filter(|found| found.is_absolute() && root_may_run(found))
 }
 
 fn print_unopened(url: &str) {
-    crate::say!("could not open a browser ({}); here is the URL:", OPENER[0]);
+    match crate::config::self_command::running_as_root() {
+        true => crate::say!(
+            "as root, no browser is opened (the desktop's opener would run what the environment names); here is the URL:"
+        ),
+        false => crate::say!("could not open a browser ({}); here is the URL:", OPENER[0]),
+    }
     let _ = std::io::stdout()
         .lock()
         .write_all(format!("{url}\n").as_bytes());

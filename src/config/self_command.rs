@@ -76,7 +76,7 @@ pub fn running_as_root() -> bool {
 /// the config path (every component and link root's, no directory others may write to on the
 /// way), and the file itself no one else's to rewrite.
 #[cfg(unix)]
-pub fn root_may_run(program: &Path) -> bool {
+fn root_may_run(program: &Path) -> bool {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     refuse_paths_others_control_as_root(program).is_ok()
         && std::fs::metadata(program)
@@ -84,7 +84,7 @@ pub fn root_may_run(program: &Path) -> bool {
 }
 
 #[cfg(not(unix))]
-pub fn root_may_run(_: &Path) -> bool {
+fn root_may_run(_: &Path) -> bool {
     true
 }
 
