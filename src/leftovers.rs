@@ -79,10 +79,7 @@ pub fn end_all_watched() {
 
 /// A server's mark (see [`crate::env::SERVER_MARK`]): 16 random hex digits.
 pub fn new_mark() -> crate::error::Result<String> {
-    let mut bytes = [0u8; 8];
-    aws_lc_rs::rand::fill(&mut bytes)
-        .map_err(|_| crate::error::Error::config("the system's random source is unavailable"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    crate::disk::private_file::random_hex(8).map_err(|e| crate::error::Error::config(e.to_string()))
 }
 
 /// In a server (whose environment holds its mark): ends the processes of this session, other

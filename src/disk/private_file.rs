@@ -44,17 +44,21 @@ pub fn create_unique(dir: &Path, name: &str, mode: u32) -> std::io::Result<(File
     }
 }
 
+/// `bytes` random bytes from aws-lc-rs (seeded by the OS), in hex: names no one can guess.
+pub fn random_hex(bytes: usize) -> std::io::Result<String> {
+    let mut buf = vec![0u8; bytes];
+    aws_lc_rs::rand::fill(&mut buf)
+        .map_err(|_| std::io::Error::other("the system's random source is unavailable"))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// `dir/PREFIX.RANDOM` (16 random hex digits from aws-lc-rs, seeded by the OS), created as
 /// [`create_exclusive`] does: for temp files in directories another user may write to, where
 /// a predictable name could be taken first and every next one too (a counter runs out).
 pub fn create_random(dir: &Path, prefix: &str, mode: u32) -> std::io::Result<(File, PathBuf)> {
     let mut tries = 0;
     loop {
-        let mut bytes = [0u8; 8];
-        aws_lc_rs::rand::fill(&mut bytes)
-            .map_err(|_| std::io::Error::other("the system's random source is unavailable"))?;
-        let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let path = dir.join(format!("{prefix}.{suffix}"));
+        let path = dir.join(format!("{prefix}.{}", random_hex(8)?));
         match create_exclusive(&path, mode) {
             Ok(file) => return Ok((file, path)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 8 => tries += 1,

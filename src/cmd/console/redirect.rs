@@ -59,12 +59,10 @@ fn sweep(dir: &Path, now: SystemTime) {
 }
 
 fn random_name() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| {
+    crate::disk::private_file::random_hex(16).map_err(|_| {
         Error::config("could not get random bytes for the sign-in page's name")
             .hint("Run without --open: the URL is printed on stdout.")
-    })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    })
 }
 
 #[cfg(unix)]

@@ -7,8 +7,9 @@
 //! every spelling of the path and every cache directory finds the same record, and a copy in the
 //! cache directory under the token file's resolved path, for a directory that is wiped between
 //! runs (a systemd `RuntimeDirectory`, a tmpfs). Either one binds the next run; two that differ
-//! stop it; a run that cannot write both publishes nothing. The record beside the file is read like an old token file (no link followed, no FIFO
-//! waited on, this user's regular file, small); both are replaced atomically.
+//! stop it; a run that cannot write both publishes nothing. The record beside the file is read
+//! like an old token file (no link followed, no FIFO waited on, this user's regular file,
+//! small); both are replaced atomically.
 
 use super::token_file::{not_ours, open_old};
 use crate::cache::{CacheDir, StoreSettings};
