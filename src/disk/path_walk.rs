@@ -111,11 +111,17 @@ fn walk(path: &Path, owner: u32, reading: bool) -> std::result::Result<(), Refus
         .map(|c| c.as_os_str().to_os_string())
         .collect();
     let mut current = PathBuf::from("/");
+    // `current`'s metadata when the step that moved there read it already (a cache hit as root
+    // walks two paths: each component is read once, not twice).
+    let mut known: Option<std::fs::Metadata> = None;
     let mut hops = 0;
     while let Some(part) = pending.pop() {
-        let here = std::fs::symlink_metadata(&current);
-        let Ok(here) = here else {
-            return refuse(&current, "cannot be read".into());
+        let here = match known.take() {
+            Some(m) => m,
+            None => match std::fs::symlink_metadata(&current) {
+                Ok(m) => m,
+                Err(_) => return refuse(&current, "cannot be read".into()),
+            },
         };
         if !trusted(&here) {
             return refuse(&current, format!("is owned by uid {}", here.uid()));
@@ -199,7 +205,10 @@ fn walk(path: &Path, owner: u32, reading: bool) -> std::result::Result<(), Refus
                 return refuse(&next, format!("has {} links", m.nlink()));
             }
             Ok(_) if last => return Ok(()),
-            Ok(_) => current = next,
+            Ok(m) => {
+                current = next;
+                known = Some(m);
+            }
         }
     }
     Ok(())
